@@ -1,0 +1,61 @@
+"""One error hierarchy; every error names where it happened."""
+
+from __future__ import annotations
+
+
+class FeedwrightError(Exception):
+    """Root of every error feedwright raises on purpose."""
+
+    default_message = "feedwright failed"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(FeedwrightError):
+    """The config file is unreadable or does not match the schema.
+
+    ``str(e)`` is ``<file>: <key.path>: <what was expected>``.
+    """
+
+    default_message = "invalid value"
+
+    def __init__(self, file: str, key_path: str, message: str | None = None) -> None:
+        self.file = file
+        self.key_path = key_path
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key_path}" if self.key_path else self.file
+        return f"{where}: {self.message}"
+
+
+class PostError(FeedwrightError):
+    """A post that cannot be published. ``str(e)`` is ``path:line: message``."""
+
+    default_message = "cannot read this post"
+
+    def __init__(self, path: str, line: int, message: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class OutputError(FeedwrightError):
+    """The output folder cannot be written, or a path would escape it."""
+
+    default_message = "cannot write the output folder"
+
+    def __init__(self, path: str, message: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"

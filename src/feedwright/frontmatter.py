@@ -1,0 +1,110 @@
+"""Split a post file into front matter and body the way Jekyll does, then load the YAML.
+
+python-frontmatter's own split drops metadata silently after a BOM, before a ``...``
+closer and with CR-only line ends, and shifts error lines; so the split is Jekyll's
+regex here, and python-frontmatter's YAML handler (PyYAML's C safe loader) loads the
+mapping. Every failure is a :class:`PostError` with the file's true line number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import frontmatter as _pyfm
+import yaml
+
+from .errors import PostError
+
+# Jekyll's document.rb: \A(---\s*\n.*?\n?)^((---|\.\.\.)\s*$\n?)  (Ruby /m = DOTALL)
+_SPLIT = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S | re.M)
+# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/FFFF).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_YAML = _pyfm.YAMLHandler()
+_KEY = re.compile(r"^([^\s#:][^:\n]*?)[ \t]*:(?:[ \t]|$)", re.M)
+
+
+class _Loader(yaml.CSafeLoader):
+    """PyYAML's C safe loader, but timestamps stay strings: :mod:`feedwright.dates` reads
+    every date form itself (PyYAML turns ``+08:00`` into a datetime, keeps ``+0800`` a
+    string and rejects ``2022-02-30`` without a line number)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """A decoded post: its front matter mapping and its body."""
+
+    #: The front matter, a mapping with string keys.
+    meta: dict[str, Any]
+    #: The body after the closing line, line ends normalised to ``\\n``.
+    body: str
+    #: 1-based line number of the body's first line in the file.
+    body_line: int
+    #: 1-based line number of each top-level key (for messages).
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 2)
+
+
+def decode(path: str, data: bytes) -> str:
+    """UTF-8 (a BOM is ignored) with line ends normalised to ``\\n``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise PostError(
+            path,
+            line,
+            f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+            f"{e.start}); save the file as UTF-8",
+        ) from e
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def split(path: str, data: bytes) -> Split:
+    """Decode ``data`` and split it; raise :class:`PostError` for anything wrong."""
+    text = decode(path, data)
+    m = _SPLIT.match(text)
+    if m is None:
+        if text.startswith("---"):
+            raise PostError(path, 1, "front matter is not closed (no '---' or '...' line)")
+        raise PostError(path, 1, "no front matter (a post starts with a '---' line)")
+    raw = m.group(1)
+    body = text[m.end() :]
+    body_line = text.count("\n", 0, m.end()) + 1
+    key_lines: dict[str, int] = {}
+    for km in _KEY.finditer(raw):
+        key_lines.setdefault(km.group(1).strip("'\""), raw.count("\n", 0, km.start()) + 2)
+    return Split(meta=_load(path, raw), body=body, body_line=body_line, key_lines=key_lines)
+
+
+def _load(path: str, raw: str) -> dict[str, Any]:
+    if not raw.strip():
+        return {}
+    try:
+        meta = _YAML.load(raw, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = (mark.line + 2) if mark is not None else 1
+        what = " ".join(str(e.problem or e.context or "invalid YAML").split())
+        raise PostError(path, line, f"invalid YAML in front matter: {what}") from e
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as e:
+        raise PostError(path, 2, f"invalid YAML in front matter: {_one_line(e)}") from e
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        kind = "a list" if isinstance(meta, list) else f"a {type(meta).__name__}"
+        raise PostError(path, 2, f"front matter is {kind}, not a mapping of keys to values")
+    return {str(k): v for k, v in meta.items()}
+
+
+def _one_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:200]

@@ -1,0 +1,159 @@
+"""Typed data passed between the pipeline's stages. No logic lives here.
+
+Every ``datetime`` in these types is timezone-aware and keeps the offset it was
+written with (or, for naive input, the site time zone's offset at that instant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+GroupKind = Literal["site", "category", "tag"]
+Format = Literal["atom", "rss", "json"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person credited for a post or a site."""
+
+    #: Display name; never empty.
+    name: str
+    #: E-mail address, if known.
+    email: str | None = None
+    #: Home page (an absolute URI), if known.
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawPost:
+    """A post file as discovered: where it is and what its name says."""
+
+    #: Path relative to the source folder, with ``/`` separators.
+    relpath: str
+    #: Absolute filesystem path.
+    abspath: str
+    #: Categories taken from the folders above ``_posts``.
+    dir_categories: tuple[str, ...]
+    #: The ``YYYY-MM-DD`` of the file name.
+    name_date: tuple[int, int, int]
+    #: The slug part of the file name (between the date and the extension).
+    slug: str
+    #: The extension, lower-cased, without the dot (``md``, ``markdown``, ``html``, ``htm``).
+    ext: str
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A parsed, valid post. Its body is kept as written; see :mod:`feedwright.content`.
+
+    ``published`` and ``updated`` are aware and keep the offset written in the post.
+    """
+
+    #: Path relative to the source folder (used in messages and as a tie-breaker).
+    relpath: str
+    #: Plain-text title.
+    title: str
+    #: The instant the post was published.
+    published: datetime
+    #: The instant it was last updated (``published`` unless the post says otherwise).
+    updated: datetime
+    #: Absolute permalink, percent-encoded (a URI, not an IRI).
+    url: str
+    #: Entry id: ``url`` unless the post has its own ``id``.
+    id: str
+    #: Display names of the post's categories, in order, without duplicates.
+    categories: tuple[str, ...]
+    #: Display names of the post's tags, in order, without duplicates.
+    tags: tuple[str, ...]
+    #: The post's own author, if it names one.
+    author: Author | None
+    #: ``excerpt``/``description`` from the front matter, if any (plain text or HTML).
+    excerpt: str | None
+    #: The body as written (Markdown or HTML), XML-illegal characters removed.
+    body: str
+    #: ``markdown`` or ``html``.
+    markup: Literal["markdown", "html"]
+    #: ``lang`` from the front matter, if any.
+    lang: str | None = None
+    #: Absolute URL of the post's ``image``, if any.
+    image: str | None = None
+
+    @property
+    def id_is_permalink(self) -> bool:
+        return self.id == self.url
+
+
+@dataclass(frozen=True, slots=True)
+class EntryContent:
+    """What a post's body renders to in a feed."""
+
+    #: Sanitised HTML with absolute URLs.
+    html: str
+    #: Plain-text summary.
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The posts of one feed: the whole site, one category or one tag."""
+
+    #: ``site``, ``category`` or ``tag``.
+    kind: GroupKind
+    #: Jekyll slug (Unicode kept); empty for the site group.
+    slug: str
+    #: Display name (the first spelling seen, in sorted order); empty for the site.
+    name: str
+    #: The newest posts, newest first, ties by URL ascending, at most ``feeds.limit``.
+    posts: tuple[Post, ...]
+    #: Every distinct spelling that slugified to ``slug``.
+    spellings: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.slug)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """One output file: its path under the output folder and its bytes."""
+
+    #: Path relative to the output folder, with ``/`` separators (Unicode kept).
+    relpath: str
+    #: The file's content.
+    data: bytes
+    #: Public, percent-encoded URL of the file.
+    url: str
+    #: The group it was rendered from (``None`` for ``feeds.opml``).
+    group: tuple[str, str] | None = None
+    #: Source paths of the posts in it.
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What a build did."""
+
+    #: Posts published (valid, not excluded).
+    posts: int
+    #: Posts rejected, one error each.
+    errors: tuple[str, ...]
+    #: Warnings (slug collisions, truncations, kept feeds).
+    warnings: tuple[str, ...]
+    #: Output paths written (new or changed), relative to the output folder.
+    written: tuple[str, ...]
+    #: Output paths whose bytes did not change.
+    unchanged: tuple[str, ...]
+    #: Output paths removed because their group no longer exists.
+    removed: tuple[str, ...]
+    #: Output paths kept as they were because some of their posts were rejected.
+    kept: tuple[str, ...]
+    #: Wall seconds.
+    seconds: float
+    #: Public URLs of the feeds written (for WebSub pings).
+    written_urls: tuple[str, ...] = field(default=())
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)

@@ -1,0 +1,43 @@
+"""Pure: the list of feeds → ``feeds.opml`` (OPML 2.0), so a reader can subscribe at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+
+from .config import Config
+from .model import Group
+from .render import feed_relpath, feed_url, group_page, group_title
+
+_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+_SECTIONS = (("site", None), ("category", "Categories"), ("tag", "Tags"))
+
+
+def render_opml(config: Config, groups: Sequence[Group]) -> bytes:
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = config.site.title
+    etree.SubElement(head, "ownerName").text = config.site.author.name
+    if config.site.author.email:
+        etree.SubElement(head, "ownerEmail").text = config.site.author.email
+    body = etree.SubElement(root, "body")
+    for kind, label in _SECTIONS:
+        members = [g for g in groups if g.kind == kind]
+        if not members:
+            continue
+        parent = body if label is None else etree.SubElement(body, "outline", text=label)
+        for group in members:
+            title = group_title(config, group)
+            for fmt in config.feeds.formats:
+                etree.SubElement(
+                    parent,
+                    "outline",
+                    type="rss",
+                    version=_LABELS[fmt],
+                    text=f"{title} ({_LABELS[fmt]})",
+                    title=title,
+                    xmlUrl=feed_url(config, feed_relpath(group, fmt)),
+                    htmlUrl=group_page(config, group),
+                )
+    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")

@@ -1,0 +1,148 @@
+"""The only writer of the output folder.
+
+Writes are atomic (a temporary file in the same folder, then ``os.replace``) and
+skipped when the bytes would not change, so mtimes (and HTTP validators) stay put.
+A manifest records every file feedwright wrote; only those are ever removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import OutputError
+
+STATE_DIR = ".feedwright"
+MANIFEST = "manifest"
+_TMP_SUFFIX = ".fwtmp"
+_TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.fwtmp$")
+
+
+@dataclass
+class ManifestEntry:
+    """What feedwright knows about a file it wrote."""
+
+    #: Source paths of the posts in it (relative to the source folder).
+    sources: list[str] = field(default_factory=list)
+
+
+def safe_join(root: Path, relpath: str) -> Path:
+    """``root / relpath``, refusing absolute paths, ``..`` and symlinks that lead out."""
+    parts = relpath.split("/")
+    if relpath.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\x00" in relpath:
+        raise OutputError(relpath, "refusing a path outside the output folder")
+    path = root.joinpath(*parts)
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real_root, real]) != real_root:
+        raise OutputError(relpath, "refusing a path that leads outside the output folder")
+    return path
+
+
+class Output:
+    """The output folder: atomic writes, a manifest, pruning of what it owns."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.state = root / STATE_DIR
+        self.warnings: list[str] = []
+
+    # -- manifest ---------------------------------------------------------------------------
+    def load_manifest(self) -> dict[str, ManifestEntry]:
+        path = self.state / MANIFEST
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as e:
+            self.warnings.append(f"{path}: cannot read ({e.strerror}); nothing will be pruned")
+            return {}
+        try:
+            data = json.loads(raw)
+            files = data["files"]
+            return {
+                str(k): ManifestEntry(sources=[str(s) for s in v.get("sources", [])])
+                for k, v in files.items()
+            }
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.warnings.append(
+                f"{path}: unreadable manifest; it is rebuilt and nothing is pruned this time"
+            )
+            return {}
+
+    def save_manifest(self, entries: dict[str, ManifestEntry]) -> None:
+        doc = {"version": 1, "files": {k: {"sources": entries[k].sources} for k in sorted(entries)}}
+        data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+        self.state.mkdir(parents=True, exist_ok=True)
+        self._replace(self.state / MANIFEST, data)
+
+    # -- files ------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create the folder and remove temporary files a killed build left behind."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(
+                str(self.root), f"cannot create the output folder: {e.strerror}"
+            ) from e
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                if _TMP_NAME.match(name):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(dirpath, name))
+
+    def write(self, relpath: str, data: bytes) -> bool:
+        """Write ``data`` unless the file already holds exactly it. True if written."""
+        path = safe_join(self.root, relpath)
+        try:
+            with open(path, "rb") as f:
+                if f.read(len(data) + 1) == data:
+                    return False
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError as e:
+            raise OutputError(relpath, "a folder is in the way of this feed") from e
+        except OSError:
+            pass
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._replace(path, data)
+        except OSError as e:
+            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
+        return True
+
+    def _replace(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def remove(self, relpath: str) -> bool:
+        """Remove a file feedwright wrote, and the folders it leaves empty."""
+        try:
+            path = safe_join(self.root, relpath)
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except (OSError, OutputError) as e:
+            self.warnings.append(f"{relpath}: cannot remove ({e})")
+            return False
+        parent = path.parent
+        while parent != self.root and self.root in parent.parents:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+        return True

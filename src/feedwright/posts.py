@@ -1,0 +1,202 @@
+"""Front matter + body → :class:`Post`, following Jekyll's rules for each key."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from .config import Config
+from .dates import DateError, localize, parse_date
+from .errors import PostError
+from .frontmatter import XML_ILLEGAL, Split, split
+from .model import Author, Post, RawPost
+from .permalink import expand, placeholders, post_url
+from .urls import absolute, iri_to_uri
+
+#: Longest title kept; longer ones are cut (with a warning) so one post cannot bloat every feed.
+MAX_TITLE = 2000
+# Ruby's String#split: ASCII whitespace only (not U+3000 or U+00A0).
+_RUBY_SPACE = re.compile(r"[ \t\n\v\f\r]+")
+
+
+class Skip(Exception):
+    """A valid post that is not published (``published: false``, or dated in the future)."""
+
+
+def clean_text(text: str) -> str:
+    """Remove characters XML 1.0 cannot carry."""
+    return XML_ILLEGAL.sub("", text)
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _names(doc: Split, path: str, singular: str, plural: str) -> list[str]:
+    """Jekyll's ``Utils.pluralized_array_from_hash``: the singular key wins, unsplit."""
+    meta = doc.meta
+    if meta.get(singular) is not None:
+        key, value, splittable = singular, meta[singular], False
+    elif meta.get(plural) is not None:
+        key, value, splittable = plural, meta[plural], True
+    else:
+        return []
+    if isinstance(value, list):
+        items = value
+    elif _scalar(value) is not None:
+        text = _scalar(value) or ""
+        items = [p for p in _RUBY_SPACE.split(text) if p] if splittable else [text]
+    else:
+        raise PostError(path, doc.line_of(key), f"{key}: expected a list of names or a string")
+    names: list[str] = []
+    for item in items:
+        if item is None:
+            continue
+        text = _scalar(item)
+        if text is None:
+            raise PostError(
+                path,
+                doc.line_of(key),
+                f"{key}: expected names, got a nested "
+                f"{'list' if isinstance(item, list) else 'mapping'}",
+            )
+        text = clean_text(text).strip()
+        if text:
+            names.append(text)
+    return names
+
+
+def _author(doc: Split, path: str) -> Author | None:
+    value = doc.meta.get("author")
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        name = _scalar(value.get("name"))
+        if not name:
+            raise PostError(path, doc.line_of("author"), "author: a mapping needs a 'name'")
+        email = _scalar(value.get("email"))
+        uri = _scalar(value.get("uri") or value.get("url"))
+        return Author(
+            name=clean_text(name), email=email or None, uri=iri_to_uri(uri) if uri else None
+        )
+    name = _scalar(value)
+    if name is None:
+        raise PostError(path, doc.line_of("author"), "author: expected a name or a mapping")
+    name = clean_text(name).strip()
+    return Author(name=name) if name else None
+
+
+def _date(doc: Split, path: str, key: str, tz: str) -> datetime | None:
+    value = doc.meta.get(key)
+    if value is None:
+        return None
+    try:
+        return parse_date(value, tz)
+    except DateError as e:
+        raise PostError(path, doc.line_of(key), f"{key}: {e}") from e
+
+
+def _entry_id(own: str, site_url: str) -> str:
+    """A post's own ``id``: kept if it is absolute, else resolved against the site URL."""
+    if not own:
+        return ""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own):
+        return iri_to_uri(own)
+    return absolute(site_url + "/", own)
+
+
+def titleize(slug: str) -> str:
+    """Jekyll's ``Utils.titleize_slug``: ``hello-world`` → ``Hello World``."""
+    return " ".join(part.capitalize() for part in slug.split("-"))
+
+
+def parse_post(
+    raw: RawPost, data: bytes, config: Config, *, now: datetime, warnings: list[str] | None = None
+) -> Post:
+    """Build a :class:`Post`; raise :class:`PostError` if it is bad, :class:`Skip` if excluded."""
+    path = raw.relpath
+    doc = split(path, data)
+    meta = doc.meta
+    tz = config.site.timezone
+
+    published_flag = meta.get("published", True)
+    if published_flag is False:
+        raise Skip(f"{path}: published: false")
+
+    title_value = meta.get("title")
+    if title_value is None:
+        title = titleize(raw.slug)
+    else:
+        title = _scalar(title_value)  # type: ignore[assignment]
+        if title is None:
+            raise PostError(
+                path,
+                doc.line_of("title"),
+                "title: expected text, "
+                f"got a {'list' if isinstance(title_value, list) else 'mapping'}",
+            )
+    title = clean_text(" ".join(title.split()))
+    if len(title) > MAX_TITLE:
+        title = title[: MAX_TITLE - 1] + "…"
+        if warnings is not None:
+            warnings.append(f"{path}:{doc.line_of('title')}: title cut to {MAX_TITLE} characters")
+    if not title:
+        title = titleize(raw.slug)
+
+    y, mo, d = raw.name_date
+    date = _date(doc, path, "date", tz)
+    if date is None:
+        try:
+            date = localize(datetime(y, mo, d), tz)
+        except ValueError as e:
+            raise PostError(path, 1, f"the file name's date is not a real date: {e}") from e
+    if date > now and not config.future and meta.get("future") is not True:
+        raise Skip(f"{path}: dated in the future ({date.isoformat()})")
+    updated = _date(doc, path, "updated", tz) or _date(doc, path, "last_modified_at", tz) or date
+
+    categories = list(
+        dict.fromkeys([*raw.dir_categories, *_names(doc, path, "category", "categories")])
+    )
+    tags = list(dict.fromkeys(_names(doc, path, "tag", "tags")))
+
+    own = meta.get("permalink")
+    if own is not None and (_scalar(own) is None or not str(own).strip()):
+        raise PostError(path, doc.line_of("permalink"), "permalink: expected a path")
+    slug_value = _scalar(meta.get("slug")) or raw.slug
+    values = placeholders(
+        published=date, categories=tuple(categories), slug=slug_value, ext=raw.ext
+    )
+    url = post_url(config.site.url, expand(str(own).strip() if own else config.permalink, values))
+
+    own_id = _scalar(meta.get("id"))
+    entry_id = (_entry_id(clean_text(own_id).strip(), config.site.url) if own_id else "") or url
+
+    excerpt = _scalar(meta.get("excerpt")) or _scalar(meta.get("description"))
+    image = meta.get("image")
+    if isinstance(image, Mapping):
+        image = image.get("path")
+    image_url = absolute(url, str(image)) if _scalar(image) else None
+    lang = _scalar(meta.get("lang"))
+
+    return Post(
+        relpath=path,
+        title=title,
+        published=date,
+        updated=updated,
+        url=url,
+        id=entry_id,
+        categories=tuple(categories),
+        tags=tuple(tags),
+        author=_author(doc, path),
+        excerpt=clean_text(excerpt) if excerpt else None,
+        body=clean_text(doc.body),
+        markup="markdown" if raw.ext in ("md", "markdown") else "html",
+        lang=lang.strip() if lang and lang.strip() else None,
+        image=image_url,
+    )

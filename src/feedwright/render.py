@@ -1,0 +1,220 @@
+"""Pure: a group and its entries' content → the bytes of its Atom, RSS and JSON feeds.
+
+feedgen writes Atom and RSS; its defaults are overridden where they break ordering
+(entries are appended in our order), determinism (every ``updated`` is set from the
+posts, never ``now()``), or validity (hub links added to RSS, alternate link added
+last so RSS ``<channel><link>`` is the site page, authors always present).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from . import __version__
+from .config import Config
+from .model import Author, EntryContent, FeedFile, Group, Post
+from .urls import escape_path, iri_to_uri
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FILENAMES = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+GENERATOR_URI = "https://pypi.org/project/feedwright/"
+
+
+def group_dir(group: Group) -> str:
+    """The group's folder under the output folder (``""`` for the site)."""
+    if group.kind == "site":
+        return ""
+    return f"{'categories' if group.kind == 'category' else 'tags'}/{group.slug}/"
+
+
+def feed_relpath(group: Group, fmt: str) -> str:
+    return group_dir(group) + FILENAMES[fmt]
+
+
+def feed_url(config: Config, relpath: str) -> str:
+    return iri_to_uri(config.feeds_url + escape_path(relpath))
+
+
+def group_title(config: Config, group: Group) -> str:
+    return config.site.title if group.kind == "site" else f"{config.site.title} · {group.name}"
+
+
+def group_page(config: Config, group: Group) -> str:
+    """The alternate (HTML) page of a group on the site."""
+    if group.kind == "site":
+        return config.site.url + "/"
+    template = config.feeds.category_page if group.kind == "category" else config.feeds.tag_page
+    path = template.replace(":slug", escape_path(group.slug))
+    if path.startswith(("http://", "https://")):
+        return iri_to_uri(path)
+    return iri_to_uri(config.site.url + "/" + path.lstrip("/"))
+
+
+def feed_updated(group: Group) -> datetime:
+    """The newest entry's ``updated``; the Unix epoch for an empty feed. Never the clock."""
+    return max((p.updated for p in group.posts), key=lambda d: d.timestamp(), default=EPOCH)
+
+
+def _author_dict(author: Author) -> dict[str, str]:
+    out = {"name": author.name}
+    if author.email:
+        out["email"] = author.email
+    if author.uri:
+        out["uri"] = author.uri
+    return out
+
+
+def _feedgen(
+    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str, fmt: str
+) -> FeedGenerator:
+    site = config.site
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.id(self_url)
+    title = group_title(config, group)
+    fg.title(title)
+    fg.description(site.description or title)
+    fg.author(_author_dict(site.author))
+    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt])
+    for hub in config.websub.hubs:
+        fg.link(href=hub, rel="hub")
+    fg.link(href=group_page(config, group), rel="alternate", type="text/html")  # last: RSS <link>
+    if site.language:
+        fg.language(site.language)
+    fg.generator("feedwright", version=__version__, uri=GENERATOR_URI)
+    fg.updated(feed_updated(group))
+    for post in group.posts:
+        _entry(fg, config, post, contents[post.relpath])
+    return fg
+
+
+def _entry(fg: FeedGenerator, config: Config, post: Post, content: EntryContent) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(post.id)
+    if post.id_is_permalink:
+        fe.guid(post.url, permalink=True)
+    fe.title(post.title)
+    fe.link(href=post.url, rel="alternate")
+    fe.published(post.published)
+    fe.updated(post.updated)
+    author = post.author or config.site.author
+    fe.author(_author_dict(author))
+    fe.dc.dc_creator(author.name)
+    for name in dict.fromkeys([*post.categories, *post.tags]):
+        fe.category(term=name)
+    if content.summary:
+        fe.summary(content.summary)
+    if config.feeds.content == "full" and content.html:
+        fe.content(content.html, type="html")
+
+
+def _serialize(tree: etree._ElementTree) -> bytes:
+    return etree.tostring(tree, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+
+
+def render_atom(
+    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str
+) -> bytes:
+    fg = _feedgen(config, group, contents, self_url, "atom")
+    root, tree = fg._create_atom()
+    for element, post in zip(root.findall("entry"), group.posts, strict=True):
+        if post.lang:
+            element.set("{http://www.w3.org/XML/1998/namespace}lang", post.lang)
+    return _serialize(tree)
+
+
+def render_rss(
+    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str
+) -> bytes:
+    fg = _feedgen(config, group, contents, self_url, "rss")
+    root, tree = fg._create_rss()
+    channel = root.find("channel")
+    assert channel is not None
+    self_link = channel.find(f"{{{ATOM_NS}}}link")
+    assert self_link is not None
+    # feedgen writes only rel=self into RSS; hubs go right after it, before any <item>.
+    for hub in reversed(config.websub.hubs):
+        link = etree.Element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+        self_link.addnext(link)
+    return _serialize(tree)
+
+
+def render_json(
+    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str
+) -> bytes:
+    site = config.site
+    doc: dict[str, object] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": group_title(config, group),
+        "home_page_url": group_page(config, group),
+        "feed_url": self_url,
+    }
+    if site.description:
+        doc["description"] = site.description
+    doc["authors"] = [_json_author(site.author)]
+    if site.language:
+        doc["language"] = site.language
+    if config.websub.hubs:
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.websub.hubs]
+    doc["items"] = [_json_item(config, post, contents[post.relpath]) for post in group.posts]
+    text = json.dumps(doc, ensure_ascii=False, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def _json_author(author: Author) -> dict[str, str]:
+    out = {"name": author.name}
+    if author.uri:
+        out["url"] = author.uri
+    return out
+
+
+def _json_item(config: Config, post: Post, content: EntryContent) -> dict[str, object]:
+    item: dict[str, object] = {"id": post.id, "url": post.url, "title": post.title}
+    if config.feeds.content == "full" and content.html:
+        item["content_html"] = content.html
+    else:
+        item["content_text"] = content.summary
+    if content.summary:
+        item["summary"] = content.summary
+    if post.image:
+        item["image"] = post.image
+    item["date_published"] = post.published.isoformat()
+    item["date_modified"] = post.updated.isoformat()
+    if post.author is not None:
+        item["authors"] = [_json_author(post.author)]
+    names = list(dict.fromkeys([*post.categories, *post.tags]))
+    if names:
+        item["tags"] = names
+    if post.lang:
+        item["language"] = post.lang
+    return item
+
+
+_RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
+
+
+def render_group(
+    config: Config, group: Group, contents: Mapping[str, EntryContent]
+) -> list[FeedFile]:
+    """The configured formats of one group's feed."""
+    files = []
+    sources = tuple(p.relpath for p in group.posts)
+    for fmt in config.feeds.formats:
+        relpath = feed_relpath(group, fmt)
+        url = feed_url(config, relpath)
+        data = _RENDERERS[fmt](config, group, contents, url)
+        files.append(
+            FeedFile(relpath=relpath, data=data, url=url, group=group.key, sources=sources)
+        )
+    return files

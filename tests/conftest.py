@@ -1,0 +1,193 @@
+"""Shared fixtures: real sites in tmp_path, and a feed checker that parses every file."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import pytest
+import yaml
+from lxml import etree
+
+from feedwright.build import build
+from feedwright.config import Config, load_config
+
+HERE = Path(__file__).parent
+ATOM = "{http://www.w3.org/2005/Atom}"
+_SCHEMA = etree.RelaxNG(etree.parse(str(HERE / "atom.rng")))
+#: A fixed "now" for builds in tests (posts after it are in the future).
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CI", raising=False)
+
+
+def write_post(
+    root: Path,
+    name: str,
+    front_matter: dict[str, Any] | str | None = None,
+    body: str = "正文。",
+    *,
+    folder: str = "_posts",
+) -> Path:
+    """Write ``root/<folder>/<name>``; front matter as a mapping (YAML-dumped) or raw text."""
+    path = root / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if front_matter is None:
+        fm = ""
+    elif isinstance(front_matter, str):
+        fm = front_matter
+    else:
+        fm = yaml.safe_dump(front_matter, allow_unicode=True, sort_keys=False)
+    path.write_text(f"---\n{fm}---\n{body}", encoding="utf-8")
+    return path
+
+
+class Site:
+    """A real site folder with a config file, built into ``out``."""
+
+    def __init__(self, root: Path, settings: dict[str, Any]) -> None:
+        self.root = root
+        self.src = root / "site"
+        self.out = root / "out"
+        self.src.mkdir(parents=True, exist_ok=True)
+        self.config_path = root / "config.yaml"
+        self.settings = settings
+        self.save()
+
+    def save(self) -> None:
+        self.config_path.write_text(
+            yaml.safe_dump(self.settings, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+
+    @property
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def post(
+        self,
+        name: str,
+        front_matter: dict[str, Any] | str | None = None,
+        body: str = "正文。",
+        folder: str = "_posts",
+    ) -> Path:
+        return write_post(self.src, name, front_matter, body, folder=folder)
+
+    def build(self, **kwargs: Any):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("now", NOW)
+        report = build(self.config, **kwargs)
+        check_tree(self.out)
+        return report
+
+    def read(self, relpath: str) -> bytes:
+        return (self.out / relpath).read_bytes()
+
+    def feed(self, relpath: str) -> Any:
+        return parse_feed(self.out / relpath)
+
+
+@pytest.fixture
+def make_site(tmp_path: Path) -> Callable[..., Site]:
+    def make(**overrides: Any) -> Site:
+        settings: dict[str, Any] = {
+            "site": {
+                "title": "测试站",
+                "url": "https://news.example",
+                "author": {"name": "编辑部", "email": "ed@news.example"},
+                "timezone": "Asia/Shanghai",
+                "language": "zh-CN",
+            },
+            "source": "site",
+            "output": "out",
+        }
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(settings.get(key), dict):
+                settings[key] = {**settings[key], **value}
+            else:
+                settings[key] = value
+        return Site(tmp_path, settings)
+
+    return make
+
+
+def atom_problems(data: bytes) -> list[str]:
+    """What RFC 4287's schema and its Schematron-only rules say about an Atom document."""
+    tree = etree.ElementTree(etree.fromstring(data))
+    problems = []
+    if not _SCHEMA.validate(tree):
+        problems += [f"RELAX NG line {e.line}: {e.message}" for e in _SCHEMA.error_log]
+    root = tree.getroot()
+    feed_author = root.find(ATOM + "author") is not None
+    for entry in root.findall(ATOM + "entry"):
+        if not feed_author and entry.find(ATOM + "author") is None:
+            problems.append("entry without author")
+        alternates = [
+            link
+            for link in entry.findall(ATOM + "link")
+            if link.get("rel", "alternate") == "alternate"
+        ]
+        if len(alternates) != 1:
+            problems.append(f"{len(alternates)} alternate links")
+    for el in root.iter(ATOM + "id", ATOM + "link"):
+        uri = el.get("href") if el.tag == ATOM + "link" else el.text
+        if uri is None or not uri.isascii() or " " in uri:
+            problems.append(f"not a URI: {uri!r}")
+    return problems
+
+
+def parse_feed(path: Path) -> Any:
+    """Parse one output file with a real parser; fail the test on any problem."""
+    data = path.read_bytes()
+    if path.suffix == ".json":
+        doc = json.loads(data)
+        assert doc["version"] == "https://jsonfeed.org/version/1.1"
+        for item in doc["items"]:
+            assert isinstance(item["id"], str)
+            assert "content_html" in item or "content_text" in item
+        return doc
+    if path.suffix == ".opml":
+        return etree.fromstring(data)
+    if etree.fromstring(data).tag == ATOM + "feed":
+        assert atom_problems(data) == [], path
+    parsed = feedparser.parse(data)
+    assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+    return parsed
+
+
+def check_tree(out: Path) -> None:
+    """Every feed file under ``out`` goes through a real parser."""
+    if not out.exists():
+        return
+    for path in sorted(out.rglob("*")):
+        if (
+            path.is_file()
+            and path.suffix in (".xml", ".json", ".opml")
+            and ".feedwright" not in path.parts
+        ):
+            parse_feed(path)
+
+
+@pytest.fixture(params=["UTC", "Asia/Shanghai", "America/New_York"])
+def process_tz(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run the test under several process time zones: output must not depend on them."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+def mtimes(out: Path) -> dict[str, int]:
+    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+
+__all__ = ["NOW", "Site", "atom_problems", "check_tree", "mtimes", "parse_feed", "write_post"]
