@@ -210,8 +210,9 @@ def parse_config(
     """Validate an already-loaded mapping. Relative paths resolve against ``base``."""
     top = _Reader(name, data)
     site = _site(top.section("site"))
-    src = base / (source if source is not None else top.text("source", "."))
-    out = base / (output if output is not None else top.text("output", "feeds"))
+    file_source, file_output = top.text("source", "."), top.text("output", "feeds")
+    src = base / (source if source is not None else file_source)
+    out = base / (output if output is not None else file_output)
     feeds_url = top.text("feeds_url", site.url + "/feeds/")
     _check_url(top, "feeds_url", feeds_url)
     if not feeds_url.endswith("/"):

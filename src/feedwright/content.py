@@ -21,6 +21,11 @@ from .urls import absolute
 
 SUMMARY_CHARS = 200
 _MORE = re.compile(r"<!--\s*more\s*-->", re.I)
+# Up to three spaces before a tag at the start of a line (kramdown: still an HTML block).
+_INDENTED_TAG = re.compile(
+    r"^ {1,3}(?=</?(?:p|div|h[1-6]|ul|ol|dl|table|blockquote|figure|section|hr)[\s/>])",
+    re.M | re.I,
+)
 _RAW_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^\s<>\"']+|mailto:[^\s<>\"']+)>", re.I)
 _BLOCK_END = re.compile(
     r"</(?:p|div|li|h[1-6]|tr|td|th|blockquote|pre|dt|dd|figcaption|table|ul|ol)\s*>|<br\s*/?>",
@@ -50,8 +55,12 @@ def _markdown() -> markdown.Markdown:
 
 
 def render_markdown(text: str) -> str:
-    """Markdown (raw HTML passed through) → HTML, as Jekyll's kramdown would."""
-    return _markdown().convert(text)
+    """Markdown (raw HTML passed through) → HTML, as Jekyll's kramdown would.
+
+    Python-Markdown keeps the indent of `` <p>`` as a whitespace line, which glues an
+    indented HTML line to the Markdown paragraph above it; kramdown starts a block there.
+    """
+    return _markdown().convert(_INDENTED_TAG.sub("", text))
 
 
 def _is_script_url(value: str) -> bool:

@@ -80,7 +80,11 @@ def parse_date(value: object, tz_name: str) -> datetime:
     if isinstance(value, date):
         return localize(datetime(value.year, value.month, value.day), tz_name)
     if not isinstance(value, str):
-        raise DateError(f"expected a date such as 2022-03-07 08:30:46 +0800, got {value!r}"[:160])
+        # Never repr() a list or mapping: a YAML alias bomb would expand into gigabytes.
+        kinds = {list: "a list", dict: "a mapping"}
+        got = repr(value) if isinstance(value, int | float) else kinds.get(type(value), "")
+        got = got or f"a {type(value).__name__}"
+        raise DateError(f"expected a date such as 2022-03-07 08:30:46 +0800, got {got}")
     m = _DATE_RE.match(value)
     if m is None:
         raise DateError(

@@ -44,6 +44,8 @@ class Split:
     body: str
     #: 1-based line number of the body's first line in the file.
     body_line: int
+    #: Where the body starts in the decoded, normalised text.
+    body_offset: int
     #: 1-based line number of each top-level key (for messages).
     key_lines: dict[str, int]
 
@@ -82,7 +84,13 @@ def split(path: str, data: bytes) -> Split:
     key_lines: dict[str, int] = {}
     for km in _KEY.finditer(raw):
         key_lines.setdefault(km.group(1).strip("'\""), raw.count("\n", 0, km.start()) + 2)
-    return Split(meta=_load(path, raw), body=body, body_line=body_line, key_lines=key_lines)
+    return Split(
+        meta=_load(path, raw),
+        body=body,
+        body_line=body_line,
+        body_offset=m.end(),
+        key_lines=key_lines,
+    )
 
 
 def _load(path: str, raw: str) -> dict[str, Any]:
@@ -92,8 +100,19 @@ def _load(path: str, raw: str) -> dict[str, Any]:
         meta = _YAML.load(raw, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if e.context_mark is not None and mark is e.problem_mark:
+            # A problem found only at the end of the stream (an unclosed bracket or quote)
+            # belongs where the unclosed thing began, as Psych (Jekyll) reports it.
+            if mark is not None and mark.line > raw.rstrip().count("\n"):
+                mark = e.context_mark
         line = (mark.line + 2) if mark is not None else 1
         what = " ".join(str(e.problem or e.context or "invalid YAML").split())
+        raise PostError(path, line, f"invalid YAML in front matter: {what}") from e
+    except yaml.reader.ReaderError as e:
+        # libyaml reports a UTF-8 byte offset, not a mark: count the lines before it.
+        line = raw.encode("utf-8")[: e.position].count(b"\n") + 2
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        what = f"character {char} is not allowed ({e.reason})"
         raise PostError(path, line, f"invalid YAML in front matter: {what}") from e
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as e:
         raise PostError(path, 2, f"invalid YAML in front matter: {_one_line(e)}") from e

@@ -42,6 +42,10 @@ class RawPost:
     slug: str
     #: The extension, lower-cased, without the dot (``md``, ``markdown``, ``html``, ``htm``).
     ext: str
+    #: Size in bytes when discovered.
+    size: int = 0
+    #: Modification time (ns) when discovered.
+    mtime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +75,19 @@ class Post:
     author: Author | None
     #: ``excerpt``/``description`` from the front matter, if any (plain text or HTML).
     excerpt: str | None
-    #: The body as written (Markdown or HTML), XML-illegal characters removed.
-    body: str
     #: ``markdown`` or ``html``.
     markup: Literal["markdown", "html"]
     #: ``lang`` from the front matter, if any.
     lang: str | None = None
     #: Absolute URL of the post's ``image``, if any.
     image: str | None = None
+    #: The post says ``future: true`` (published even if dated in the future).
+    future: bool = False
+    #: Where the body starts in the decoded, newline-normalised file text.
+    body_offset: int = 0
+    #: The body as written (Markdown or HTML), XML-illegal characters removed. Empty
+    #: until loaded (:func:`feedwright.posts.with_body`): only posts in a feed need it.
+    body: str = ""
 
     @property
     def id_is_permalink(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .slug import slugify_pretty
+from .slug import slugify, slugify_pretty
 from .urls import escape_path, iri_to_uri
 
 _PLACEHOLDER = re.compile(r":([a-z_]+)")
@@ -42,7 +42,7 @@ def placeholders(
             d.weekday()
         ],
         "title": slugify_pretty(slug),
-        "slug": slugify_pretty(slug),
+        "slug": slugify(slug),  # Jekyll's UrlDrop#slug: default mode, lower-cased
         "categories": "/".join(cats),
         "output_ext": ".htm" if ext == "htm" else ".html",
     }

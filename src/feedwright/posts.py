@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from .config import Config
 from .dates import DateError, localize, parse_date
 from .errors import PostError
-from .frontmatter import XML_ILLEGAL, Split, split
+from .frontmatter import XML_ILLEGAL, Split, decode, split
 from .model import Author, Post, RawPost
 from .permalink import expand, placeholders, post_url
 from .urls import absolute, iri_to_uri
@@ -116,10 +117,25 @@ def titleize(slug: str) -> str:
     return " ".join(part.capitalize() for part in slug.split("-"))
 
 
+def is_visible(post: Post, config: Config, now: datetime) -> bool:
+    """Posts dated after ``now`` are left out unless the config or the post says ``future``."""
+    return config.future or post.future or post.published <= now
+
+
 def parse_post(
-    raw: RawPost, data: bytes, config: Config, *, now: datetime, warnings: list[str] | None = None
+    raw: RawPost,
+    data: bytes,
+    config: Config,
+    *,
+    now: datetime | None = None,
+    warnings: list[str] | None = None,
+    keep_body: bool = True,
 ) -> Post:
-    """Build a :class:`Post`; raise :class:`PostError` if it is bad, :class:`Skip` if excluded."""
+    """Build a :class:`Post`; raise :class:`PostError` if it is bad, :class:`Skip` if excluded.
+
+    With ``now``, a post dated after it raises :class:`Skip` (see :func:`is_visible`).
+    Without ``keep_body`` the body is dropped (load it later with :func:`with_body`).
+    """
     path = raw.relpath
     doc = split(path, data)
     meta = doc.meta
@@ -141,7 +157,8 @@ def parse_post(
                 "title: expected text, "
                 f"got a {'list' if isinstance(title_value, list) else 'mapping'}",
             )
-    title = clean_text(" ".join(title.split()))
+    # As jekyll-feed's normalize_whitespace: ASCII runs only (U+3000 is part of CJK text).
+    title = _RUBY_SPACE.sub(" ", clean_text(title)).strip(" ")
     if len(title) > MAX_TITLE:
         title = title[: MAX_TITLE - 1] + "…"
         if warnings is not None:
@@ -156,7 +173,8 @@ def parse_post(
             date = localize(datetime(y, mo, d), tz)
         except ValueError as e:
             raise PostError(path, 1, f"the file name's date is not a real date: {e}") from e
-    if date > now and not config.future and meta.get("future") is not True:
+    future = meta.get("future") is True
+    if now is not None and date > now and not config.future and not future:
         raise Skip(f"{path}: dated in the future ({date.isoformat()})")
     updated = _date(doc, path, "updated", tz) or _date(doc, path, "last_modified_at", tz) or date
 
@@ -195,8 +213,16 @@ def parse_post(
         tags=tuple(tags),
         author=_author(doc, path),
         excerpt=clean_text(excerpt) if excerpt else None,
-        body=clean_text(doc.body),
         markup="markdown" if raw.ext in ("md", "markdown") else "html",
         lang=lang.strip() if lang and lang.strip() else None,
         image=image_url,
+        future=future,
+        body_offset=doc.body_offset,
+        body=clean_text(doc.body) if keep_body else "",
     )
+
+
+def with_body(post: Post, data: bytes) -> Post:
+    """``post`` with its body taken from the file's bytes ``data``."""
+    text = decode(post.relpath, data)
+    return replace(post, body=clean_text(text[post.body_offset :]))

@@ -1,0 +1,249 @@
+"""config.yaml: defaults, paths, and an error naming the key path for anything wrong."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from feedwright.cli import cli
+from feedwright.config import load_config
+from feedwright.errors import ConfigError
+
+VENV_BIN = Path(sys.executable).parent
+URL = {"url": "https://news.example"}
+
+
+def write_config(tmp_path: Path, data: object, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_config_gets_the_documented_defaults(tmp_path):
+    config = load_config(write_config(tmp_path, {"site": URL}))
+    assert config.site.url == "https://news.example"
+    assert config.site.timezone == "UTC"
+    assert config.site.title == "news.example"
+    assert config.source == tmp_path.resolve()
+    assert config.output == (tmp_path / "feeds").resolve()
+    assert config.feeds_url == "https://news.example/feeds/"
+    assert config.permalink == "/:categories/:year/:month/:day/:title:output_ext"
+    assert config.future is False
+    feeds = config.feeds
+    assert (feeds.formats, feeds.limit, feeds.content) == (("atom", "rss", "json"), 20, "full")
+    assert (feeds.categories, feeds.tags) == (True, True)
+    assert (feeds.category_page, feeds.tag_page) == ("/category/:slug.html", "/tag/:slug.html")
+    assert config.websub.hubs == ()
+
+
+def test_paths_resolve_against_the_config_file_and_urls_become_uris(tmp_path, monkeypatch):
+    (tmp_path / "conf").mkdir()
+    monkeypatch.chdir("/")
+    path = write_config(
+        tmp_path / "conf",
+        {
+            "site": {"url": "https://新闻.example/站点/", "timezone": "Asia/Shanghai"},
+            "source": "../site",
+            "output": "out",
+            "feeds_url": "https://cdn.example/订阅",
+            "feeds": {"categories": ["株洲日报"], "tags": False, "formats": ["rss", "rss"]},
+        },
+    )
+    config = load_config(path)
+    assert config.source == (tmp_path / "site").resolve()
+    assert config.output == (tmp_path / "conf" / "out").resolve()
+    assert config.site.url == "https://xn--efvy88h.example/%E7%AB%99%E7%82%B9"
+    assert config.feeds_url == "https://cdn.example/%E8%AE%A2%E9%98%85/"
+    assert (config.feeds.categories, config.feeds.tags) == (("株洲日报",), False)
+    assert config.feeds.formats == ("rss",)
+
+
+def test_bom_in_the_config_file_is_ignored(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(b"\xef\xbb\xbfsite: {url: 'https://news.example', title: \xe6\xa0\xaa}\n")
+    assert load_config(path).site.title == "株"
+
+
+BAD = [
+    # (config, key path, what str(e) says after "config.yaml: <key>: ")
+    ({"site": URL, "bogus": 1}, "bogus", "unknown key"),
+    ({"site": {**URL, "colour": "red"}}, "site.colour", "unknown key"),
+    ({"site": URL, "feeds": {"limt": 3}}, "feeds.limt", "unknown key"),
+    ({"site": {**URL, "author": {"name": "a", "mail": "x"}}}, "site.author.mail", "unknown key"),
+    ({"site": URL, "webhook": {"secret": "s"}}, "webhook.secret", "unknown key"),
+    ({"site": URL, "feeds": {"limit": "x"}}, "feeds.limit", "expected an integer, got 'x'"),
+    ({"site": URL, "feeds": {"limit": 2.5}}, "feeds.limit", "expected an integer, got 2.5"),
+    ({"site": URL, "feeds": {"limit": True}}, "feeds.limit", "expected an integer, got True"),
+    ({"site": URL, "feeds": {"limit": 0}}, "feeds.limit", "expected an integer ≥ 1, got 0"),
+    ({"site": URL, "feeds": {"limit": [1]}}, "feeds.limit", "expected an integer, got a list"),
+    ({}, "site.url", "is required"),
+    ({"site": {"title": "x"}}, "site.url", "is required"),
+    ({"site": {"url": None}}, "site.url", "is required"),
+    (
+        {"site": {"url": "news.example"}},
+        "site.url",
+        "expected an absolute http(s) URL, got 'news.example'",
+    ),
+    (
+        {"site": {"url": "ftp://news.example"}},
+        "site.url",
+        "expected an absolute http(s) URL, got 'ftp://news.example'",
+    ),
+    ({"site": {"url": ["https://a"]}}, "site.url", "expected a string, got a list"),
+    ({"site": "https://news.example"}, "site", "expected a mapping, got 'https://news.example'"),
+    (
+        {"site": {**URL, "timezone": "Asia/Beijing"}},
+        "site.timezone",
+        "expected an IANA time zone name, got 'Asia/Beijing'",
+    ),
+    (
+        {"site": {**URL, "timezone": "+08:00"}},
+        "site.timezone",
+        "expected an IANA time zone name, got '+08:00'",
+    ),
+    (
+        {"site": {**URL, "timezone": "../../etc/passwd"}},
+        "site.timezone",
+        "expected an IANA time zone name, got '../../etc/passwd'",
+    ),
+    (
+        {"site": {**URL, "timezone": {"name": "UTC"}}},
+        "site.timezone",
+        "expected a string, got a mapping",
+    ),
+    (
+        {"site": URL, "feeds": {"formats": ["atom", "xml"]}},
+        "feeds.formats",
+        "expected some of atom, rss, json, got 'xml'",
+    ),
+    (
+        {"site": URL, "feeds": {"formats": ["Atom"]}},
+        "feeds.formats",
+        "expected some of atom, rss, json, got 'Atom'",
+    ),
+    (
+        {"site": URL, "feeds": {"formats": "atom"}},
+        "feeds.formats",
+        "expected a list of strings, got 'atom'",
+    ),
+    (
+        {"site": URL, "feeds": {"content": "some"}},
+        "feeds.content",
+        "expected 'full' or 'summary', got 'some'",
+    ),
+    (
+        {"site": URL, "feeds": {"tags": [["a"]]}},
+        "feeds.tags",
+        "expected a list of strings, got a list",
+    ),
+    ({"site": URL, "feeds": "all"}, "feeds", "expected a mapping, got 'all'"),
+    ({"site": URL, "future": "yes"}, "future", "expected true or false, got 'yes'"),
+    (
+        {"site": URL, "permalink": "daily"},
+        "permalink",
+        "expected a style (date, pretty, ordinal, weekdate, none) "
+        "or a template starting with '/', got 'daily'",
+    ),
+    (
+        {"site": URL, "feeds_url": "feeds/"},
+        "feeds_url",
+        "expected an absolute http(s) URL, got 'feeds/'",
+    ),
+    (
+        {"site": URL, "websub": {"hubs": ["hub.example"]}},
+        "websub.hubs",
+        "expected an absolute http(s) URL, got 'hub.example'",
+    ),
+    (
+        {"site": URL, "webhook": {"path": "hook"}},
+        "webhook.path",
+        "expected a path starting with '/', got 'hook'",
+    ),
+    ({"site": {**URL, "author": ["a"]}}, "site.author", "expected a name or a mapping, got a list"),
+    ({"site": {**URL, "author": {"email": "a@b.example"}}}, "site.author.name", "is required"),
+    ({"site": URL, "source": ["a"]}, "source", "expected a string, got a list"),
+]
+
+
+@pytest.mark.parametrize("data, key, message", BAD, ids=[f"{k}:{m[:20]}" for _, k, m in BAD])
+def test_config_errors_name_the_key_path(tmp_path, data, key, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(tmp_path, data))
+    assert info.value.key_path == key
+    assert str(info.value) == f"config.yaml: {key}: {message}"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("site: [unclosed\n", "config.yaml: not valid YAML: "),
+        ("- a\n- b\n", "config.yaml: expected a mapping at the top level, got a list"),
+        ("site: !!python/object/apply:os.system [true]\n", "config.yaml: not valid YAML: "),
+        (b"site: {url: '\xd6\xea'}\n", "config.yaml: not valid YAML: "),
+    ],
+    ids=["yaml", "list", "python-tag", "not-utf8"],
+)
+def test_unreadable_config_files(tmp_path, text, message):
+    path = tmp_path / "config.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "nope.yaml")
+    assert str(info.value) == (
+        f"{tmp_path / 'nope.yaml'}: cannot read the config file: No such file or directory"
+    )
+
+
+CLI_CASES = [
+    ({"site": URL, "feeds": {"limit": "x"}}, "feeds.limit: expected an integer, got 'x'"),
+    ({"site": {"title": "无网址"}}, "site.url: is required"),
+    (
+        {"site": {**URL, "timezone": "Asia/Beijing"}},
+        "site.timezone: expected an IANA time zone name, got 'Asia/Beijing'",
+    ),
+    (
+        {"site": URL, "feeds": {"formats": ["atom", "atom1"]}},
+        "feeds.formats: expected some of atom, rss, json, got 'atom1'",
+    ),
+    ({"site": URL, "extra": {"a": 1}}, "extra: unknown key"),
+]
+
+
+@pytest.mark.parametrize("command", ["build", "check", "feeds"])
+@pytest.mark.parametrize("data, message", CLI_CASES, ids=[m.split(":")[0] for _, m in CLI_CASES])
+def test_cli_exits_2_naming_the_key(tmp_path, command, data, message):
+    path = write_config(tmp_path, data)
+    result = CliRunner().invoke(cli, [command, "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: config.yaml: {message}\n"
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "feeds").exists()
+
+
+def test_real_process_exits_2_naming_the_key(tmp_path):
+    path = write_config(tmp_path, {"site": {**URL, "timezone": "Mars/Olympus"}})
+    run = subprocess.run(
+        [str(VENV_BIN / "feedwright"), "build", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2
+    assert run.stderr == (
+        "Error: config.yaml: site.timezone: expected an IANA time zone name, got 'Mars/Olympus'\n"
+    )
+    assert run.stdout == ""

@@ -1,0 +1,328 @@
+"""Dates: offsets kept, naive → site zone (DST-correct), and what each feed format says.
+
+Every build here runs under several process time zones (``process_tz``): the output
+must not depend on ``TZ``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from conftest import ATOM
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
+NAME = "2022-03-07-post.md"
+
+
+def post_with_date(site, value: str, *, name: str = NAME, extra: str = "") -> None:
+    site.post(name, f"title: 日期\ndate: {value}\n{extra}")
+
+
+def atom_text(site, tag: str, relpath: str = "atom.xml") -> list[str]:
+    root = etree.fromstring(site.read(relpath))
+    return [e.findtext(ATOM + tag) for e in root.findall(ATOM + "entry")]
+
+
+def rss_text(site, tag: str, relpath: str = "rss.xml") -> list[str]:
+    root = etree.fromstring(site.read(relpath))
+    return [item.findtext(tag) for item in root.iter("item")]
+
+
+def instants(site) -> dict[str, int]:
+    """The entry's instant (UTC seconds) as feedparser reads each format."""
+    atom = site.feed("atom.xml").entries[0]
+    rss = site.feed("rss.xml").entries[0]
+    item = site.feed("feed.json")["items"][0]
+    return {
+        "atom": calendar.timegm(atom.published_parsed),
+        "rss": calendar.timegm(rss.published_parsed),
+        "json": int(datetime.fromisoformat(item["date_published"]).timestamp()),
+    }
+
+
+def check(site, atom: str, rss: str) -> None:
+    """Atom and JSON say ``atom`` (RFC 3339, the post's offset); RSS says ``rss`` (RFC 822)."""
+    assert atom_text(site, "published") == [atom]
+    assert atom_text(site, "updated") == [atom]
+    assert rss_text(site, "pubDate") == [rss]
+    item = site.feed("feed.json")["items"][0]
+    assert (item["date_published"], item["date_modified"]) == (atom, atom)
+    expected = int(datetime.fromisoformat(atom).timestamp())
+    assert instants(site) == {"atom": expected, "rss": expected, "json": expected}
+
+
+# value in the front matter → (Atom/JSON, RSS), with the site in Asia/Shanghai
+FORMS = {
+    "+0800": ("2022-03-07 08:30:46 +0800", "2022-03-07T08:30:46+08:00"),
+    "+08:00": ("2022-03-07 08:30:46 +08:00", "2022-03-07T08:30:46+08:00"),
+    "T+08:00": ("2022-03-07T08:30:46+08:00", "2022-03-07T08:30:46+08:00"),
+    "space-Z": ("2022-03-07 08:30:46 Z", "2022-03-07T08:30:46+00:00"),
+    "T-Z": ("2022-03-07T08:30:46Z", "2022-03-07T08:30:46+00:00"),
+    "-0500": ("2022-03-07 08:30:46 -0500", "2022-03-07T08:30:46-05:00"),
+    "+08": ("2022-03-07 08:30:46 +08", "2022-03-07T08:30:46+08:00"),
+    "+0545": ("2022-03-07 08:30:46 +0545", "2022-03-07T08:30:46+05:45"),
+    "-09:30": ("2022-03-07 08:30:46 -09:30", "2022-03-07T08:30:46-09:30"),
+    "naive": ("2022-03-07 08:30:46", "2022-03-07T08:30:46+08:00"),
+    "no-seconds": ("2022-03-07 08:30", "2022-03-07T08:30:00+08:00"),
+    "date-only": ("2022-03-07", "2022-03-07T00:00:00+08:00"),
+    "unpadded": ("2022-3-7 8:30:46", "2022-03-07T08:30:46+08:00"),
+    "fraction": ("2022-03-07 08:30:46.5 +0800", "2022-03-07T08:30:46.500000+08:00"),
+    "nanoseconds": ("2022-03-07T08:30:46.123456789Z", "2022-03-07T08:30:46.123456+00:00"),
+    "quoted": ('"2022-03-07 08:30:46 +0800"', "2022-03-07T08:30:46+08:00"),
+    "single-quoted": ("'2022-03-07 08:30:46 +08:00'", "2022-03-07T08:30:46+08:00"),
+    "quoted-naive": ('"2022-03-07 08:30:46"', "2022-03-07T08:30:46+08:00"),
+    "quoted-date": ('"2022-03-07"', "2022-03-07T00:00:00+08:00"),
+    "late-evening-west": ("2022-03-07 23:30:00 -0500", "2022-03-07T23:30:00-05:00"),
+    "early-morning-east": ("2022-03-06 00:30:00 +0800", "2022-03-06T00:30:00+08:00"),
+}
+RSS = {
+    "+0800": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "+08:00": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "T+08:00": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "space-Z": "Mon, 07 Mar 2022 08:30:46 +0000",
+    "T-Z": "Mon, 07 Mar 2022 08:30:46 +0000",
+    "-0500": "Mon, 07 Mar 2022 08:30:46 -0500",
+    "+08": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "+0545": "Mon, 07 Mar 2022 08:30:46 +0545",
+    "-09:30": "Mon, 07 Mar 2022 08:30:46 -0930",
+    "naive": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "no-seconds": "Mon, 07 Mar 2022 08:30:00 +0800",
+    "date-only": "Mon, 07 Mar 2022 00:00:00 +0800",
+    "unpadded": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "fraction": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "nanoseconds": "Mon, 07 Mar 2022 08:30:46 +0000",
+    "quoted": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "single-quoted": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "quoted-naive": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "quoted-date": "Mon, 07 Mar 2022 00:00:00 +0800",
+    "late-evening-west": "Mon, 07 Mar 2022 23:30:00 -0500",  # Tuesday in UTC
+    "early-morning-east": "Sun, 06 Mar 2022 00:30:00 +0800",  # Saturday in UTC
+}
+
+
+@pytest.mark.parametrize("form", FORMS, ids=list(FORMS))
+def test_every_date_form_keeps_instant_and_offset(make_site, process_tz, form):
+    value, atom = FORMS[form]
+    site = make_site()
+    post_with_date(site, value)
+    report = site.build()
+    assert report.errors == ()
+    check(site, atom, RSS[form])
+
+
+@pytest.mark.parametrize(
+    "tz, value, atom, rss",
+    [
+        # Shanghai kept DST 1986–1991: +09:00 then, and never the +08:06 LMT of pytz replace()
+        (
+            "Asia/Shanghai",
+            "1988-06-01 12:00:00",
+            "1988-06-01T12:00:00+09:00",
+            "Wed, 01 Jun 1988 12:00:00 +0900",
+        ),
+        (
+            "Asia/Shanghai",
+            "1988-06-01",
+            "1988-06-01T00:00:00+09:00",
+            "Wed, 01 Jun 1988 00:00:00 +0900",
+        ),
+        (
+            "Asia/Shanghai",
+            "1988-12-01 12:00",
+            "1988-12-01T12:00:00+08:00",
+            "Thu, 01 Dec 1988 12:00:00 +0800",
+        ),
+        (
+            "Asia/Shanghai",
+            "1910-01-01 12:00:00",
+            "1910-01-01T12:00:00+08:00",
+            "Sat, 01 Jan 1910 12:00:00 +0800",
+        ),
+        # New York: the skipped hour moves forward; the repeated hour is its first occurrence
+        (
+            "America/New_York",
+            "2022-03-13 02:30:00",
+            "2022-03-13T03:30:00-04:00",
+            "Sun, 13 Mar 2022 03:30:00 -0400",
+        ),
+        (
+            "America/New_York",
+            "2022-11-06 01:30:00",
+            "2022-11-06T01:30:00-04:00",
+            "Sun, 06 Nov 2022 01:30:00 -0400",
+        ),
+        (
+            "America/New_York",
+            "2022-11-06 02:30:00",
+            "2022-11-06T02:30:00-05:00",
+            "Sun, 06 Nov 2022 02:30:00 -0500",
+        ),
+        (
+            "America/New_York",
+            "2022-01-15 12:00",
+            "2022-01-15T12:00:00-05:00",
+            "Sat, 15 Jan 2022 12:00:00 -0500",
+        ),
+        (
+            "America/New_York",
+            "2022-07-04",
+            "2022-07-04T00:00:00-04:00",
+            "Mon, 04 Jul 2022 00:00:00 -0400",
+        ),
+        (
+            "UTC",
+            "2022-03-07 08:30:46",
+            "2022-03-07T08:30:46+00:00",
+            "Mon, 07 Mar 2022 08:30:46 +0000",
+        ),
+        (
+            "Europe/Helsinki",
+            "2022-03-27 03:30:00",
+            "2022-03-27T04:30:00+03:00",
+            "Sun, 27 Mar 2022 04:30:00 +0300",
+        ),
+    ],
+)
+def test_naive_dates_take_the_site_zone_with_dst(make_site, process_tz, tz, value, atom, rss):
+    site = make_site(site={"timezone": tz})
+    post_with_date(site, value, name="2022-01-01-post.md")
+    assert site.build().errors == ()
+    check(site, atom, rss)
+
+
+@pytest.mark.parametrize(
+    "tz, name, atom",
+    [
+        ("Asia/Shanghai", "2022-03-07-no-date.md", "2022-03-07T00:00:00+08:00"),
+        ("America/New_York", "2022-07-04-no-date.md", "2022-07-04T00:00:00-04:00"),
+        ("America/New_York", "2022-12-25-no-date.html", "2022-12-25T00:00:00-05:00"),
+        ("UTC", "2022-3-7-no-date.md", "2022-03-07T00:00:00+00:00"),
+    ],
+)
+def test_no_date_uses_the_file_name_at_midnight(make_site, process_tz, tz, name, atom):
+    site = make_site(site={"timezone": tz})
+    site.post(name, {"title": "无日期"})
+    assert site.build().errors == ()
+    assert atom_text(site, "published") == [atom]
+    assert site.feed("feed.json")["items"][0]["date_published"] == atom
+
+
+def test_updated_is_read_like_date(make_site, process_tz):
+    site = make_site()
+    post_with_date(site, "2022-03-07 08:30:46 +0800", extra="updated: 2022-03-08 09:00:00\n")
+    site.post("2022-03-01-b.md", "date: 2022-03-01\nlast_modified_at: 2022-03-02 10:00 -0500\n")
+    assert site.build().errors == ()
+    assert atom_text(site, "updated") == ["2022-03-08T09:00:00+08:00", "2022-03-02T10:00:00-05:00"]
+    assert atom_text(site, "published") == [
+        "2022-03-07T08:30:46+08:00",
+        "2022-03-01T00:00:00+08:00",
+    ]
+    items = site.feed("feed.json")["items"]
+    assert [i["date_modified"] for i in items] == [
+        "2022-03-08T09:00:00+08:00",
+        "2022-03-02T10:00:00-05:00",
+    ]
+    root = etree.fromstring(site.read("atom.xml"))
+    assert root.findtext(ATOM + "updated") == "2022-03-08T09:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        (
+            "date",
+            "yesterday",
+            "cannot read 'yesterday' as a date (expected e.g. 2022-03-07 08:30:46 +0800)",
+        ),
+        (
+            "date",
+            "2022-02-30 10:00:00",
+            "'2022-02-30 10:00:00' is not a real date: day is out of range for month",
+        ),
+        (
+            "date",
+            "2022-03-07 25:00:00",
+            "'2022-03-07 25:00:00' is not a real date: hour must be in 0..23",
+        ),
+        ("date", "2022-13-01", "'2022-13-01' is not a real date: month must be in 1..12"),
+        ("date", "2022-03-07 08:30:46 +2500", "offset '+2500' is out of range"),
+        ("date", "[2022, 3, 7]", "expected a date such as 2022-03-07 08:30:46 +0800, got a list"),
+        ("date", "{y: 2022}", "expected a date such as 2022-03-07 08:30:46 +0800, got a mapping"),
+        ("date", "20220307", "expected a date such as 2022-03-07 08:30:46 +0800, got 20220307"),
+        ("date", "true", "expected a date such as 2022-03-07 08:30:46 +0800, got True"),
+        (
+            "updated",
+            "soon",
+            "cannot read 'soon' as a date (expected e.g. 2022-03-07 08:30:46 +0800)",
+        ),
+    ],
+)
+def test_unreadable_date_names_the_keys_line(make_site, key, value, message):
+    site = make_site()
+    site.post("2022-03-01-good.md", {"title": "好", "date": "2022-03-01 10:00:00 +0800"})
+    site.post("2022-03-07-bad.md", f"title: 坏\n\n# comment\ntags: a\n{key}: {value}\n")
+    report = site.build()
+    assert report.errors == (f"_posts/2022-03-07-bad.md:6: {key}: {message}",)
+    assert [e.title for e in site.feed("atom.xml").entries] == ["好"]
+
+
+FUTURE_POSTS = {
+    "2026-11-26-now.md": "date: 2026-11-26 08:00:00 +0800\n",  # exactly NOW: published
+    "2026-11-26-later.md": "date: 2026-11-26 08:00:01 +0800\n",
+    "2026-11-25-naive.md": "date: 2026-11-26 08:00:01\n",  # Shanghai wall time, 1 s after NOW
+    "2027-01-01-next-year.md": "",
+    "2027-02-01-flagged.md": "future: true\n",
+}
+
+
+@pytest.mark.parametrize(
+    "config_future, expected",
+    [
+        (False, ["Flagged", "Now"]),
+        (True, ["Flagged", "Next Year", "Later", "Naive", "Now"]),  # equal instants: by URL
+    ],
+)
+def test_future_posts_are_left_out_unless_future(make_site, process_tz, config_future, expected):
+    site = make_site(future=config_future)
+    for name, front in FUTURE_POSTS.items():
+        site.post(name, front)
+    report = site.build()
+    assert report.errors == ()
+    assert report.posts == len(expected)
+    assert [e.title for e in site.feed("atom.xml").entries] == expected
+
+
+# --- round trip: any instant, any offset, through Atom and RSS --------------------------
+
+OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timedelta(minutes=m))
+MOMENTS = st.datetimes(min_value=datetime(1901, 1, 1), max_value=datetime(2199, 12, 31))
+
+
+def _offset_text(offset: timedelta, colon: bool) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    h, m = divmod(abs(minutes), 60)
+    return f"{sign}{h:02d}{':' if colon else ''}{m:02d}"
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(moment=MOMENTS, offset=OFFSETS, colon=st.booleans(), sep=st.sampled_from([" ", "T"]))
+def test_any_instant_survives_atom_and_rss(make_site, process_tz, moment, offset, colon, sep):
+    moment = moment.replace(microsecond=0)
+    written = moment.replace(tzinfo=timezone(offset))
+    site = make_site(future=True)
+    text = f"{moment:%Y-%m-%d}{sep}{moment:%H:%M:%S} {_offset_text(offset, colon)}"
+    site.post("2000-01-01-round-trip.md", f"title: 往返\ndate: '{text}'\n")
+    assert site.build().errors == ()
+    expected = calendar.timegm(written.astimezone(UTC).timetuple())
+    assert instants(site) == {"atom": expected, "rss": expected, "json": expected}
+    published = datetime.fromisoformat(atom_text(site, "published")[0])
+    assert published == written and published.utcoffset() == offset

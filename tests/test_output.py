@@ -1,0 +1,187 @@
+"""The output writer on real files: safe paths, atomic skip-unchanged writes, manifest, prune."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from feedwright.errors import OutputError
+from feedwright.output import ManifestEntry, Output, safe_join
+
+OLD = 1_600_000_000_000_000_000  # an mtime (ns) well in the past
+
+
+def files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+# -- safe_join ------------------------------------------------------------------------------
+
+
+def test_safe_join_accepts_paths_inside(tmp_path):
+    assert safe_join(tmp_path, "tags/株洲/atom.xml") == tmp_path / "tags" / "株洲" / "atom.xml"
+    assert safe_join(tmp_path, "atom.xml") == tmp_path / "atom.xml"
+
+
+@pytest.mark.parametrize(
+    "relpath",
+    ["../x", "a/../../x", "tags/../../x", "/etc/passwd", "", "a//b", "./a", "a/.", "a\x00b"],
+)
+def test_safe_join_refuses_escapes(tmp_path, relpath):
+    with pytest.raises(OutputError) as info:
+        safe_join(tmp_path / "out", relpath)
+    assert str(info.value).startswith(f"{relpath}: refusing")
+
+
+def test_safe_join_refuses_a_symlink_that_leads_out(tmp_path):
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    out.mkdir()
+    outside.mkdir()
+    (out / "tags").symlink_to(outside)
+    (out / "inner").symlink_to(out / "sub")
+    with pytest.raises(OutputError):
+        safe_join(out, "tags/x/atom.xml")
+    assert safe_join(out, "inner/atom.xml") == out / "inner" / "atom.xml"
+
+
+def test_write_never_follows_a_symlink_out(tmp_path):
+    out, outside = tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    out.mkdir()
+    (out / "tags").symlink_to(outside)
+    with pytest.raises(OutputError):
+        Output(out).write("tags/atom.xml", b"x")
+    assert list(outside.iterdir()) == []
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+def test_write_creates_folders_and_skips_unchanged_bytes(tmp_path):
+    out = Output(tmp_path / "out")
+    out.prepare()
+    assert out.write("tags/株洲/atom.xml", b"<feed/>") is True
+    path = tmp_path / "out" / "tags" / "株洲" / "atom.xml"
+    assert path.read_bytes() == b"<feed/>"
+    os.utime(path, ns=(OLD, OLD))
+    assert out.write("tags/株洲/atom.xml", b"<feed/>") is False
+    assert path.stat().st_mtime_ns == OLD
+    assert out.write("tags/株洲/atom.xml", b"<feed/>\n") is True
+    assert path.read_bytes() == b"<feed/>\n"
+    assert path.stat().st_mtime_ns != OLD
+    # A shorter content that is a prefix of the old one is still a change.
+    assert out.write("tags/株洲/atom.xml", b"<feed") is True
+    assert path.read_bytes() == b"<feed"
+    assert files(tmp_path / "out") == ["tags/株洲/atom.xml"]  # no temporary files left
+
+
+def test_write_replaces_atomically_a_reader_keeps_the_old_file(tmp_path):
+    out = Output(tmp_path)
+    out.write("atom.xml", b"old")
+    with open(tmp_path / "atom.xml", "rb") as reader:
+        out.write("atom.xml", b"new")
+        assert reader.read() == b"old"  # the old inode, untouched: rename, not rewrite
+    assert (tmp_path / "atom.xml").read_bytes() == b"new"
+    assert (tmp_path / "atom.xml").stat().st_mode & 0o777 == 0o644
+
+
+def test_write_with_a_folder_in_the_way_is_an_error(tmp_path):
+    (tmp_path / "atom.xml").mkdir()
+    with pytest.raises(OutputError) as info:
+        Output(tmp_path).write("atom.xml", b"x")
+    assert str(info.value) == "atom.xml: a folder is in the way of this feed"
+
+
+def test_prepare_removes_only_leftover_temporary_files(tmp_path):
+    leftovers = [".atom.xml.0123456789abcdef.fwtmp", "tags/x/.rss.xml.fedcba9876543210.fwtmp"]
+    kept = [
+        "notes.fwtmp",
+        ".atom.xml.0123.fwtmp",
+        "atom.xml.0123456789abcdef.fwtmp",
+        "tags/x/notes.txt",
+        "index.html",
+    ]
+    for name in leftovers + kept:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    Output(tmp_path).prepare()
+    assert files(tmp_path) == sorted(kept)
+
+
+def test_prepare_creates_the_folder(tmp_path):
+    Output(tmp_path / "a" / "b").prepare()
+    assert (tmp_path / "a" / "b").is_dir()
+
+
+# -- manifest and removal -------------------------------------------------------------------
+
+
+def test_manifest_round_trips(tmp_path):
+    out = Output(tmp_path)
+    entries = {
+        "tags/株洲/atom.xml": ManifestEntry(sources=["_posts/2022-03-07-a.md"]),
+        "feeds.opml": ManifestEntry(),
+    }
+    out.save_manifest(entries)
+    assert Output(tmp_path).load_manifest() == entries
+    assert "株洲".encode() in (tmp_path / ".feedwright" / "manifest").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"garbage{",
+        b"[]",
+        b'{"files": 3}',
+        b'{"files": {"atom.xml": 5}}',
+        b'{"files": {"atom.xml": {"sources": 5}}}',
+        b"\xff\xfe\x00",
+        b"",
+    ],
+)
+def test_a_corrupt_manifest_is_empty_and_warned_about(tmp_path, data):
+    (tmp_path / ".feedwright").mkdir()
+    (tmp_path / ".feedwright" / "manifest").write_bytes(data)
+    out = Output(tmp_path)
+    assert out.load_manifest() == {}
+    assert len(out.warnings) == 1
+    assert "manifest" in out.warnings[0]
+
+
+def test_no_manifest_is_empty_without_warning(tmp_path):
+    out = Output(tmp_path)
+    assert out.load_manifest() == {}
+    assert out.warnings == []
+
+
+def test_remove_deletes_the_file_and_the_folders_it_empties(tmp_path):
+    out = Output(tmp_path)
+    out.write("tags/a/atom.xml", b"x")
+    out.write("tags/b/atom.xml", b"x")
+    assert out.remove("tags/a/atom.xml") is True
+    assert files(tmp_path) == ["tags/b/atom.xml"]
+    assert not (tmp_path / "tags" / "a").exists()
+    assert out.remove("tags/b/atom.xml") is True
+    assert not (tmp_path / "tags").exists()
+    assert tmp_path.is_dir()
+    assert out.remove("tags/b/atom.xml") is False
+
+
+def test_remove_keeps_a_folder_holding_other_files(tmp_path):
+    out = Output(tmp_path)
+    out.write("tags/a/atom.xml", b"x")
+    (tmp_path / "tags" / "a" / "notes.txt").write_bytes(b"mine")
+    assert out.remove("tags/a/atom.xml") is True
+    assert files(tmp_path) == ["tags/a/notes.txt"]
+
+
+def test_remove_refuses_paths_outside(tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (tmp_path / "victim.txt").write_bytes(b"keep")
+    out = Output(out_dir)
+    assert out.remove("../victim.txt") is False
+    assert (tmp_path / "victim.txt").read_bytes() == b"keep"
+    assert len(out.warnings) == 1 and out.warnings[0].startswith("../victim.txt: cannot remove")
