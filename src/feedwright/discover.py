@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from .errors import PostError
@@ -23,41 +24,77 @@ class Found:
 
     posts: list[RawPost]
     ignored: list[str]
+    #: Files whose size and mtime equal what ``known`` said (only when ``known`` is given).
+    unchanged: list[str] = field(default_factory=list)
 
 
-def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[str], list[str]]]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        keep = []
-        for d in sorted(dirnames):
-            full = os.path.join(dirpath, d)
-            if os.path.realpath(full) in skip or os.path.islink(full):
+_name = attrgetter("name")
+
+
+def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """(folder, file entries) for every folder worth entering, depth first, sorted."""
+    stack = [root]
+    while stack:
+        dirpath = stack.pop()
+        try:
+            with os.scandir(dirpath) as it:
+                entries = sorted(it, key=_name)
+        except OSError:
+            continue
+        files = []
+        subdirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
                 continue
-            if d == "_posts" or not d.startswith((".", "_")):
-                keep.append(d)
-        dirnames[:] = keep
-        yield dirpath, dirnames, sorted(filenames)
+            if not is_dir:
+                files.append(entry)
+            elif (entry.name == "_posts" or not entry.name.startswith((".", "_"))) and (
+                not skip or os.path.realpath(entry.path) not in skip
+            ):
+                subdirs.append(entry.path)
+        yield dirpath, files
+        stack.extend(reversed(subdirs))
 
 
-def discover(source: Path, *, exclude: tuple[Path, ...] = ()) -> Found:
+def discover(
+    source: Path,
+    *,
+    exclude: tuple[Path, ...] = (),
+    known: Mapping[str, tuple[int, int]] | None = None,
+) -> Found:
     """Every ``_posts`` folder under ``source``; files named ``YYYY-MM-DD-slug.EXT`` in them.
 
     Folders above ``_posts`` become categories; folders below it do not (Jekyll).
     Folders starting with ``.`` or ``_`` (other than ``_posts``) and symlinked folders
-    are not entered; ``exclude`` (e.g. the output folder) is skipped.
+    are not entered; ``exclude`` (e.g. the output folder) is skipped. A file whose
+    ``(size, mtime_ns)`` equals ``known[relpath]`` is only listed in ``unchanged``.
     """
     root = str(source)
     skip = {os.path.realpath(p) for p in exclude}
     posts: list[RawPost] = []
     ignored: list[str] = []
-    for dirpath, _dirs, files in _walk(root, skip):
+    unchanged: list[str] = []
+    for dirpath, files in _walk(root, skip):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         parts = [] if rel_dir == "." else rel_dir.split("/")
         if "_posts" not in parts:
             continue
         cut = parts.index("_posts")
         categories = tuple(parts[:cut])
-        for name in files:
-            rel = "/".join([*parts, name])
+        prefix = rel_dir + "/"
+        for entry in files:
+            name = entry.name
+            rel = prefix + name
+            try:
+                st = entry.stat(follow_symlinks=True)
+                size, mtime_ns = st.st_size, st.st_mtime_ns
+            except OSError:
+                size = mtime_ns = -1  # read_post reports why
+            if known is not None and known.get(rel) == (size, mtime_ns) and size >= 0:
+                unchanged.append(rel)
+                continue
             m = _NAME.match(name)
             if m is None:
                 ignored.append(rel)
@@ -66,15 +103,17 @@ def discover(source: Path, *, exclude: tuple[Path, ...] = ()) -> Found:
             posts.append(
                 RawPost(
                     relpath=rel,
-                    abspath=os.path.join(dirpath, name),
+                    abspath=entry.path,
                     dir_categories=categories,
                     name_date=(int(y), int(mo), int(d)),
                     slug=slug,
                     ext=ext.lower(),
+                    size=size,
+                    mtime_ns=mtime_ns,
                 )
             )
     posts.sort(key=lambda p: p.relpath)
-    return Found(posts=posts, ignored=ignored)
+    return Found(posts=posts, ignored=ignored, unchanged=unchanged)
 
 
 def read_post(raw: RawPost, source: Path) -> bytes:

@@ -92,3 +92,43 @@ def _make_group(
             "they are published as one feed"
         )
     return Group(kind=kind, slug=slug, name=spellings[0], posts=tuple(posts), spellings=spellings)
+
+
+#: (kind, slug, name, first): ``first`` is False for a second spelling of the same slug.
+Membership = tuple[str, str, str, bool]
+
+
+def memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]]:
+    """The groups one post belongs to (the site first), and warnings about its names.
+
+    The same rules as :func:`group_posts`, one post at a time, for the incremental build.
+    """
+    out: list[Membership] = [("site", "", "", True)]
+    warnings: list[str] = []
+    for kind, attr, selection in (
+        ("category", "categories", config.feeds.categories),
+        ("tag", "tags", config.feeds.tags),
+    ):
+        wanted = _selected(selection)
+        if wanted is not None and not wanted:
+            continue
+        seen: set[str] = set()
+        for name in getattr(post, attr):
+            slug = slugify(name)
+            if wanted is not None and slug not in wanted:
+                continue
+            if not slug:
+                warnings.append(
+                    f"{post.relpath}: {kind} {name!r} has an empty slug; "
+                    "no feed is published for it"
+                )
+                continue
+            if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+                warnings.append(
+                    f"{post.relpath}: {kind} {name[:40]!r}…: the slug is longer "
+                    f"than {MAX_SLUG_BYTES} bytes; no feed is published for it"
+                )
+                continue
+            out.append((kind, slug, name, slug not in seen))
+            seen.add(slug)
+    return out, warnings

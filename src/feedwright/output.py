@@ -8,10 +8,13 @@ A manifest records every file feedwright wrote; only those are ever removed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
 import secrets
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +32,8 @@ class ManifestEntry:
 
     #: Source paths of the posts in it (relative to the source folder).
     sources: list[str] = field(default_factory=list)
+    #: Display name of its group (so a kept feed can stay in the OPML).
+    name: str = ""
 
 
 def safe_join(root: Path, relpath: str) -> Path:
@@ -66,7 +71,9 @@ class Output:
             data = json.loads(raw)
             files = data["files"]
             return {
-                str(k): ManifestEntry(sources=[str(s) for s in v.get("sources", [])])
+                str(k): ManifestEntry(
+                    sources=[str(s) for s in v.get("sources", [])], name=str(v.get("name", ""))
+                )
                 for k, v in files.items()
             }
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -76,10 +83,41 @@ class Output:
             return {}
 
     def save_manifest(self, entries: dict[str, ManifestEntry]) -> None:
-        doc = {"version": 1, "files": {k: {"sources": entries[k].sources} for k in sorted(entries)}}
+        files = {k: {"sources": v.sources, "name": v.name} for k, v in sorted(entries.items())}
+        doc = {"version": 1, "files": files}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
         self.state.mkdir(parents=True, exist_ok=True)
         self._replace(self.state / MANIFEST, data)
+
+    # -- lock -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(
+        self, *, on_wait: Callable[[str], None] | None = None, timeout: float = 3600.0
+    ) -> Iterator[None]:
+        """Hold ``.feedwright/lock`` for the build: a second build waits for the first."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        path = self.state / "lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait(f"another build is writing {self.root}; waiting for it to finish")
+                deadline = time.monotonic() + timeout
+                while True:
+                    time.sleep(0.05)
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise OutputError(
+                                str(path), "another build still holds the lock; giving up"
+                            ) from None
+            yield
+        finally:
+            os.close(fd)
 
     # -- files ------------------------------------------------------------------------------
     def prepare(self) -> None:

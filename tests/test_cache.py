@@ -1,0 +1,242 @@
+"""The build cache is invisible in the output: incremental builds write what --full writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import NOW, check_tree, mtimes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedwright.build import build, simple_build_files
+from feedwright.cache import CACHE_NAME
+from feedwright.config import load_config
+
+CATEGORIES = ["news", "sport", "Tech", "tech"]
+TAGS = ["株洲", "体育", "经济", "株洲 日报"]
+
+
+def feed_tree(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and ".feedwright" not in p.parts
+    }
+
+
+def feed_mtimes(out: Path) -> dict[str, int]:
+    return {k: v for k, v in mtimes(out).items() if not k.startswith(".feedwright")}
+
+
+def post_text(i: int, variant: int) -> str:
+    meta = {
+        "title": f"第{i}篇 v{variant}",
+        "date": f"2022-03-{1 + (i + variant) % 27:02d} 0{variant % 10}:30:00 +0800",
+        "categories": CATEGORIES[(i + variant) % len(CATEGORIES)],
+        "tags": [TAGS[(i * variant) % len(TAGS)], TAGS[i % len(TAGS)]],
+    }
+    if variant % 7 == 3:
+        meta["date"] = "2027-01-01 00:00:00 +0800"  # in the future: hidden
+    body = f"<p>正文 {i}-{variant}</p>\n[链接](/a/{i}.html)\n"
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body
+
+
+BAD = "---\ntitle: [unclosed\n---\n坏\n"
+
+op = st.tuples(
+    st.sampled_from(["edit", "add", "delete", "touch", "bad", "rename", "tick"]),
+    st.integers(0, 7),
+    st.integers(1, 40),
+)
+
+
+class Twin:
+    """One source built two ways: incrementally (cached) and with --full, side by side."""
+
+    def __init__(self, root: Path) -> None:
+        self.src = root / "site"
+        (self.src / "_posts").mkdir(parents=True)
+        config = {
+            "site": {"title": "测试站", "url": "https://news.example", "timezone": "Asia/Shanghai"},
+            "source": "site",
+            "output": "cached",
+            "feeds": {"limit": 3},
+        }
+        (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+        self.cached = load_config(root / "config.yaml")
+        self.full = load_config(root / "config.yaml", output=str(root / "full"))
+        self.now = NOW
+
+    def path(self, i: int) -> Path:
+        return self.src / "_posts" / f"2022-03-{1 + i:02d}-p{i}.md"
+
+    def apply(self, kind: str, i: int, variant: int) -> None:
+        path = self.path(i)
+        if kind in ("edit", "add"):
+            path.write_text(post_text(i, variant), "utf-8")
+        elif kind == "delete" and path.exists():
+            path.unlink()
+        elif kind == "touch" and path.exists():
+            os.utime(path, ns=(time.time_ns(), time.time_ns() + variant))
+        elif kind == "bad":
+            path.write_text(BAD, "utf-8")
+        elif kind == "rename" and path.exists():
+            path.rename(self.path((i + 1) % 8))
+        elif kind == "tick":
+            self.now += timedelta(days=variant * 10)  # future posts come into view
+
+    def check(self) -> None:
+        a = build(self.cached, now=self.now)
+        b = build(self.full, now=self.now, full=True)
+        check_tree(self.cached.output)
+        assert feed_tree(self.cached.output) == feed_tree(self.full.output)
+        assert (a.posts, a.errors, set(a.kept)) == (b.posts, b.errors, set(b.kept))
+        if not a.errors:  # the in-memory reference pipeline agrees too
+            files, _ = simple_build_files(self.cached, now=self.now)
+            assert feed_tree(self.cached.output) == {f.relpath: f.data for f in files}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=st.lists(op, min_size=1, max_size=6))
+def test_cached_builds_equal_full_builds(tmp_path_factory, ops):
+    twin = Twin(tmp_path_factory.mktemp("twin"))
+    for i in range(5):
+        twin.apply("add", i, 1)
+    twin.check()
+    for kind, i, variant in ops:
+        twin.apply(kind, i, variant)
+        twin.check()
+
+
+def test_noop_rebuild_writes_nothing_and_touch_is_noticed(tmp_path):
+    twin = Twin(tmp_path)
+    for i in range(4):
+        twin.apply("add", i, 2)
+    twin.check()
+    before = feed_mtimes(twin.cached.output)
+    report = build(twin.cached, now=twin.now)
+    assert report.written == () and feed_mtimes(twin.cached.output) == before
+    twin.apply("touch", 1, 5)  # same bytes, new mtime: parsed again, nothing written
+    assert build(twin.cached, now=twin.now).written == ()
+    twin.apply("edit", 1, 9)
+    assert build(twin.cached, now=twin.now).written != ()
+
+
+def test_config_change_invalidates_the_cache(tmp_path):
+    twin = Twin(tmp_path)
+    twin.apply("add", 0, 1)
+    twin.check()
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text("utf-8"))
+    config["site"]["title"] = "新站名"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    report = build(load_config(tmp_path / "config.yaml"), now=twin.now)
+    assert "atom.xml" in report.written
+    assert (
+        b"\xe6\x96\xb0\xe7\xab\x99\xe5\x90\x8d" in (tmp_path / "cached" / "atom.xml").read_bytes()
+    )
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a database at all" * 100, b"SQLite format 3\x00"])
+def test_a_corrupt_cache_is_rebuilt_with_a_warning(tmp_path, garbage):
+    twin = Twin(tmp_path)
+    for i in range(3):
+        twin.apply("add", i, 1)
+    twin.check()
+    expected = feed_tree(twin.cached.output)
+    cache = twin.cached.output / ".feedwright" / CACHE_NAME
+    for suffix in ("-wal", "-shm"):
+        Path(f"{cache}{suffix}").unlink(missing_ok=True)
+    cache.write_bytes(garbage)
+    twin.apply("edit", 0, 4)
+    report = build(twin.cached, now=twin.now)
+    b = build(twin.full, now=twin.now, full=True)
+    assert feed_tree(twin.cached.output) == feed_tree(twin.full.output)
+    assert feed_tree(twin.cached.output) != expected
+    assert report.posts == b.posts == 3
+    if garbage:
+        assert any("cache" in w for w in report.warnings)
+
+
+def _corpus(root: Path, n: int) -> Path:
+    posts = root / "site" / "_posts"
+    posts.mkdir(parents=True)
+    for i in range(n):
+        meta = {
+            "title": f"文章{i}",
+            "date": f"2021-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00 +0800",
+            "categories": f"paper{i % 7}",
+            "tags": [f"标签{i % 31}", f"话题{i % 13}"],
+        }
+        body = "".join(f"<p>第{j}段，内容{i}。</p>\n" for j in range(12)) + "[返回](//h.example/)\n"
+        (posts / f"2021-01-01-p{i:05d}.md").write_text(
+            "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body, "utf-8"
+        )
+    config = {
+        "site": {"title": "大站", "url": "https://big.example", "timezone": "Asia/Shanghai"},
+        "source": "site",
+        "output": "out",
+    }
+    path = root / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    return path
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "feedwright", *args]
+
+
+@pytest.mark.slow
+def test_kill_9_mid_build_leaves_valid_feeds_and_the_next_build_repairs(tmp_path):
+    config = _corpus(tmp_path, 2500)
+    out = tmp_path / "out"
+    env = {**os.environ, "CI": "1"}
+    subprocess.run(_cli("build", "--config", str(config), "-q"), check=True, env=env, timeout=300)
+    check_tree(out)
+    for p in (tmp_path / "site" / "_posts").glob("*.md"):
+        p.write_text(p.read_text("utf-8").replace("内容", "新内容"), "utf-8")
+    for delay in (0.4, 1.0, 2.0):
+        proc = subprocess.Popen(_cli("build", "--config", str(config), "-q"), env=env)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        check_tree(out)  # whatever moment it died at, every feed is complete and valid
+    subprocess.run(_cli("build", "--config", str(config), "-q"), check=True, env=env, timeout=300)
+    full = load_config(config, output=str(tmp_path / "full"))
+    build(full, full=True)
+    assert feed_tree(out) == feed_tree(tmp_path / "full")
+    assert not list(out.rglob("*.fwtmp"))
+
+
+@pytest.mark.slow
+def test_two_builds_at_once_do_not_corrupt_anything(tmp_path):
+    config = _corpus(tmp_path, 600)
+    env = {**os.environ, "CI": "1"}
+    procs = [
+        subprocess.Popen(
+            _cli("build", "--config", str(config)),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    assert any("waiting" in err for _out, err in results) or all(
+        "600 posts" in out for out, _err in results
+    )
+    check_tree(tmp_path / "out")
+    full = load_config(config, output=str(tmp_path / "full"))
+    build(full, full=True)
+    assert feed_tree(tmp_path / "out") == feed_tree(tmp_path / "full")
