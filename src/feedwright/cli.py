@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,9 @@ def _run(fn: Callable[[], T]) -> T:
 
 
 def _load(config: str, source: str | None = None, output: str | None = None) -> Config:
+    # Folders given on the command line are relative to the working directory (as in Jekyll).
+    source = os.path.abspath(source) if source is not None else None
+    output = os.path.abspath(output) if output is not None else None
     return _run(lambda: load_config(config, source=source, output=output))
 
 
@@ -128,7 +132,7 @@ def build_command(
     config = _load(config_path, source, output)
     show_bar = not quiet and sys.stderr.isatty() and not _in_ci()
     with _progress(show_bar) as progress:
-        report = _run(lambda: build(config, now=datetime.now(UTC), progress=progress))
+        report = _run(lambda: build(config, now=datetime.now(UTC), full=full, progress=progress))
     _show_problems(report, quiet)
     if verbose:
         for path in report.written:
@@ -181,6 +185,100 @@ def feeds_command(config_path: str, source: str | None) -> None:
 
     for line in _run(collect):
         click.echo(line)
+
+
+output_option = click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    help="The output folder (overrides 'output' in the config).",
+)
+
+
+def _abspath(path: str | None) -> str | None:
+    return os.path.abspath(path) if path is not None else None
+
+
+@cli.command("serve")
+@config_option
+@source_option
+@output_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option("--no-build", is_flag=True, help="Do not build at startup; serve what is there.")
+def serve_command(
+    config_path: str,
+    source: str | None,
+    output: str | None,
+    host: str,
+    port: int,
+    no_build: bool,
+) -> None:
+    """Serve the feeds over HTTP; a signed webhook rebuilds them and pings WebSub hubs."""
+    from .server import serve, webhook_enabled
+
+    config = _load(config_path, source, output)
+    environ = dict(os.environ)
+    hook = config.webhook
+    if webhook_enabled(config, environ):
+        click.echo(f"webhook: POST {hook.path} (secret from ${hook.secret_env})", err=True)
+    else:
+        click.echo(f"webhook: off (set ${hook.secret_env} to turn it on)", err=True)
+
+    def finished(record: dict[str, Any], report: BuildReport | None) -> None:
+        if report is not None:
+            _show_problems(report, quiet=False)
+            click.echo(f"{record['trigger']}: {summary(report)}", err=True)
+            return
+        for line in record["errors"]:
+            click.echo(line, err=True)
+        click.echo(f"{record['trigger']}: {record['result']}; feeds left as they were", err=True)
+
+    _run(
+        lambda: serve(
+            config,
+            host=host,
+            port=port,
+            cwd=os.path.dirname(os.path.abspath(config_path)),
+            environ=environ,
+            on_finish=finished,
+            build_first=not no_build,
+        )
+    )
+
+
+@cli.command("watch")
+@config_option
+@source_option
+@output_option
+@click.option("--poll", is_flag=True, help="Poll for changes (file systems without inotify).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def watch_command(
+    config_path: str, source: str | None, output: str | None, poll: bool, quiet: bool
+) -> None:
+    """Build, then rebuild whenever a post or the config changes (Ctrl-C stops)."""
+    from .watch import watch
+
+    _load(config_path, source, output)  # a bad config at startup is a usage error (exit 2)
+
+    def report(r: BuildReport) -> None:
+        _show_problems(r, quiet)
+        if not quiet:
+            click.echo(summary(r))
+
+    watch(
+        config_path,
+        source=_abspath(source),
+        output=_abspath(output),
+        on_report=report,
+        on_error=lambda message: click.echo(message, err=True),
+        force_polling=True if poll else None,
+    )
 
 
 def main() -> None:

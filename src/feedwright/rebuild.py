@@ -1,0 +1,235 @@
+"""The server's build runner: coalesces requests, runs ``before_build``, keeps a status.
+
+At most one build runs and at most one waits: a request that arrives while a build
+runs queues one more (it will see every change made so far), and any further request
+joins that queued build. So a burst of a hundred webhooks costs at most two builds.
+
+A build that fails (``before_build`` exits non-zero, or the build raises) changes no
+feed: writes are atomic and happen only in a build that succeeds up to writing. The
+failure is recorded for ``GET /status``. Plain Python: testable without HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .build import build
+from .config import Config
+from .errors import FeedwrightError
+from .model import BuildReport
+from .websub import Publisher, changed_feeds
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["started", "queued", "coalesced", "closed"]
+#: Called after every run with its status record and the report (``None`` if it failed).
+OnFinish = Callable[[dict[str, Any], BuildReport | None], None]
+
+#: How many error lines a status record keeps (the total is always given).
+MAX_ERRORS = 50
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _missing_source(config: Config) -> str | None:
+    """A missing source folder (a failed checkout, an unmounted disk) would otherwise
+    build an empty site and remove every feed: refuse it."""
+    if config.source.is_dir():
+        return None
+    return f"{config.source}: the source folder does not exist; nothing was built"
+
+
+class Rebuilder:
+    """Runs :func:`feedwright.build.build` in a background thread, one at a time."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        cwd: str | Path | None = None,
+        publisher: Publisher | None = None,
+        on_finish: OnFinish | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        before_build_timeout: float = 600.0,
+    ) -> None:
+        """``cwd`` is where ``webhook.before_build`` runs (the config file's folder)."""
+        self.config = config
+        self._cwd = cwd
+        self._publisher = publisher
+        self._on_finish = on_finish
+        self._clock = clock
+        self._timeout = before_build_timeout
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._running = False
+        self._queued: str | None = None
+        self._closed = False
+        self._runs = 0
+        self._current: dict[str, Any] | None = None
+        self._last: dict[str, Any] | None = None
+        self._last_success: str | None = None
+
+    # -- requests ---------------------------------------------------------------------------
+    def request(self, trigger: str = "webhook") -> Outcome:
+        """Ask for a build; returns at once. ``started``, ``queued``, or ``coalesced``."""
+        with self._lock:
+            if self._closed:
+                return "closed"
+            if not self._running:
+                self._running = True
+                threading.Thread(
+                    target=self._loop, args=(trigger,), name="feedwright-build", daemon=True
+                ).start()
+                return "started"
+            if self._queued is None:
+                self._queued = trigger
+                return "queued"
+            return "coalesced"
+
+    def wait(self, timeout: float) -> bool:
+        """Block until no build runs or waits; ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+            return True
+
+    def close(self, timeout: float = 30.0) -> bool:
+        """Accept no more requests, drop the queued one, and wait for the running build."""
+        with self._lock:
+            self._closed = True
+            self._queued = None
+        return self.wait(timeout)
+
+    # -- the worker -------------------------------------------------------------------------
+    def _loop(self, trigger: str) -> None:
+        try:
+            while True:
+                self._run(trigger)
+                with self._lock:
+                    if self._queued is None:
+                        return
+                    trigger, self._queued = self._queued, None
+        finally:
+            with self._lock:
+                self._running = False
+                self._queued = None
+                self._current = None
+                self._idle.notify_all()
+
+    def _run(self, trigger: str) -> None:
+        started = self._clock()
+        with self._lock:
+            self._runs += 1
+            self._current = {"trigger": trigger, "started": _iso(started)}
+        report: BuildReport | None = None
+        stage = "before_build"
+        try:
+            problem = self._before_build()
+            if problem is None:
+                stage = "build"
+                problem = _missing_source(self.config)
+            if problem is None:
+                report = build(self.config, now=self._clock())
+                errors = list(report.errors)
+            else:
+                errors = [problem]
+        except FeedwrightError as e:
+            errors = [str(e)]
+        except OSError as e:
+            errors = [f"{e.filename or stage}: {e.strerror or e}"]
+        except Exception as e:  # a bug must not stop the server from serving
+            log.exception("build failed")
+            errors = [f"{type(e).__name__}: {e}"]
+        finished = self._clock()
+        record: dict[str, Any] = {
+            "trigger": trigger,
+            "started": _iso(started),
+            "finished": _iso(finished),
+            "seconds": round((finished - started).total_seconds(), 3),
+            "ok": report is not None,
+            "result": "ok" if report is not None else f"{stage} failed",
+        }
+        if report is not None:
+            record.update(
+                posts=report.posts,
+                rejected=report.rejected,
+                written=len(report.written),
+                unchanged=len(report.unchanged),
+                removed=len(report.removed),
+                kept=len(report.kept),
+                warnings=list(report.warnings[:MAX_ERRORS]),
+            )
+        record["errors"] = errors[:MAX_ERRORS]
+        record["errors_total"] = len(errors)
+        with self._lock:
+            self._last = record
+            if report is not None:
+                self._last_success = record["finished"]
+        if report is not None and self._publisher is not None:
+            self._publisher.publish(changed_feeds(report))
+        if self._on_finish is not None:
+            try:
+                self._on_finish(record, report)
+            except Exception:
+                log.exception("on_finish callback failed")
+
+    def _before_build(self) -> str | None:
+        """Run ``webhook.before_build``; what went wrong, or ``None`` if it succeeded."""
+        command = self.config.webhook.before_build
+        if not command:
+            return None
+        shown = shlex.join(command)
+        try:
+            proc = subprocess.run(
+                list(command),
+                cwd=self._cwd,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=self._timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"before_build: `{shown}` did not finish in {self._timeout:g} s; stopped"
+        except OSError as e:
+            return f"before_build: cannot run `{shown}`: {e.strerror or e}"
+        if proc.returncode == 0:
+            return None
+        output = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+        tail = " | ".join(output.splitlines()[-5:])
+        return f"before_build: `{shown}` exited with {proc.returncode}" + (
+            f": {tail}" if tail else ""
+        )
+
+    # -- status -----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """What ``GET /status`` shows (JSON-ready)."""
+        with self._lock:
+            doc: dict[str, Any] = {
+                "running": self._running,
+                "queued": self._queued is not None,
+                "runs": self._runs,
+                "current": dict(self._current) if self._current else None,
+                "last": dict(self._last) if self._last else None,
+                "last_success": self._last_success,
+            }
+        if self._publisher is not None:
+            doc["websub"] = self._publisher.status()
+        return doc

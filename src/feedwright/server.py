@@ -1,0 +1,258 @@
+"""The HTTP server: an app factory with no build logic in it.
+
+- ``GET /``: an HTML page listing every feed, with autodiscovery links for the site feeds;
+- ``GET <path of feeds_url>/…``: the output folder, for feed readers (:mod:`.feedfiles`);
+- ``GET /status``: the :class:`~feedwright.rebuild.Rebuilder`'s status, as JSON;
+- ``POST <webhook.path>``: authenticated (:mod:`.webhook`), answered ``202`` at once,
+  and handed to the rebuilder. Absent (``404``) when no secret is configured.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import webhook
+from .config import Config
+from .feedfiles import FileCache, Representation, resolve, respond
+from .rebuild import OnFinish, Rebuilder
+from .render import FILENAMES, feed_url
+
+log = logging.getLogger(__name__)
+
+OPML = "feeds.opml"
+FEED_NAMES = frozenset(FILENAMES.values())
+_MEDIA = {
+    "atom.xml": "application/atom+xml",
+    "rss.xml": "application/rss+xml",
+    "feed.json": "application/feed+json",
+}
+_LABELS = {"atom.xml": "Atom", "rss.xml": "RSS", "feed.json": "JSON Feed"}
+
+
+def feeds_prefix(config: Config) -> str:
+    """The decoded URL path the output folder is served at, without a trailing slash."""
+    return unquote(urlsplit(config.feeds_url).path).rstrip("/")
+
+
+def link_header(config: Config, relpath: str) -> str | None:
+    """``Link`` for a feed: every hub, then its self URL (the one written in the feed)."""
+    if not config.websub.hubs or relpath.rsplit("/", 1)[-1] not in FEED_NAMES:
+        return None
+    links = [f'<{hub}>; rel="hub"' for hub in config.websub.hubs]
+    links.append(f'<{feed_url(config, relpath)}>; rel="self"')
+    return ", ".join(links)
+
+
+class FeedServer:
+    """The read-only side: index page and output folder."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.root = config.output
+        self.cache = FileCache()
+        self.cache_control = f"public, max-age={config.server.max_age}"
+        self._index: tuple[str, Representation] | None = None
+
+    async def feed(self, request: Request) -> Response:
+        relpath: str = request.path_params["path"]
+        if relpath == "":
+            return await self.index(request)
+        rep = await run_in_threadpool(self._lookup, relpath)
+        if rep is None:
+            return Response("Not Found\n", status_code=404, media_type="text/plain")
+        link = link_header(self.config, relpath)
+        return respond(
+            request.headers,
+            rep,
+            cache_control=self.cache_control,
+            extra={"link": link} if link else None,
+        )
+
+    def _lookup(self, relpath: str) -> Representation | None:
+        path = resolve(self.root, relpath)
+        return None if path is None else self.cache.get(path)
+
+    async def index(self, request: Request) -> Response:
+        rep = await run_in_threadpool(self._index_page)
+        return respond(request.headers, rep, cache_control="no-cache")
+
+    def _index_page(self) -> Representation:
+        """The index, rebuilt when ``feeds.opml`` changes (it lists every feed)."""
+        opml = self.cache.get(self.root / OPML)
+        tag = opml.etag if opml is not None else ""
+        cached = self._index
+        if cached is not None and cached[0] == tag:
+            return cached[1]
+        page = render_index(self.config, opml.data if opml is not None else None)
+        rep = Representation(page, "text/html; charset=utf-8", opml.last_modified if opml else 0)
+        self._index = (tag, rep)
+        return rep
+
+
+def _local(config: Config, url: str) -> str:
+    """A public feed URL as a path on this server (it serves the output at that path)."""
+    if url.startswith(config.feeds_url):
+        return urlsplit(config.feeds_url).path + url[len(config.feeds_url) :]
+    return url
+
+
+def render_index(config: Config, opml: bytes | None) -> bytes:
+    """The ``/`` page: every feed of ``feeds.opml`` by section, with autodiscovery links."""
+    e = html.escape
+    site = config.site
+    sections: list[tuple[str, list[tuple[str, str, str]]]] = []
+    if opml is not None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        try:
+            body = etree.fromstring(opml, parser).find("body")
+        except etree.XMLSyntaxError:  # not ours any more: list nothing rather than fail
+            body = None
+        for node in body if body is not None else []:
+            if node.get("xmlUrl"):
+                section, items = "Site", [node]
+            else:
+                section, items = node.get("text", ""), list(node)
+            rows = [(n.get("title", ""), n.get("xmlUrl", "")) for n in items if n.get("xmlUrl")]
+            named = [(t, _LABELS.get(u.rsplit("/", 1)[-1], ""), u) for t, u in rows]
+            if sections and sections[-1][0] == section:
+                sections[-1][1].extend(named)
+            else:
+                sections.append((section, named))
+    head = [
+        "<!doctype html>",
+        f'<html lang="{e(site.language or "en")}">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(site.title)} · feeds</title>",
+    ]
+    for fmt in config.feeds.formats:
+        name = FILENAMES[fmt]
+        head.append(
+            f'<link rel="alternate" type="{_MEDIA[name]}" title="{e(site.title)} ({_LABELS[name]})"'
+            f' href="{e(_local(config, feed_url(config, name)))}">'
+        )
+    head.append("</head><body>")
+    out = [*head, f"<h1>{e(site.title)}</h1>"]
+    if site.description:
+        out.append(f"<p>{e(site.description)}</p>")
+    if opml is None:
+        out.append("<p>No feeds have been built yet.</p>")
+    else:
+        opml_href = _local(config, feed_url(config, OPML))
+        out.append(f'<p>Every feed at once: <a href="{e(opml_href)}">{e(OPML)}</a> (OPML).</p>')
+    for section, rows in sections:
+        out.append(f"<h2>{e(section)}</h2>")
+        out.append("<table><tr><th>Feed</th><th>Format</th><th>URL</th></tr>")
+        for title, label, url in rows:
+            out.append(
+                f"<tr><td>{e(title)}</td><td>{e(label)}</td>"
+                f'<td><a href="{e(_local(config, url))}">{e(url)}</a></td></tr>'
+            )
+        out.append("</table>")
+    out.append("</body></html>\n")
+    return "\n".join(out).encode("utf-8")
+
+
+class WebhookEndpoint:
+    """``POST <webhook.path>``: size limit, authentication, ping, dedupe, then 202."""
+
+    def __init__(self, secret: bytes, rebuilder: Rebuilder) -> None:
+        self.secret = secret
+        self.rebuilder = rebuilder
+        self.deliveries = webhook.DeliveryLog()
+
+    async def handle(self, request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > webhook.MAX_BODY):
+            return _json({"error": "body too large (limit 1 MiB)"}, 413)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > webhook.MAX_BODY:
+                return _json({"error": "body too large (limit 1 MiB)"}, 413)
+        method = webhook.authenticate(self.secret, bytes(body), request.headers)
+        if method is None:
+            return _json({"error": "not authenticated"}, 401, {"www-authenticate": "Bearer"})
+        if webhook.is_ping(request.headers):
+            return _json({"ok": True, "event": "ping", "build": "none"}, 200)
+        delivery = webhook.delivery_id(request.headers)
+        if delivery is not None and not self.deliveries.first_time(delivery):
+            return _json({"ok": True, "duplicate": True, "build": "none"}, 200)
+        outcome = self.rebuilder.request(f"webhook ({method})")
+        log.info("webhook (%s): build %s", method, outcome)
+        return _json({"ok": True, "build": outcome}, 202)
+
+
+def _json(doc: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    response = JSONResponse(doc, status_code=status, headers=dict(headers or {}))
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def create_app(
+    config: Config, rebuilder: Rebuilder, *, environ: Mapping[str, str] | None = None
+) -> Starlette:
+    """The ASGI app. The webhook secret is read once, here, from ``environ``
+    (default: the process environment) under the name ``webhook.secret_env``."""
+    env = os.environ if environ is None else environ
+    secret = env.get(config.webhook.secret_env, "")
+    files = FeedServer(config)
+
+    async def status(request: Request) -> Response:
+        return _json(rebuilder.status(), 200)
+
+    routes = [
+        Route("/", files.index, methods=["GET", "HEAD"]),
+        Route("/status", status, methods=["GET", "HEAD"]),
+    ]
+    if secret:
+        hook = WebhookEndpoint(secret.encode("utf-8"), rebuilder)
+        routes.append(Route(config.webhook.path, hook.handle, methods=["POST"]))
+    routes.append(Route(feeds_prefix(config) + "/{path:path}", files.feed, methods=["GET", "HEAD"]))
+    return Starlette(routes=routes)
+
+
+def webhook_enabled(config: Config, environ: Mapping[str, str]) -> bool:
+    return bool(environ.get(config.webhook.secret_env, ""))
+
+
+def serve(
+    config: Config,
+    *,
+    host: str,
+    port: int,
+    cwd: str | Path | None,
+    environ: Mapping[str, str],
+    on_finish: OnFinish | None = None,
+    build_first: bool = True,
+) -> None:
+    """Run the server until interrupted (the ``feedwright serve`` command)."""
+    import uvicorn
+
+    from .websub import Publisher
+
+    publisher = Publisher(config.websub.hubs) if config.websub.hubs else None
+    rebuilder = Rebuilder(config, cwd=cwd, publisher=publisher, on_finish=on_finish)
+    app = create_app(config, rebuilder, environ=environ)
+    if build_first:
+        rebuilder.request("startup")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", ws="none", lifespan="off")
+    finally:
+        rebuilder.close(timeout=60)
+
+
+__all__ = ["create_app", "feeds_prefix", "link_header", "render_index", "serve"]

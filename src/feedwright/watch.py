@@ -1,0 +1,115 @@
+"""Watch mode: rebuild when a post or the config changes.
+
+watchfiles (Rust ``notify``) watches the source folder and the config file; changes are
+grouped (``step_ms`` of quiet, at most ``debounce_ms``) so an editor's save or a
+``git pull`` of many files is one build. The output folder is ignored even when it
+lies inside the source, so a build never triggers itself. A config that fails to load
+is reported and the previous one is kept; a change of ``source``/``output`` moves the
+watch. Reports go to callbacks: this module prints nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import watchfiles
+
+from .build import build
+from .config import Config, load_config
+from .errors import FeedwrightError
+from .model import BuildReport
+
+
+class StopEvent(Protocol):
+    def is_set(self) -> bool: ...
+
+
+def _under(path: str, folder: Path) -> bool:
+    folder_s = str(folder)
+    return path == folder_s or path.startswith(folder_s.rstrip(os.sep) + os.sep)
+
+
+class _Filter(watchfiles.DefaultFilter):
+    """The config file, and files under the source that are not under the output."""
+
+    def __init__(self, config_file: Path, config: Config | None) -> None:
+        super().__init__()
+        self.config_file = str(config_file)
+        self.source = config.source if config else None
+        self.output = config.output if config else None
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        if path == self.config_file:
+            return True
+        if self.output is not None and _under(path, self.output):
+            return False
+        if self.source is None or not _under(path, self.source):
+            return False
+        return super().__call__(change, path)
+
+
+def watch(
+    config_path: str | os.PathLike[str],
+    *,
+    source: str | None = None,
+    output: str | None = None,
+    on_report: Callable[[BuildReport], None],
+    on_error: Callable[[str], None],
+    stop_event: StopEvent | None = None,
+    debounce_ms: int = 1600,
+    step_ms: int = 200,
+    force_polling: bool | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    """Build once, then after every change, until ``stop_event`` is set (or Ctrl-C)."""
+    config_file = Path(config_path).resolve()
+
+    def load() -> Config | None:
+        try:
+            return load_config(config_file, source=source, output=output)
+        except FeedwrightError as e:
+            on_error(str(e))
+            return None
+
+    def run(config: Config) -> None:
+        if not config.source.is_dir():  # never build an empty site over the feeds
+            on_error(f"{config.source}: the source folder does not exist; nothing was built")
+            return
+        try:
+            on_report(build(config, now=clock()))
+        except FeedwrightError as e:
+            on_error(str(e))
+        except OSError as e:
+            on_error(f"{e.filename or config.output}: {e.strerror or e}")
+
+    config = load()
+    if config is not None:
+        run(config)
+    while stop_event is None or not stop_event.is_set():
+        paths = [config_file if config_file.exists() else config_file.parent]
+        if config is not None and config.source.is_dir():
+            paths.append(config.source)
+        for changes in watchfiles.watch(
+            *paths,
+            watch_filter=_Filter(config_file, config),
+            debounce=debounce_ms,
+            step=step_ms,
+            stop_event=stop_event,
+            force_polling=force_polling,
+            raise_interrupt=False,
+        ):
+            new = load()
+            if new is None:
+                continue
+            moved = config is None or (new.source, new.output) != (config.source, config.output)
+            config = new
+            run(config)
+            # An editor that saves by renaming replaces the config's inode: watch the new one.
+            if moved or any(path == str(config_file) for _, path in changes):
+                break
+        else:
+            return  # stopped (stop_event set or interrupted)

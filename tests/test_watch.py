@@ -1,0 +1,148 @@
+"""Watch mode: real file changes, real watchfiles, real builds."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import yaml
+from conftest import parse_feed
+from live import wait_until
+
+from feedwright.model import BuildReport
+from feedwright.watch import watch
+
+POST = "2022-03-07-a.md"
+
+
+def front(title: str) -> dict[str, str]:
+    return {"title": title, "date": "2022-03-07 08:30:46 +0800"}
+
+
+@contextmanager
+def watching(site) -> Iterator[tuple[list[BuildReport], list[str]]]:
+    reports: list[BuildReport] = []
+    errors: list[str] = []
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=watch,
+        args=(site.config_path,),
+        kwargs={
+            "on_report": reports.append,
+            "on_error": errors.append,
+            "stop_event": stop,
+            "debounce_ms": 1000,
+            "step_ms": 100,
+        },
+        daemon=True,
+    )
+    thread.start()
+    try:
+        wait_until(lambda: reports or errors, timeout=10)
+        time.sleep(0.5)  # let the watcher start before the test changes anything
+        yield reports, errors
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+def titles(out) -> list[str]:
+    return [e.title for e in parse_feed(out / "atom.xml").entries]
+
+
+def test_an_edited_post_and_config_change_the_feed(make_site):
+    # The output is inside the source: the watcher must not see its own writes.
+    site = make_site(output="site/out")
+    out = site.src / "out"
+    site.post(POST, front("初稿"))
+    with watching(site) as (reports, errors):
+        assert titles(out) == ["初稿"] and len(reports) == 1
+
+        site.post(POST, front("改过的标题"))
+        wait_until(lambda: len(reports) >= 2, timeout=15)
+        assert titles(out) == ["改过的标题"]
+        assert reports[-1].written and "atom.xml" in reports[-1].written
+
+        site.settings["site"]["title"] = "新站名"
+        site.save()
+        wait_until(lambda: len(reports) >= 3, timeout=15)
+        assert parse_feed(out / "atom.xml").feed.title == "新站名"
+
+        # A broken config is reported; the watch goes on with the old one.
+        site.config_path.write_text("site: [not, a, mapping\n", encoding="utf-8")
+        wait_until(lambda: errors, timeout=15)
+        assert "config.yaml" in errors[0]
+        site.save()
+        wait_until(lambda: len(reports) >= 4, timeout=15)
+
+        # A burst of changes (a `git pull`) is one build.
+        count = len(reports)
+        for day in range(10, 15):
+            site.post(f"2022-03-{day}-burst.md", front(f"第{day}篇") | {"date": f"2022-03-{day}"})
+        wait_until(lambda: len(reports) > count, timeout=15)
+        time.sleep(0.5)
+        assert len(reports) == count + 1 and reports[-1].posts == 6
+
+        # Editor swap files and the output folder trigger nothing.
+        count = len(reports)
+        (site.src / "_posts" / ".a.md.swp").write_bytes(b"swap")
+        (out / "stray.txt").write_bytes(b"x")
+        time.sleep(1.0)
+        assert len(reports) == count
+        assert titles(out)[-1] == "改过的标题"
+
+
+def test_the_watch_command_prints_a_summary_per_build(make_site):
+    site = make_site()
+    site.post(POST, front("一"))
+    env = {**os.environ, "WATCHFILES_FORCE_POLLING": ""}
+    command = [sys.executable, "-m", "feedwright", "watch", "--config", str(site.config_path)]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True
+    ) as proc:
+        lines: queue.Queue[str] = queue.Queue()
+        assert proc.stdout is not None
+        out = proc.stdout
+        reader = threading.Thread(target=lambda: [lines.put(line) for line in out], daemon=True)
+        reader.start()
+        try:
+            first = lines.get(timeout=15)
+            assert first.startswith("1 posts, 0 rejected, 4 feeds written")
+            time.sleep(0.5)
+            site.post(POST, front("二"))
+            second = lines.get(timeout=15)
+            assert second.startswith("1 posts, 0 rejected, 3 feeds written, 1 unchanged")
+            assert titles(site.out) == ["二"]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=10)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=5)
+            reader.join(timeout=5)
+
+
+def test_a_missing_source_is_reported_not_built(make_site):
+    site = make_site()
+    site.post(POST, front("一"))
+    site.build()
+    before = site.read("atom.xml")
+    site.settings["source"] = "nowhere"
+    site.save()
+    errors: list[str] = []
+    stop = threading.Event()
+    stop.set()  # build once, then stop at once
+    watch(site.config_path, on_report=lambda r: None, on_error=errors.append, stop_event=stop)
+    assert len(errors) == 1 and "source folder does not exist" in errors[0]
+    assert site.read("atom.xml") == before
+    assert yaml.safe_load(site.config_path.read_text())["source"] == "nowhere"
