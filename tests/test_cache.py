@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from feedwright.build import build, simple_build_files
 from feedwright.cache import CACHE_NAME
 from feedwright.config import load_config
+from feedwright.errors import ConfigError
 
 CATEGORIES = ["news", "sport", "Tech", "tech"]
 TAGS = ["株洲", "体育", "经济", "株洲 日报"]
@@ -240,3 +241,14 @@ def test_two_builds_at_once_do_not_corrupt_anything(tmp_path):
     full = load_config(config, output=str(tmp_path / "full"))
     build(full, full=True)
     assert feed_tree(tmp_path / "out") == feed_tree(tmp_path / "full")
+
+
+def test_a_missing_source_folder_is_an_error_and_feeds_stay(tmp_path):
+    twin = Twin(tmp_path)
+    twin.apply("add", 0, 1)
+    twin.check()
+    before = feed_tree(twin.cached.output)
+    twin.src.rename(tmp_path / "elsewhere")  # an unmounted disk, a failed checkout
+    with pytest.raises(ConfigError, match="source: no such folder"):
+        build(twin.cached, now=twin.now)
+    assert feed_tree(twin.cached.output) == before

@@ -106,7 +106,7 @@ def test_prepare_removes_only_leftover_temporary_files(tmp_path):
     for name in leftovers + kept:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    Output(tmp_path).prepare()
+    Output(tmp_path).clean_temporary()
     assert files(tmp_path) == sorted(kept)
 
 

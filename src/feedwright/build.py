@@ -26,7 +26,7 @@ from .cache import CACHE_NAME, Cache, FileRow, content_hash, post_from_record
 from .config import Config
 from .content import render_entry
 from .discover import Found, discover, read_post
-from .errors import PostError
+from .errors import ConfigError, PostError
 from .group import group_posts, memberships, order_key
 from .model import BuildReport, EntryContent, FeedFile, Group, Post, RawPost
 from .opml import render_opml
@@ -58,6 +58,7 @@ class Parsed:
 
 def read_posts(config: Config, *, now: datetime, progress: Progress | None = None) -> Parsed:
     """Discover and parse every post (bodies included). Bad posts become errors."""
+    require_source(config)
     found = discover(config.source, exclude=(config.output,))
     posts: list[Post] = []
     errors: list[PostError] = []
@@ -77,6 +78,12 @@ def read_posts(config: Config, *, now: datetime, progress: Progress | None = Non
         if progress is not None:
             progress(i + 1, total)
     return Parsed(posts=_dedupe(posts, errors), errors=errors, warnings=warnings, found=found)
+
+
+def require_source(config: Config) -> None:
+    """A missing source folder is an error, never an empty site (that would empty every feed)."""
+    if not config.source.is_dir():
+        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
 
 
 def _describe(e: BaseException) -> str:
@@ -231,12 +238,14 @@ def build(
     """
     start = time.monotonic()
     now = now or datetime.now(UTC)
+    require_source(config)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     out = Output(config.output)
     with ExitStack() as stack:
         if not dry_run:
             out.prepare()
             stack.enter_context(out.lock(on_wait=on_wait))
+            out.clean_temporary()
         pool = _Pool(jobs)
         stack.callback(pool.close)
         cache_path = None if dry_run else out.state / CACHE_NAME
@@ -299,8 +308,8 @@ class _Build:
         found = discover(self.config.source, exclude=(self.config.output,), known=known)
         self.cold = not known
         cache.begin()
-        self._update_files(found, known)
-        self._update_duplicates()
+        if self._update_files(found, known):
+            self._update_duplicates()
         self._update_clock()
         self.dirty |= cache.unsettled_groups()
         feed_stats = cache.feed_stats()
@@ -316,17 +325,21 @@ class _Build:
         return report
 
     # -- 1. files -------------------------------------------------------------------------------
-    def _update_files(self, found: Found, known: dict[str, tuple[int, int]]) -> None:
+    def _update_files(self, found: Found, known: dict[str, tuple[int, int]]) -> bool:
+        """Parse what changed; True if any file was added, changed or removed."""
         cache = self.cache
         present = {raw.relpath for raw in found.posts}
         present.update(found.unchanged)
-        for relpath in sorted(set(known) - present):
+        gone = sorted(set(known) - present)
+        for relpath in gone:
             self.dirty |= cache.groups_of([relpath])
             cache.forget(relpath)
         todo = [
             (raw, cache.sha(raw.relpath) if raw.relpath in known else None) for raw in found.posts
         ]
         pending: list[FileRow] = []
+        if self.cold:
+            cache.bulk_begin()
         for i, (raw, row) in enumerate(self._parse(todo)):
             if row is None:
                 cache.touch(raw.relpath, raw.size, raw.mtime_ns)
@@ -341,6 +354,9 @@ class _Build:
             if self.progress is not None:
                 self.progress(i + 1, len(todo))
         cache.store(pending, new=self.cold)
+        if self.cold:
+            cache.bulk_end()
+        return bool(gone or todo)
 
     def _parse(
         self, todo: list[tuple[RawPost, str | None]]
@@ -615,6 +631,15 @@ class _Build:
             self.cache.put_feed(f.relpath, st.st_size, st.st_mtime_ns)
         return whole
 
+    def _count_posts(self) -> int:
+        """Published posts; a no-op build (nothing dirty) reuses the last build's count."""
+        stored = self.cache.get_meta("posts")
+        if not self.dirty and stored is not None:
+            return int(stored)
+        count = self.cache.count_posts(self.now_ts)
+        self.cache.set_meta("posts", str(count))
+        return count
+
     def _report(
         self,
         written: list[str],
@@ -634,7 +659,7 @@ class _Build:
                     f"{slug!r}: they are published as one feed"
                 )
         return BuildReport(
-            posts=self.cache.count_posts(self.now_ts),
+            posts=self._count_posts(),
             errors=tuple(e for _p, e in errors),
             warnings=tuple(file_warnings + collisions + warnings + self.out.warnings),
             written=tuple(written),

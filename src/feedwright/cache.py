@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from . import __version__
 from .config import Config
 from .model import Author, Post
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 CACHE_NAME = "cache.sqlite"
 
 _SCHEMA = """
@@ -45,22 +46,35 @@ CREATE INDEX files_id ON files (id);
 CREATE TABLE members (
     kind TEXT NOT NULL,
     slug TEXT NOT NULL,
-    name TEXT NOT NULL,
-    relpath TEXT NOT NULL,
+    first INTEGER NOT NULL,        -- the post's first spelling of this slug
     ts REAL NOT NULL,
     url TEXT NOT NULL,
+    relpath TEXT NOT NULL,
+    name TEXT NOT NULL,
     always INTEGER NOT NULL,       -- visible even when dated in the future
-    first INTEGER NOT NULL         -- the post's first spelling of this slug
-);
-CREATE INDEX members_order ON members (kind, slug, first, ts DESC, url);
+    PRIMARY KEY (kind, slug, first, ts DESC, url, relpath, name)
+) WITHOUT ROWID;
 CREATE INDEX members_post ON members (relpath);
-CREATE INDEX members_ts ON members (ts);
+CREATE INDEX files_ts ON files (ts);
+CREATE INDEX files_problems ON files (relpath) WHERE status IN ('error', 'dup');
+CREATE INDEX files_warnings ON files (relpath) WHERE warnings IS NOT NULL;
 CREATE TABLE entries (relpath TEXT PRIMARY KEY, sha TEXT NOT NULL, html TEXT NOT NULL,
                       summary TEXT NOT NULL);
 CREATE TABLE groups (kind TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL,
                      spellings TEXT NOT NULL, signature TEXT, PRIMARY KEY (kind, slug));
 CREATE TABLE feeds (relpath TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
 """
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of feedwright's own source: any code change invalidates the cache."""
+    h = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def config_key(config: Config) -> str:
@@ -74,6 +88,7 @@ def config_key(config: Config) -> str:
         config.feeds,
         config.websub,
         __version__,
+        code_fingerprint(),
         SCHEMA_VERSION,
     )
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
@@ -139,6 +154,7 @@ class Cache:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
+            db.execute("PRAGMA cache_size=-65536")
             rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as e:
             with suppress(NameError):
@@ -151,6 +167,7 @@ class Cache:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
+            db.execute("PRAGMA cache_size=-65536")
             rows = {}
         if rows.get("schema") != str(SCHEMA_VERSION) or rows.get("config") != config_key(config):
             self._reset(db, config)
@@ -216,11 +233,13 @@ class Cache:
     def problems(self) -> tuple[list[tuple[str, str]], list[str]]:
         """(relpath, error) of rejected posts, and every stored warning, in path order."""
         errors = self.db.execute(
-            "SELECT relpath, error FROM files WHERE status IN ('error', 'dup') ORDER BY relpath"
+            "SELECT relpath, error FROM files INDEXED BY files_problems "
+            "WHERE status IN ('error', 'dup') ORDER BY relpath"
         ).fetchall()
         warnings: list[str] = []
         for (text,) in self.db.execute(
-            "SELECT warnings FROM files WHERE warnings IS NOT NULL ORDER BY relpath"
+            "SELECT warnings FROM files INDEXED BY files_warnings "
+            "WHERE warnings IS NOT NULL ORDER BY relpath"
         ):
             warnings.extend(json.loads(text))
         return [(r[0], r[1]) for r in errors], warnings
@@ -251,10 +270,27 @@ class Cache:
         self.db.execute("DELETE FROM members WHERE relpath=?", (relpath,))
         self.db.execute("DELETE FROM entries WHERE relpath=?", (relpath,))
 
+    def bulk_begin(self) -> None:
+        """Before loading a whole site into an empty cache: drop the secondary indexes and
+        collect memberships unindexed; :meth:`bulk_end` sorts them in (much faster)."""
+        for index in ("files_id", "files_ts", "members_post"):
+            self.db.execute(f"DROP INDEX IF EXISTS {index}")
+        self.db.execute("CREATE TEMP TABLE members_load AS SELECT * FROM members WHERE 0")
+
+    def bulk_end(self) -> None:
+        self.db.execute(
+            "INSERT INTO members SELECT * FROM members_load "
+            "ORDER BY kind, slug, first, ts DESC, url, relpath, name"
+        )
+        self.db.execute("DROP TABLE members_load")
+        self.db.execute("CREATE INDEX files_id ON files (id)")
+        self.db.execute("CREATE INDEX files_ts ON files (ts)")
+        self.db.execute("CREATE INDEX members_post ON members (relpath)")
+
     def store(self, rows: list[FileRow], *, new: bool = False) -> None:
         """Replace what is known about these files (and their group memberships).
 
-        ``new``: none of them is in the cache yet (a cold build skips the deletes).
+        ``new``: none of them is in the cache yet, and :meth:`bulk_begin` was called.
         """
         db = self.db
         if not new:
@@ -279,9 +315,9 @@ class Cache:
             ],
         )
         db.executemany(
-            "INSERT INTO members VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {'members_load' if new else 'members'} VALUES (?,?,?,?,?,?,?,?)",
             [
-                (k, s, n, r.relpath, r.ts, r.url, int(r.always), int(first))
+                (k, s, int(first), r.ts, r.url, r.relpath, n, int(r.always))
                 for r in rows
                 if r.status == "post"
                 for k, s, n, first in r.members
@@ -298,7 +334,7 @@ class Cache:
     ) -> None:
         self.db.executemany(
             "INSERT INTO members VALUES (?,?,?,?,?,?,?,?)",
-            [(k, s, n, relpath, ts, url, int(always), int(first)) for k, s, n, first in members],
+            [(k, s, int(first), ts, url, relpath, n, int(always)) for k, s, n, first in members],
         )
 
     # -- duplicate ids ----------------------------------------------------------------------
@@ -347,7 +383,8 @@ class Cache:
     def groups_crossing(self, lo: float, hi: float) -> set[tuple[str, str]]:
         """Groups with a post dated in (lo, hi] that is hidden while in the future."""
         rows = self.db.execute(
-            "SELECT DISTINCT kind, slug FROM members WHERE ts > ? AND ts <= ? AND NOT always",
+            "SELECT DISTINCT m.kind, m.slug FROM files f JOIN members m USING (relpath) "
+            "WHERE f.ts > ? AND f.ts <= ? AND NOT m.always",
             (lo, hi),
         )
         return {(r[0], r[1]) for r in rows}

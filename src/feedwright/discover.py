@@ -7,7 +7,6 @@ import re
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
 
 from .errors import PostError
@@ -28,9 +27,6 @@ class Found:
     unchanged: list[str] = field(default_factory=list)
 
 
-_name = attrgetter("name")
-
-
 def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
     """(folder, file entries) for every folder worth entering, depth first, sorted."""
     stack = [root]
@@ -38,7 +34,7 @@ def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str
         dirpath = stack.pop()
         try:
             with os.scandir(dirpath) as it:
-                entries = sorted(it, key=_name)
+                entries = list(it)
         except OSError:
             continue
         files = []
@@ -55,7 +51,7 @@ def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str
             ):
                 subdirs.append(entry.path)
         yield dirpath, files
-        stack.extend(reversed(subdirs))
+        stack.extend(sorted(subdirs, reverse=True))
 
 
 def discover(
@@ -113,6 +109,7 @@ def discover(
                 )
             )
     posts.sort(key=lambda p: p.relpath)
+    ignored.sort()
     return Found(posts=posts, ignored=ignored, unchanged=unchanged)
 
 

@@ -46,11 +46,15 @@ class Split:
     body_line: int
     #: Where the body starts in the decoded, normalised text.
     body_offset: int
-    #: 1-based line number of each top-level key (for messages).
-    key_lines: dict[str, int]
+    #: The front matter's text (to find a key's line when something is wrong).
+    raw: str
 
     def line_of(self, key: str) -> int:
-        return self.key_lines.get(key, 2)
+        """1-based file line of a top-level key (only needed for messages: computed lazily)."""
+        for km in _KEY.finditer(self.raw):
+            if km.group(1).strip("'\"") == key:
+                return self.raw.count("\n", 0, km.start()) + 2
+        return 2
 
 
 def decode(path: str, data: bytes) -> str:
@@ -81,15 +85,8 @@ def split(path: str, data: bytes) -> Split:
     raw = m.group(1)
     body = text[m.end() :]
     body_line = text.count("\n", 0, m.end()) + 1
-    key_lines: dict[str, int] = {}
-    for km in _KEY.finditer(raw):
-        key_lines.setdefault(km.group(1).strip("'\""), raw.count("\n", 0, km.start()) + 2)
     return Split(
-        meta=_load(path, raw),
-        body=body,
-        body_line=body_line,
-        body_offset=m.end(),
-        key_lines=key_lines,
+        meta=_load(path, raw), body=body, body_line=body_line, body_offset=m.end(), raw=raw
     )
 
 

@@ -121,13 +121,16 @@ class Output:
 
     # -- files ------------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Create the folder and remove temporary files a killed build left behind."""
+        """Create the folder."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise OutputError(
                 str(self.root), f"cannot create the output folder: {e.strerror}"
             ) from e
+
+    def clean_temporary(self) -> None:
+        """Remove temporary files a killed build left behind (call with the lock held)."""
         for dirpath, _dirs, files in os.walk(self.root):
             for name in files:
                 if _TMP_NAME.match(name):
