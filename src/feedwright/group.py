@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .config import Config
-from .model import Group, GroupKind, Post
+from .model import Group, Post
 from .slug import slugify
 
 #: Slugs longer than this (in UTF-8 bytes) cannot be folder names; their groups are skipped.
@@ -35,63 +35,44 @@ class _Bucket:
 
 
 def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], list[str]]:
-    """Every group with its newest ``feeds.limit`` posts, and warnings about slugs."""
+    """Every group with its newest ``feeds.limit`` posts, and warnings about names.
+
+    The in-memory reference for the incremental build: the same :func:`memberships`.
+    """
     limit = config.feeds.limit
-    ordered = sorted(posts, key=order_key)
-    groups = [Group(kind="site", slug="", name="", posts=tuple(ordered[:limit]))]
+    buckets: dict[tuple[str, str], _Bucket] = {("site", ""): _Bucket()}
     warnings: list[str] = []
-    for kind, attr, selection in (
-        ("category", "categories", config.feeds.categories),
-        ("tag", "tags", config.feeds.tags),
-    ):
-        wanted = _selected(selection)
-        if wanted is not None and not wanted:
-            continue
-        buckets: dict[str, _Bucket] = {}
-        for post in ordered:
-            seen: set[str] = set()
-            for name in getattr(post, attr):
-                slug = slugify(name)
-                if wanted is not None and slug not in wanted:
-                    continue
-                bucket = buckets.get(slug)
-                if bucket is None:
-                    bucket = buckets[slug] = _Bucket()
-                bucket.spellings.add(name)
-                if slug not in seen and len(bucket.posts) < limit:
-                    bucket.posts.append(post)
-                seen.add(slug)
-        for slug in sorted(buckets):
-            bucket = buckets[slug]
-            spellings = tuple(sorted(bucket.spellings))
-            group = _make_group(kind, slug, spellings, bucket.posts, warnings)
-            if group is not None:
-                groups.append(group)
+    for post in sorted(posts, key=order_key):
+        members, more = memberships(post, config)
+        warnings.extend(more)
+        for kind, slug, name, first in members:
+            bucket = buckets.setdefault((kind, slug), _Bucket())
+            bucket.spellings.add(name)
+            if first and len(bucket.posts) < limit:
+                bucket.posts.append(post)
+    groups = []
+    for kind, slug in sorted(buckets, key=lambda k: (_KIND_ORDER[k[0]], k[1])):
+        bucket = buckets[(kind, slug)]
+        spellings = tuple(sorted(bucket.spellings - {""}))
+        if len(spellings) > 1:
+            plural = "categories" if kind == "category" else "tags"
+            warnings.append(
+                f"{plural} {', '.join(map(repr, spellings))} share the slug "
+                f"{slug!r}: they are published as one feed"
+            )
+        groups.append(
+            Group(
+                kind=kind,
+                slug=slug,
+                name=spellings[0] if spellings else "",  # type: ignore[arg-type]
+                posts=tuple(bucket.posts),
+                spellings=spellings,
+            )
+        )
     return groups, warnings
 
 
-def _make_group(
-    kind: GroupKind, slug: str, spellings: tuple[str, ...], posts: list[Post], warnings: list[str]
-) -> Group | None:
-    plural = "categories" if kind == "category" else "tags"
-    if not slug:
-        warnings.append(
-            f"{kind} {', '.join(map(repr, spellings))}: the slug is empty; "
-            "no feed is published for it"
-        )
-        return None
-    if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
-        warnings.append(
-            f"{kind} {spellings[0][:40]!r}…: the slug is longer than "
-            f"{MAX_SLUG_BYTES} bytes; no feed is published for it"
-        )
-        return None
-    if len(spellings) > 1:
-        warnings.append(
-            f"{plural} {', '.join(map(repr, spellings))} share the slug {slug!r}: "
-            "they are published as one feed"
-        )
-    return Group(kind=kind, slug=slug, name=spellings[0], posts=tuple(posts), spellings=spellings)
+_KIND_ORDER = {"site": 0, "category": 1, "tag": 2}
 
 
 #: (kind, slug, name, first): ``first`` is False for a second spelling of the same slug.
