@@ -14,13 +14,13 @@ import json
 import os
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .cache import CACHE_NAME, Cache, FileRow, content_hash, post_from_record
 from .config import Config
@@ -39,8 +39,12 @@ T = TypeVar("T")
 OPML = "feeds.opml"
 #: Parse in worker processes when at least this many files changed.
 PARALLEL_PARSE = 2000
-#: Render entries in worker processes when at least this many are missing from the cache.
+#: Render entries in worker processes when at least this many are missing from the cache…
 PARALLEL_RENDER = 300
+#: …or feeds, when at least this many groups are rendered.
+PARALLEL_FEEDS = 100
+#: Entries rendered per task.
+_ENTRY_BATCH = 50
 _BATCH = 400
 _KIND_ORDER = {"site": 0, "category": 1, "tag": 2}
 
@@ -145,23 +149,11 @@ def parse_file(config: Config, raw: RawPost, known_sha: str | None) -> FileRow |
         error = str(PostError(raw.relpath, 1, f"cannot be processed: {_describe(e)}"))
         return FileRow(raw.relpath, raw.size, raw.mtime_ns, sha, "error", error=error)
     members, more = memberships(post, config)
-    return FileRow(
-        raw.relpath,
-        raw.size,
-        raw.mtime_ns,
-        sha,
-        "post",
-        post=post,
-        warnings=warnings + more,
-        members=members,
-        always=config.future or post.future,
-    )
+    return FileRow.of_post(raw, sha, post, warnings + more, members, config.future or post.future)
 
 
-def _parse_batch(
-    config: Config, batch: list[tuple[RawPost, str | None]]
-) -> list[tuple[RawPost, FileRow | None]]:
-    return [(raw, parse_file(config, raw, sha)) for raw, sha in batch]
+def _parse_batch(config: Config, batch: list[tuple[RawPost, str | None]]) -> list[FileRow | None]:
+    return [parse_file(config, raw, sha) for raw, sha in batch]
 
 
 def render_post(config: Config, post: Post, abspath: str) -> tuple[str, EntryContent]:
@@ -176,6 +168,80 @@ def render_post(config: Config, post: Post, abspath: str) -> tuple[str, EntryCon
 
 def _render_batch(config: Config, batch: list[tuple[Post, str]]) -> list[tuple[str, EntryContent]]:
     return [render_post(config, post, path) for post, path in batch]
+
+
+def _render_feeds(
+    config: Config, group: Group, contents: dict[str, EntryContent]
+) -> list[FeedFile]:
+    return render_group(config, group, contents)
+
+
+class _Inline:
+    """An executor that runs each task at once, in this process."""
+
+    _max_workers = 1
+
+    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        future: Future[T] = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+class _FeedRenderer:
+    """Render groups' feeds and the entries they need, overlapped on the worker processes.
+
+    Missing entries are rendered once each, in the order the groups first need them; a
+    group's feeds are rendered as soon as all its entries are known, and come back in
+    group order. Only a few tasks are in flight, and an entry is forgotten once the last
+    group that needs it is sent off, so memory stays bounded.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        executor: Executor | None,
+        contents: dict[str, EntryContent],
+        store: Callable[[str, EntryContent], None],
+    ) -> None:
+        self.config = config
+        self.executor: Executor | _Inline = executor or _Inline()
+        self.limit = 2 * max(1, getattr(self.executor, "_max_workers", 2))
+        self.contents = contents
+        self.store = store
+
+    def run(self, groups: list[Group]) -> Iterator[list[FeedFile]]:
+        uses = Counter(p.relpath for g in groups for p in g.posts)
+        wanted = dict.fromkeys(p.relpath for g in groups for p in g.posts)
+        posts = {p.relpath: p for g in groups for p in g.posts}
+        missing = [
+            (posts[r], str(self.config.source / r)) for r in wanted if r not in self.contents
+        ]
+        batches = iter(list(_batches(missing, _ENTRY_BATCH)))
+        window: deque[tuple[bool, Future[Any]]] = deque()
+        pending = deque(groups)
+        while pending or window:
+            while len(window) < self.limit:
+                if pending and all(p.relpath in self.contents for p in pending[0].posts):
+                    window.append((True, self._submit_group(pending.popleft(), uses)))
+                elif (batch := next(batches, None)) is not None:
+                    window.append((False, self.executor.submit(_render_batch, self.config, batch)))
+                else:
+                    break
+            is_feed, future = window.popleft()
+            if is_feed:
+                yield future.result()
+                continue
+            for relpath, content in future.result():
+                self.store(relpath, content)
+                self.contents[relpath] = content
+
+    def _submit_group(self, group: Group, uses: Counter[str]) -> Future[list[FeedFile]]:
+        contents = {p.relpath: self.contents[p.relpath] for p in group.posts}
+        for relpath in contents:
+            uses[relpath] -= 1
+            if not uses[relpath]:
+                del self.contents[relpath]
+        return self.executor.submit(_render_feeds, self.config, group, contents)
 
 
 def _batches(items: list, size: int) -> Iterator[list]:  # type: ignore[type-arg]
@@ -203,6 +269,11 @@ class _Pool:
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.executor: Executor | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker processes are already started (using them costs nothing)."""
+        return self.executor is not None
 
     def get(self) -> Executor | None:
         if self.jobs < 2:
@@ -366,8 +437,12 @@ class _Build:
             for raw, sha in todo:
                 yield raw, parse_file(self.config, raw, sha)
             return
-        for batch in _bounded_map(executor, _parse_batch, self.config, _batches(todo, _BATCH)):
-            yield from batch
+        batches = list(_batches(todo, _BATCH))
+        for batch, rows in zip(
+            batches, _bounded_map(executor, _parse_batch, self.config, batches), strict=True
+        ):
+            for (raw, _sha), row in zip(batch, rows, strict=True):
+                yield raw, row
 
     # -- 2. duplicate entry ids --------------------------------------------------------------
     def _update_duplicates(self) -> None:
@@ -487,7 +562,6 @@ class _Build:
                     self.kept_groups.add(key)
                     cache.put_group(key[0], key[1], entry.name, [entry.name], None)
                     groups_changed = True
-        self._render_entries([g for g, _sig in plans])
         opml = groups_changed or OPML in broken or OPML not in feed_stats
         return self._write(plans, removed_groups, feed_stats, opml, previous)
 
@@ -505,35 +579,23 @@ class _Build:
             for k in keys
         ]
 
-    def _render_entries(self, groups: list[Group]) -> None:
-        """Render (once, on every core when there are many) the entries the cache lacks."""
+    def _rendered(self, plans: list[tuple[Group, str]]) -> Iterator[list[FeedFile]]:
+        """Each planned group's feed files, in plan order (see :class:`_FeedRenderer`)."""
+        groups = [g for g, _sig in plans]
         posts = {p.relpath: p for g in groups for p in g.posts}
         shas = {r: self.cache.sha(r) or "" for r in posts}
-        have = self.cache.entries(shas)
-        missing = [
-            (p, str(self.config.source / r)) for r, p in sorted(posts.items()) if r not in have
-        ]
-        executor = self.pool.get() if len(missing) >= PARALLEL_RENDER else None
-        if executor is None:
-            rendered: Iterable[tuple[str, EntryContent]] = (
-                render_post(self.config, p, path) for p, path in missing
-            )
-        else:
-            rendered = (
-                item
-                for batch in _bounded_map(
-                    executor, _render_batch, self.config, _batches(missing, 50)
-                )
-                for item in batch
-            )
-        for relpath, content in rendered:
-            self.cache.put_entry(relpath, shas[relpath], content.html, content.summary)
-
-    def _contents(self, group: Group) -> dict[str, EntryContent]:
-        shas = {p.relpath: self.cache.sha(p.relpath) or "" for p in group.posts}
-        return {
+        contents = {
             r: EntryContent(html=h, summary=s) for r, (h, s) in self.cache.entries(shas).items()
         }
+        missing = sum(1 for r in posts if r not in contents)
+        big = missing >= PARALLEL_RENDER or len(groups) >= PARALLEL_FEEDS
+        executor = self.pool.get() if big or self.pool.running else None
+
+        def store(relpath: str, content: EntryContent) -> None:
+            self.cache.put_entry(relpath, shas[relpath], content.html, content.summary)
+
+        renderer = _FeedRenderer(self.config, executor, contents, store)
+        return renderer.run(groups)
 
     def _write(
         self,
@@ -556,8 +618,7 @@ class _Build:
             out.save_manifest(manifest)  # first: a killed build still owns what it writes
         written: list[FeedFile] = []
         kept: set[str] = set()
-        for group, signature in plans:
-            files = render_group(config, group, self._contents(group))
+        for (group, signature), files in zip(plans, self._rendered(plans), strict=True):
             if self._put(group.name, files, kept_set, kept, written, manifest):
                 cache.put_group(
                     group.kind, group.slug, group.name, list(group.spellings), signature

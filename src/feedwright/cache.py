@@ -18,11 +18,11 @@ from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import __version__
 from .config import Config
-from .model import Author, Post
+from .model import Author, Post, RawPost
 
 SCHEMA_VERSION = 3
 CACHE_NAME = "cache.sqlite"
@@ -99,6 +99,9 @@ def content_hash(data: bytes) -> str:
 
 
 # -- Post <-> JSON -----------------------------------------------------------------------------
+_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def post_to_record(post: Post) -> str:
     """The post as JSON, without its body and path (hand-written: ``asdict`` is slow)."""
     a = post.author
@@ -118,7 +121,7 @@ def post_to_record(post: Post) -> str:
         "future": post.future,
         "body_offset": post.body_offset,
     }
-    return json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    return _RECORD_JSON.encode(d)
 
 
 def post_from_record(relpath: str, record: str) -> Post:
@@ -297,22 +300,7 @@ class Cache:
             db.executemany("DELETE FROM members WHERE relpath=?", [(r.relpath,) for r in rows])
         db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    r.relpath,
-                    r.size,
-                    r.mtime_ns,
-                    r.sha,
-                    r.status,
-                    r.id,
-                    r.ts,
-                    r.url,
-                    r.record,
-                    r.error,
-                    json.dumps(r.warnings, ensure_ascii=False) if r.warnings else None,
-                )
-                for r in rows
-            ],
+            [r[:11] for r in rows],
         )
         db.executemany(
             f"INSERT INTO {'members_load' if new else 'members'} VALUES (?,?,?,?,?,?,?,?)",
@@ -467,49 +455,51 @@ class Cache:
         yield from self.db.execute(sql, params)
 
 
-class FileRow:
-    """What one post file parsed to, ready to store."""
+class FileRow(NamedTuple):
+    """What one post file parsed to, ready to store.
 
-    __slots__ = (
-        "relpath",
-        "size",
-        "mtime_ns",
-        "sha",
-        "status",
-        "id",
-        "ts",
-        "url",
-        "record",
-        "error",
-        "warnings",
-        "members",
-        "always",
-    )
+    A plain tuple, so that worker processes send it back cheaply; its first eleven
+    fields are the ``files`` table's columns.
+    """
 
-    def __init__(
-        self,
-        relpath: str,
-        size: int,
-        mtime_ns: int,
+    relpath: str
+    size: int
+    mtime_ns: int
+    sha: str
+    status: str  # post | error | skip
+    id: str | None = None
+    ts: float | None = None
+    url: str | None = None
+    record: str | None = None
+    error: str | None = None
+    #: The post's warnings as a JSON list, ``None`` when there are none.
+    warnings: str | None = None
+    members: list[tuple[str, str, str, bool]] = []
+    always: bool = False
+
+    @classmethod
+    def of_post(
+        cls,
+        raw: RawPost,
         sha: str,
-        status: str,
-        *,
-        post: Post | None = None,
-        error: str | None = None,
-        warnings: list[str] | None = None,
-        members: list[tuple[str, str, str, bool]] | None = None,
-        always: bool = False,
-    ) -> None:
-        self.relpath = relpath
-        self.size = size
-        self.mtime_ns = mtime_ns
-        self.sha = sha
-        self.status = status
-        self.id = post.id if post else None
-        self.ts = post.published.timestamp() if post else None
-        self.url = post.url if post else None
-        self.record = post_to_record(post) if post else None
-        self.error = error
-        self.warnings = warnings or []
-        self.members = members or []
-        self.always = always
+        post: Post,
+        warnings: list[str],
+        members: list[tuple[str, str, str, bool]],
+        always: bool,
+    ) -> FileRow:
+        """The row of a good post."""
+        return cls(
+            raw.relpath,
+            raw.size,
+            raw.mtime_ns,
+            sha,
+            "post",
+            post.id,
+            post.published.timestamp(),
+            post.url,
+            post_to_record(post),
+            None,
+            json.dumps(warnings, ensure_ascii=False) if warnings else None,
+            members,
+            always,
+        )

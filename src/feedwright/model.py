@@ -47,6 +47,23 @@ class RawPost:
     #: Modification time (ns) when discovered.
     mtime_ns: int = 0
 
+    def __reduce__(self) -> tuple[type[RawPost], tuple[object, ...]]:
+        """Pickle as the constructor's arguments: many times faster to send to a worker
+        process than the generic state of a slotted dataclass."""
+        return (
+            RawPost,
+            (
+                self.relpath,
+                self.abspath,
+                self.dir_categories,
+                self.name_date,
+                self.slug,
+                self.ext,
+                self.size,
+                self.mtime_ns,
+            ),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Post:

@@ -13,7 +13,7 @@ from .dates import DateError, localize, parse_date
 from .errors import PostError
 from .frontmatter import XML_ILLEGAL, Split, decode, split
 from .model import Author, Post, RawPost
-from .permalink import expand, placeholders, post_url
+from .permalink import expand, placeholders, post_url, template_keys
 from .urls import absolute, iri_to_uri
 
 #: Longest title kept; longer ones are cut (with a warning) so one post cannot bloat every feed.
@@ -187,10 +187,15 @@ def parse_post(
     if own is not None and (_scalar(own) is None or not str(own).strip()):
         raise PostError(path, doc.line_of("permalink"), "permalink: expected a path")
     slug_value = _scalar(meta.get("slug")) or raw.slug
+    template = str(own).strip() if own else config.permalink
     values = placeholders(
-        published=date, categories=tuple(categories), slug=slug_value, ext=raw.ext
+        published=date,
+        categories=tuple(categories),
+        slug=slug_value,
+        ext=raw.ext,
+        keys=template_keys(template),
     )
-    url = post_url(config.site.url, expand(str(own).strip() if own else config.permalink, values))
+    url = post_url(config.site.url, expand(template, values))
 
     own_id = _scalar(meta.get("id"))
     entry_id = (_entry_id(clean_text(own_id).strip(), config.site.url) if own_id else "") or url

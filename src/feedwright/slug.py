@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -15,6 +16,9 @@ def _is_alnum(ch: str) -> bool:
 
 
 _PRETTY_EXTRA = frozenset("._~!$&'()+,;=@")
+# Names that are already slugs (single "-" between runs of kept ASCII): left as they are.
+_PLAIN = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_PLAIN_PRETTY = re.compile(r"[A-Za-z0-9._~!$&'()+,;=@]+(?:-[A-Za-z0-9._~!$&'()+,;=@]+)*")
 
 
 def _replace_runs(text: str, keep: frozenset[str] | None) -> str:
@@ -36,10 +40,14 @@ def slugify(name: str) -> str:
 
     Unicode letters and digits are kept: ``株洲日报新闻`` stays as it is.
     """
+    if _PLAIN.fullmatch(name):
+        return name.lower()
     return _replace_runs(name, None).lower()
 
 
 @lru_cache(maxsize=65536)
 def slugify_pretty(name: str) -> str:
     """Jekyll's ``pretty`` mode, cased: the ``:title`` of a permalink."""
+    if _PLAIN_PRETTY.fullmatch(name):
+        return name
     return _replace_runs(name, _PRETTY_EXTRA)
