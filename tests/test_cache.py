@@ -16,10 +16,11 @@ from conftest import NOW, check_tree, mtimes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedwright.build import build, simple_build_files
+from feedwright.build import build
 from feedwright.cache import CACHE_NAME
 from feedwright.config import load_config
 from feedwright.errors import ConfigError
+from feedwright.pipeline import simple_build_files
 
 CATEGORIES = ["news", "sport", "Tech", "tech"]
 TAGS = ["株洲", "体育", "经济", "株洲 日报"]

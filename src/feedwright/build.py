@@ -14,284 +14,32 @@ import json
 import os
 import sqlite3
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
-from .cache import CACHE_NAME, Cache, FileRow, content_hash, post_from_record
+from .cache import CACHE_NAME, Cache, FileRow, post_from_record
 from .config import Config
-from .content import render_entry
-from .discover import Found, discover, read_post
-from .errors import ConfigError, PostError
-from .group import group_posts, memberships, order_key
-from .model import BuildReport, EntryContent, FeedFile, Group, Post, RawPost
+from .discover import Found, discover
+from .errors import PostError
+from .group import memberships
+from .model import BuildReport, EntryContent, FeedFile, Group, RawPost
 from .opml import render_opml
 from .output import ManifestEntry, Output
-from .posts import Skip, is_visible, parse_post, with_body
-from .render import FILENAMES, feed_url, group_dir, render_group
+from .pipeline import OPML, Progress, dup_message, require_source
+from .render import FILENAMES, feed_url
+from .workers import FeedRenderer, Pool, bounded_map, chunks, parse_batch, parse_file
 
-Progress = Callable[[int, int], None]
-T = TypeVar("T")
-OPML = "feeds.opml"
 #: Parse in worker processes when at least this many files changed.
 PARALLEL_PARSE = 2000
 #: Render entries in worker processes when at least this many are missing from the cache…
 PARALLEL_RENDER = 300
 #: …or feeds, when at least this many groups are rendered.
 PARALLEL_FEEDS = 100
-#: Entries rendered per task.
-_ENTRY_BATCH = 50
 _BATCH = 400
 _KIND_ORDER = {"site": 0, "category": 1, "tag": 2}
 
 
-# -- the simple, in-memory pipeline (used by `feedwright feeds` and as the reference) ------
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """Every post read from the source: the good ones and one error per bad one."""
-
-    posts: list[Post]
-    errors: list[PostError]
-    warnings: list[str]
-    found: Found
-
-
-def read_posts(config: Config, *, now: datetime, progress: Progress | None = None) -> Parsed:
-    """Discover and parse every post (bodies included). Bad posts become errors."""
-    require_source(config)
-    found = discover(config.source, exclude=(config.output,))
-    posts: list[Post] = []
-    errors: list[PostError] = []
-    warnings: list[str] = []
-    total = len(found.posts)
-    for i, raw in enumerate(found.posts):
-        try:
-            post = parse_post(raw, read_post(raw, config.source), config, warnings=warnings)
-            if is_visible(post, config, now):
-                posts.append(post)
-        except PostError as e:
-            errors.append(e)
-        except Skip:
-            pass
-        except Exception as e:  # a bug must not cost the other posts: name the post
-            errors.append(PostError(raw.relpath, 1, f"cannot be processed: {_describe(e)}"))
-        if progress is not None:
-            progress(i + 1, total)
-    return Parsed(posts=_dedupe(posts, errors), errors=errors, warnings=warnings, found=found)
-
-
-def require_source(config: Config) -> None:
-    """A missing source folder is an error, never an empty site (that would empty every feed)."""
-    if not config.source.is_dir():
-        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
-
-
-def _describe(e: BaseException) -> str:
-    return f"{type(e).__name__}: {e}"
-
-
-def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
-    """One post per entry id: the first in feed order wins, the others are rejected."""
-    by_id: dict[str, Post] = {}
-    for post in sorted(posts, key=lambda p: (*order_key(p), p.relpath)):
-        first = by_id.get(post.id)
-        if first is None:
-            by_id[post.id] = post
-        else:
-            errors.append(PostError(post.relpath, 1, _dup_message(first.relpath, post.id)))
-    errors.sort(key=lambda e: e.path)
-    return list(by_id.values())
-
-
-def _dup_message(winner: str, entry_id: str) -> str:
-    return f"has the same entry id as {winner} ({entry_id}); skipped"
-
-
-def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
-    """Every feed file of ``groups`` (posts with bodies) and the OPML."""
-    contents = {p.relpath: render_entry(p) for g in groups for p in g.posts}
-    files = [f for group in groups for f in render_group(config, group, contents)]
-    files.append(
-        FeedFile(relpath=OPML, data=render_opml(config, groups), url=feed_url(config, OPML))
-    )
-    return files
-
-
-def simple_build_files(config: Config, *, now: datetime) -> tuple[list[FeedFile], Parsed]:
-    """What a build writes, computed in memory without cache (for tests and tools)."""
-    parsed = read_posts(config, now=now)
-    groups, _ = group_posts(parsed.posts, config)
-    return render_feeds(config, groups), parsed
-
-
-# -- workers (module level: they run in other processes) ------------------------------------
-def parse_file(config: Config, raw: RawPost, known_sha: str | None) -> FileRow | None:
-    """Read and parse one file. ``None`` when its bytes hash to ``known_sha`` (touched only)."""
-    try:
-        data = read_post(raw, config.source)
-    except PostError as e:
-        return FileRow(raw.relpath, raw.size, raw.mtime_ns, "", "error", error=str(e))
-    sha = content_hash(data)
-    if sha == known_sha:
-        return None
-    warnings: list[str] = []
-    try:
-        post = parse_post(raw, data, config, warnings=warnings, keep_body=False)
-    except PostError as e:
-        return FileRow(raw.relpath, raw.size, raw.mtime_ns, sha, "error", error=str(e))
-    except Skip:
-        return FileRow(raw.relpath, raw.size, raw.mtime_ns, sha, "skip")
-    except Exception as e:  # a bug must not cost the other posts: name the post
-        error = str(PostError(raw.relpath, 1, f"cannot be processed: {_describe(e)}"))
-        return FileRow(raw.relpath, raw.size, raw.mtime_ns, sha, "error", error=error)
-    members, more = memberships(post, config)
-    return FileRow.of_post(raw, sha, post, warnings + more, members, config.future or post.future)
-
-
-def _parse_batch(config: Config, batch: list[tuple[RawPost, str | None]]) -> list[FileRow | None]:
-    return [parse_file(config, raw, sha) for raw, sha in batch]
-
-
-def render_post(config: Config, post: Post, abspath: str) -> tuple[str, EntryContent]:
-    """Load one post's body and render its entry content."""
-    try:
-        with open(abspath, "rb") as f:
-            data = f.read()
-        return post.relpath, render_entry(with_body(post, data))
-    except (OSError, PostError):
-        return post.relpath, EntryContent(html="", summary=post.excerpt or "")
-
-
-def _render_batch(config: Config, batch: list[tuple[Post, str]]) -> list[tuple[str, EntryContent]]:
-    return [render_post(config, post, path) for post, path in batch]
-
-
-def _render_feeds(
-    config: Config, group: Group, contents: dict[str, EntryContent]
-) -> list[FeedFile]:
-    return render_group(config, group, contents)
-
-
-class _Inline:
-    """An executor that runs each task at once, in this process."""
-
-    _max_workers = 1
-
-    def submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
-        future: Future[T] = Future()
-        future.set_result(fn(*args))
-        return future
-
-
-class _FeedRenderer:
-    """Render groups' feeds and the entries they need, overlapped on the worker processes.
-
-    Missing entries are rendered once each, in the order the groups first need them; a
-    group's feeds are rendered as soon as all its entries are known, and come back in
-    group order. Only a few tasks are in flight, and an entry is forgotten once the last
-    group that needs it is sent off, so memory stays bounded.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        executor: Executor | None,
-        contents: dict[str, EntryContent],
-        store: Callable[[str, EntryContent], None],
-    ) -> None:
-        self.config = config
-        self.executor: Executor | _Inline = executor or _Inline()
-        self.limit = 2 * max(1, getattr(self.executor, "_max_workers", 2))
-        self.contents = contents
-        self.store = store
-
-    def run(self, groups: list[Group]) -> Iterator[list[FeedFile]]:
-        uses = Counter(p.relpath for g in groups for p in g.posts)
-        wanted = dict.fromkeys(p.relpath for g in groups for p in g.posts)
-        posts = {p.relpath: p for g in groups for p in g.posts}
-        missing = [
-            (posts[r], str(self.config.source / r)) for r in wanted if r not in self.contents
-        ]
-        batches = iter(list(_batches(missing, _ENTRY_BATCH)))
-        window: deque[tuple[bool, Future[Any]]] = deque()
-        pending = deque(groups)
-        while pending or window:
-            while len(window) < self.limit:
-                if pending and all(p.relpath in self.contents for p in pending[0].posts):
-                    window.append((True, self._submit_group(pending.popleft(), uses)))
-                elif (batch := next(batches, None)) is not None:
-                    window.append((False, self.executor.submit(_render_batch, self.config, batch)))
-                else:
-                    break
-            is_feed, future = window.popleft()
-            if is_feed:
-                yield future.result()
-                continue
-            for relpath, content in future.result():
-                self.store(relpath, content)
-                self.contents[relpath] = content
-
-    def _submit_group(self, group: Group, uses: Counter[str]) -> Future[list[FeedFile]]:
-        contents = {p.relpath: self.contents[p.relpath] for p in group.posts}
-        for relpath in contents:
-            uses[relpath] -= 1
-            if not uses[relpath]:
-                del self.contents[relpath]
-        return self.executor.submit(_render_feeds, self.config, group, contents)
-
-
-def _batches(items: list, size: int) -> Iterator[list]:  # type: ignore[type-arg]
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _bounded_map(
-    executor: Executor, fn: Callable[..., T], config: Config, batches: Iterable[list]
-) -> Iterator[T]:  # type: ignore[type-arg]
-    """``executor.map`` that keeps only a few batches in flight (bounded memory), in order."""
-    window: deque[Future[T]] = deque()
-    limit = 4 * max(1, getattr(executor, "_max_workers", 2))
-    for batch in batches:
-        window.append(executor.submit(fn, config, batch))
-        if len(window) >= limit:
-            yield window.popleft().result()
-    while window:
-        yield window.popleft().result()
-
-
-class _Pool:
-    """Worker processes, started only when a build has enough work for them."""
-
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
-        self.executor: Executor | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the worker processes are already started (using them costs nothing)."""
-        return self.executor is not None
-
-    def get(self) -> Executor | None:
-        if self.jobs < 2:
-            return None
-        if self.executor is None:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["feedwright.build"])
-            self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
-        return self.executor
-
-    def close(self) -> None:
-        if self.executor is not None:
-            self.executor.shutdown(cancel_futures=True)
-
-
-# -- the incremental build ------------------------------------------------------------------
 def build(
     config: Config,
     *,
@@ -317,7 +65,7 @@ def build(
             out.prepare()
             stack.enter_context(out.lock(on_wait=on_wait))
             out.clean_temporary()
-        pool = _Pool(jobs)
+        pool = Pool(jobs)
         stack.callback(pool.close)
         cache_path = None if dry_run else out.state / CACHE_NAME
         for attempt in range(2):
@@ -356,7 +104,7 @@ class _Build:
         out: Output,
         now: datetime,
         dry_run: bool,
-        pool: _Pool,
+        pool: Pool,
         progress: Progress | None,
     ) -> None:
         self.config = config
@@ -437,9 +185,9 @@ class _Build:
             for raw, sha in todo:
                 yield raw, parse_file(self.config, raw, sha)
             return
-        batches = list(_batches(todo, _BATCH))
+        batches = list(chunks(todo, _BATCH))
         for batch, rows in zip(
-            batches, _bounded_map(executor, _parse_batch, self.config, batches), strict=True
+            batches, bounded_map(executor, parse_batch, self.config, batches), strict=True
         ):
             for (raw, _sha), row in zip(batch, rows, strict=True):
                 yield raw, row
@@ -459,7 +207,7 @@ class _Build:
                     cache.drop_members(relpath)
                 entry_id = json.loads(winner[4])["id"]
                 cache.set_status(
-                    relpath, "dup", str(PostError(relpath, 1, _dup_message(winner[0], entry_id)))
+                    relpath, "dup", str(PostError(relpath, 1, dup_message(winner[0], entry_id)))
                 )
         for relpath in cache.former_duplicates():
             if relpath not in losers:
@@ -580,7 +328,7 @@ class _Build:
         ]
 
     def _rendered(self, plans: list[tuple[Group, str]]) -> Iterator[list[FeedFile]]:
-        """Each planned group's feed files, in plan order (see :class:`_FeedRenderer`)."""
+        """Each planned group's feed files, in plan order (see :class:`FeedRenderer`)."""
         groups = [g for g, _sig in plans]
         posts = {p.relpath: p for g in groups for p in g.posts}
         shas = {r: self.cache.sha(r) or "" for r in posts}
@@ -594,7 +342,7 @@ class _Build:
         def store(relpath: str, content: EntryContent) -> None:
             self.cache.put_entry(relpath, shas[relpath], content.html, content.summary)
 
-        renderer = _FeedRenderer(self.config, executor, contents, store)
+        renderer = FeedRenderer(self.config, executor, contents, store)
         return renderer.run(groups)
 
     def _write(
@@ -753,4 +501,4 @@ def _group_of_path(relpath: str) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["build", "read_posts", "render_feeds", "simple_build_files", "group_dir"]
+__all__ = ["build"]

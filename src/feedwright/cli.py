@@ -12,11 +12,12 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .build import build, read_posts
+from .build import build
 from .config import Config, load_config
 from .errors import ConfigError, FeedwrightError
 from .group import group_posts
 from .model import BuildReport
+from .pipeline import read_posts
 from .render import feed_relpath, feed_url, group_title
 
 T = TypeVar("T")

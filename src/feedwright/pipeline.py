@@ -1,0 +1,112 @@
+"""The simple, in-memory pipeline: every post parsed, grouped and rendered at once.
+
+No cache, no worker processes. ``feedwright feeds`` uses it to list feeds, and the tests
+use :func:`simple_build_files` as the reference the incremental build must agree with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from .config import Config
+from .content import render_entry
+from .discover import Found, discover, read_post
+from .errors import ConfigError, PostError
+from .group import group_posts, order_key
+from .model import FeedFile, Group, Post
+from .opml import render_opml
+from .posts import Skip, is_visible, parse_post, with_body
+from .render import feed_url, render_group
+
+Progress = Callable[[int, int], None]
+OPML = "feeds.opml"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """Every post read from the source: the good ones and one error per bad one."""
+
+    posts: list[Post]
+    errors: list[PostError]
+    warnings: list[str]
+    found: Found
+
+
+def read_posts(config: Config, *, now: datetime, progress: Progress | None = None) -> Parsed:
+    """Discover and parse every post (without bodies: see :func:`with_bodies`)."""
+    require_source(config)
+    found = discover(config.source, exclude=(config.output,))
+    posts: list[Post] = []
+    errors: list[PostError] = []
+    warnings: list[str] = []
+    total = len(found.posts)
+    for i, raw in enumerate(found.posts):
+        try:
+            data = read_post(raw, config.source)
+            post = parse_post(raw, data, config, warnings=warnings, keep_body=False)
+            if is_visible(post, config, now):
+                posts.append(post)
+        except PostError as e:
+            errors.append(e)
+        except Skip:
+            pass
+        except Exception as e:  # a bug must not cost the other posts: name the post
+            errors.append(PostError(raw.relpath, 1, f"cannot be processed: {describe(e)}"))
+        if progress is not None:
+            progress(i + 1, total)
+    return Parsed(posts=_dedupe(posts, errors), errors=errors, warnings=warnings, found=found)
+
+
+def require_source(config: Config) -> None:
+    """A missing source folder is an error, never an empty site (that would empty every feed)."""
+    if not config.source.is_dir():
+        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
+
+
+def describe(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"
+
+
+def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
+    """One post per entry id: the first in feed order wins, the others are rejected."""
+    by_id: dict[str, Post] = {}
+    for post in sorted(posts, key=lambda p: (*order_key(p), p.relpath)):
+        first = by_id.get(post.id)
+        if first is None:
+            by_id[post.id] = post
+        else:
+            errors.append(PostError(post.relpath, 1, dup_message(first.relpath, post.id)))
+    errors.sort(key=lambda e: e.path)
+    return list(by_id.values())
+
+
+def dup_message(winner: str, entry_id: str) -> str:
+    return f"has the same entry id as {winner} ({entry_id}); skipped"
+
+
+def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
+    """Every feed file of ``groups`` (posts with bodies) and the OPML."""
+    contents = {p.relpath: render_entry(p) for g in groups for p in g.posts}
+    files = [f for group in groups for f in render_group(config, group, contents)]
+    files.append(
+        FeedFile(relpath=OPML, data=render_opml(config, groups), url=feed_url(config, OPML))
+    )
+    return files
+
+
+def simple_build_files(config: Config, *, now: datetime) -> tuple[list[FeedFile], Parsed]:
+    """What a build writes, computed in memory without cache (for tests and tools)."""
+    parsed = read_posts(config, now=now)
+    groups, _ = group_posts(parsed.posts, config)
+    return render_feeds(config, with_bodies(config, groups)), parsed
+
+
+def with_bodies(config: Config, groups: list[Group]) -> list[Group]:
+    """The groups with their posts' bodies loaded (each file read once)."""
+    loaded: dict[str, Post] = {}
+    for post in (p for g in groups for p in g.posts if p.relpath not in loaded):
+        with open(config.source / post.relpath, "rb") as f:
+            loaded[post.relpath] = with_body(post, f.read())
+    return [replace(g, posts=tuple(loaded[p.relpath] for p in g.posts)) for g in groups]
