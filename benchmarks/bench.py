@@ -8,8 +8,9 @@
 For each N it generates a corpus with ../shared/bench/gen_corpus.py (60 categories,
 ~400 tags, 20 items a feed), then measures, each in a fresh process and reporting the
 median of --runs: the floors (read every file; read + YAML-parse every post with PyYAML's
-C loader), a cold full build, a no-op rebuild, a rebuild after one post is edited and
-one after a post is added. Peak RSS is the largest single process (as /usr/bin/time).
+C loader; the same through python-frontmatter, which uses that loader), a cold full
+build, a no-op rebuild, a rebuild after one post is edited and one after a post is
+added. Peak RSS is the largest single process (as /usr/bin/time).
 Not a test: timings on shared machines are noisy, which is why floors come from the
 same run.
 """
@@ -49,12 +50,21 @@ for d, _, fs in os.walk(sys.argv[1]):
         yaml.load(text.split("---", 2)[1], Loader=yaml.CSafeLoader)
 """
 
+FRONTMATTER_FLOOR = """
+import os, sys, frontmatter
+for d, _, fs in os.walk(sys.argv[1]):
+    for f in fs:
+        if f.endswith(".md"):
+            frontmatter.load(os.path.join(d, f))
+"""
+
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one command in a fresh process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "CI": "1"})
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "1"}
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     stderr = proc.stderr.read().decode() if proc.stderr else ""
@@ -85,10 +95,24 @@ def measure(corpus: Path, runs: int, work: Path) -> list[tuple[str, float, float
     )
     build = [py, "-m", "feedwright", "build", "--config", str(config), "-q"]
     rows = []
-    rows.append(("floor: read every file",
-                 *median([run([py, "-c", READ_FLOOR, str(posts)]) for _ in range(runs)])))
-    rows.append(("floor: read + YAML-parse every post (CSafeLoader)",
-                 *median([run([py, "-c", PARSE_FLOOR, str(posts)]) for _ in range(runs)])))
+    rows.append(
+        (
+            "floor: read every file",
+            *median([run([py, "-c", READ_FLOOR, str(posts)]) for _ in range(runs)]),
+        )
+    )
+    rows.append(
+        (
+            "floor: read + YAML-parse every post (CSafeLoader)",
+            *median([run([py, "-c", PARSE_FLOOR, str(posts)]) for _ in range(runs)]),
+        )
+    )
+    rows.append(
+        (
+            "floor: read + python-frontmatter.load every post",
+            *median([run([py, "-c", FRONTMATTER_FLOOR, str(posts)]) for _ in range(runs)]),
+        )
+    )
     cold = []
     for _ in range(runs):
         shutil.rmtree(out, ignore_errors=True)
@@ -122,24 +146,39 @@ def main() -> int:
     ap.add_argument("--gen", type=Path, default=GEN, help="path of gen_corpus.py")
     args = ap.parse_args()
     sizes = args.posts or [10_000, 100_000]
-    print(f"feedwright benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-          f"median of {args.runs} run(s)\n")
-    print("| posts | measurement | wall s | peak RSS MiB | × parse floor |")
-    print("|---:|---|---:|---:|---:|")
+    print(
+        f"feedwright benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"median of {args.runs} run(s)\n"
+    )
+    print("| posts | measurement | wall s | peak RSS MiB | × YAML floor | × frontmatter floor |")
+    print("|---:|---|---:|---:|---:|---:|")
     targets = [(args.corpus, None)] if args.corpus else [(None, n) for n in sizes]
     for corpus, n in targets:
         with tempfile.TemporaryDirectory(prefix="feedwright-bench-") as tmp:
             work = Path(tmp)
             if corpus is None:
                 corpus = work / "corpus"
-                subprocess.run([sys.executable, str(args.gen), "--posts", str(n), "--out",
-                                str(corpus), "--quiet"], check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        str(args.gen),
+                        "--posts",
+                        str(n),
+                        "--out",
+                        str(corpus),
+                        "--quiet",
+                    ],
+                    check=True,
+                )
             count = sum(1 for _ in (corpus / "_posts").iterdir())
             rows = measure(corpus, args.runs, work)
-            floor = rows[1][1]
+            yaml_floor, fm_floor = rows[1][1], rows[2][1]
             for name, wall, rss in rows:
-                print(f"| {count:,} | {name} | {wall:.2f} | {rss:.0f} | {wall / floor:.2f} |",
-                      flush=True)
+                print(
+                    f"| {count:,} | {name} | {wall:.2f} | {rss:.0f} | {wall / yaml_floor:.2f} "
+                    f"| {wall / fm_floor:.2f} |",
+                    flush=True,
+                )
     return 0
 
 

@@ -24,7 +24,6 @@ from .discover import Found, discover
 from .errors import PostError
 from .group import memberships
 from .model import BuildReport, EntryContent, FeedFile, Group, RawPost
-from .opml import render_opml
 from .output import ManifestEntry, Output
 from .pipeline import OPML, Progress, dup_message, require_source
 from .render import FILENAMES, feed_url
@@ -372,6 +371,8 @@ class _Build:
                     group.kind, group.slug, group.name, list(group.spellings), signature
                 )
         if opml:
+            from .opml import render_opml
+
             data = render_opml(config, self._all_groups())
             self._put(
                 "",

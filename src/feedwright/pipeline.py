@@ -11,14 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .config import Config
-from .content import render_entry
 from .discover import Found, discover, read_post
 from .errors import ConfigError, PostError
 from .group import group_posts, order_key
 from .model import FeedFile, Group, Post
-from .opml import render_opml
 from .posts import Skip, is_visible, parse_post, with_body
-from .render import feed_url, render_group
 
 Progress = Callable[[int, int], None]
 OPML = "feeds.opml"
@@ -88,6 +85,10 @@ def dup_message(winner: str, entry_id: str) -> str:
 
 def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
     """Every feed file of ``groups`` (posts with bodies) and the OPML."""
+    from .content import render_entry
+    from .opml import render_opml
+    from .render import feed_url, render_group
+
     contents = {p.relpath: render_entry(p) for g in groups for p in g.posts}
     files = [f for group in groups for f in render_group(config, group, contents)]
     files.append(

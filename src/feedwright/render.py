@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config
 from .model import Author, EntryContent, FeedFile, Group, Post
 from .urls import escape_path, iri_to_uri
+
+if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
+    from feedgen.feed import FeedGenerator
+    from lxml import etree
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -79,6 +81,8 @@ def _feedgen(
     config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str, fmt: str
 ) -> FeedGenerator:
     site = config.site
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(self_url)
@@ -119,7 +123,15 @@ def _entry(fg: FeedGenerator, config: Config, post: Post, content: EntryContent)
         fe.content(content.html, type="html")
 
 
+def _element(tag: str, **attrib: str) -> etree._Element:
+    from lxml import etree
+
+    return etree.Element(tag, **attrib)
+
+
 def _serialize(tree: etree._ElementTree) -> bytes:
+    from lxml import etree
+
     return etree.tostring(tree, pretty_print=True, xml_declaration=True, encoding="UTF-8")
 
 
@@ -145,7 +157,7 @@ def render_rss(
     assert self_link is not None
     # feedgen writes only rel=self into RSS; hubs go right after it, before any <item>.
     for hub in reversed(config.websub.hubs):
-        link = etree.Element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
+        link = _element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
         self_link.addnext(link)
     return _serialize(tree)
 

@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
 from .cache import FileRow, content_hash
 from .config import Config
-from .content import render_entry
 from .discover import read_post
 from .errors import PostError
 from .group import memberships
 from .model import EntryContent, FeedFile, Group, Post, RawPost
 from .pipeline import describe
 from .posts import Skip, parse_post, with_body
-from .render import render_group
 
 T = TypeVar("T")
 #: Entries rendered per task.
@@ -60,6 +58,8 @@ def render_post(config: Config, post: Post, abspath: str) -> tuple[str, EntryCon
     try:
         with open(abspath, "rb") as f:
             data = f.read()
+        from .content import render_entry  # Markdown and nh3: only when rendering
+
         return post.relpath, render_entry(with_body(post, data))
     except (OSError, PostError):
         return post.relpath, EntryContent(html="", summary=post.excerpt or "")
@@ -72,6 +72,8 @@ def render_batch(config: Config, batch: list[tuple[Post, str]]) -> list[tuple[st
 def render_feeds_task(
     config: Config, group: Group, contents: dict[str, EntryContent]
 ) -> list[FeedFile]:
+    from .render import render_group
+
     return render_group(config, group, contents)
 
 
@@ -182,6 +184,8 @@ class Pool:
 
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["feedwright.workers"])
+            from concurrent.futures import ProcessPoolExecutor
+
             self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)
         return self.executor
 
