@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from .cache import CACHE_NAME, Cache, FileRow, post_from_record
@@ -86,8 +87,6 @@ def build(
 
 
 def _with_time(report: BuildReport, start: float, warnings: list[str]) -> BuildReport:
-    from dataclasses import replace
-
     return replace(
         report, seconds=time.monotonic() - start, warnings=tuple(warnings) + report.warnings
     )
@@ -310,7 +309,7 @@ class _Build:
                     cache.put_group(key[0], key[1], entry.name, [entry.name], None)
                     groups_changed = True
         opml = groups_changed or OPML in broken or OPML not in feed_stats
-        return self._write(plans, removed_groups, feed_stats, opml, previous)
+        return self._write(plans, removed_groups, feed_stats, opml, previous, held)
 
     def _all_groups(self) -> list[Group]:
         rows = self.cache.group_rows()
@@ -351,13 +350,12 @@ class _Build:
         feed_stats: dict[str, tuple[int, int]],
         opml: bool,
         previous: dict[str, ManifestEntry],
+        kept_set: set[str],
     ) -> BuildReport:
         """Render each planned group and write its files at once (memory stays bounded)."""
         cache, out, config = self.cache, self.out, self.config
-        rejected = self.rejected
         planned = [p for g, _s in plans for p in _group_paths(config, g.key)]
         planned += [OPML] if opml else []
-        kept_set = {p for p, entry in previous.items() if rejected & set(entry.sources)}
         manifest = dict(previous)
         for path in planned:
             manifest.setdefault(path, ManifestEntry())
@@ -383,11 +381,11 @@ class _Build:
                 manifest,
             )
         if self.cold:
-            stale = [p for p in previous if p not in set(planned)]
+            stale = sorted(set(previous) - set(planned))
         else:
-            stale = [p for p in previous if _group_of_path(p) in removed_groups]
+            stale = sorted(p for p in previous if _group_of_path(p) in removed_groups)
         removed: list[str] = []
-        for path in sorted(set(stale)):
+        for path in stale:
             if self.dry_run:
                 continue
             if path in kept_set:
@@ -402,8 +400,7 @@ class _Build:
         for key in self.kept_groups:
             kept.update(p for p in _group_paths(config, key) if p in previous)
         warnings = [
-            f"{path}: kept as it was, because posts it may hold were rejected"
-            for path in sorted(kept)
+            f"{path}: kept as it was, because a post it held was rejected" for path in sorted(kept)
         ]
         done = {f.relpath for f in written} | set(removed) | kept
         unchanged = sorted((set(feed_stats) | set(planned)) - done)

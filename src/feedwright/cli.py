@@ -133,7 +133,15 @@ def build_command(
     config = _load(config_path, source, output)
     show_bar = not quiet and sys.stderr.isatty() and not _in_ci()
     with _progress(show_bar) as progress:
-        report = _run(lambda: build(config, now=datetime.now(UTC), full=full, progress=progress))
+        report = _run(
+            lambda: build(
+                config,
+                now=datetime.now(UTC),
+                full=full,
+                progress=progress,
+                on_wait=lambda message: click.echo(message, err=True),
+            )
+        )
     _show_problems(report, quiet)
     if verbose:
         for path in report.written:
