@@ -249,7 +249,7 @@ def test_a_missing_source_folder_never_empties_the_feeds(make_site):
         assert s.hook().status_code == 202
         last = s.settle()["last"]
         assert last["result"] == "build failed"
-        assert "source folder does not exist" in last["errors"][0]
+        assert "source: no such folder" in last["errors"][0]
         assert site.read("atom.xml") == before
         assert titles(s) == ["切实提高"]
 

@@ -45,14 +45,6 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
-def _missing_source(config: Config) -> str | None:
-    """A missing source folder (a failed checkout, an unmounted disk) would otherwise
-    build an empty site and remove every feed: refuse it."""
-    if config.source.is_dir():
-        return None
-    return f"{config.source}: the source folder does not exist; nothing was built"
-
-
 class Rebuilder:
     """Runs :func:`feedwright.build.build` in a background thread, one at a time."""
 
@@ -144,9 +136,7 @@ class Rebuilder:
         try:
             problem = self._before_build()
             if problem is None:
-                stage = "build"
-                problem = _missing_source(self.config)
-            if problem is None:
+                stage = "build"  # a missing source folder fails here: never an empty site
                 report = build(self.config, now=self._clock())
                 errors = list(report.errors)
             else:
