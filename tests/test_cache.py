@@ -253,3 +253,27 @@ def test_a_missing_source_folder_is_an_error_and_feeds_stay(tmp_path):
     with pytest.raises(ConfigError, match="source: no such folder"):
         build(twin.cached, now=twin.now)
     assert feed_tree(twin.cached.output) == before
+
+
+def test_a_damaged_manifest_is_rebuilt_from_the_cache_and_pruning_still_works(tmp_path):
+    twin = Twin(tmp_path)
+    for i in range(3):
+        twin.apply("add", i, 1)
+    twin.check()
+    manifest = twin.cached.output / ".feedwright" / "manifest"
+    manifest.write_bytes(b"{not json")
+    twin.apply("edit", 0, 2)  # a real change: the build looks at the manifest
+    report = build(twin.cached, now=twin.now)
+    assert any("manifest" in w for w in report.warnings)
+    assert b"categories/" in manifest.read_bytes()  # ownership recovered
+    for i in range(3):  # now remove every post of one category: its feeds must go
+        twin.apply("delete", i, 1)
+    twin.apply("add", 5, 1)
+    report = build(twin.cached, now=twin.now)
+    gone = {p for p in report.removed}
+    assert gone and all(p.startswith(("categories/", "tags/")) for p in gone)
+    for p in gone:
+        assert not (twin.cached.output / p).exists()
+    b = build(twin.full, now=twin.now, full=True)
+    assert b.errors == ()
+    assert feed_tree(twin.cached.output) == feed_tree(twin.full.output)

@@ -252,6 +252,8 @@ class _Build:
         known_groups = cache.group_rows()
         self.rejected = {path for path, _e in cache.problems()[0]}
         previous = {} if self.dry_run else self.out.load_manifest()
+        if self.out.manifest_damaged:  # the cache knows which files feedwright wrote
+            previous = {path: ManifestEntry() for path in feed_stats}
         # Feeds that held a post which is now rejected keep their previous content.
         held = {p for p, entry in previous.items() if self.rejected & set(entry.sources)}
         if self.cold:

@@ -56,6 +56,8 @@ class Output:
         self.root = root
         self.state = root / STATE_DIR
         self.warnings: list[str] = []
+        #: The manifest existed but could not be read.
+        self.manifest_damaged = False
 
     # -- manifest ---------------------------------------------------------------------------
     def load_manifest(self) -> dict[str, ManifestEntry]:
@@ -65,7 +67,8 @@ class Output:
         except FileNotFoundError:
             return {}
         except OSError as e:
-            self.warnings.append(f"{path}: cannot read ({e.strerror}); nothing will be pruned")
+            self.warnings.append(f"{path}: cannot read ({e.strerror}); it is rebuilt")
+            self.manifest_damaged = True
             return {}
         try:
             data = json.loads(raw)
@@ -77,9 +80,8 @@ class Output:
                 for k, v in files.items()
             }
         except (ValueError, KeyError, TypeError, AttributeError):
-            self.warnings.append(
-                f"{path}: unreadable manifest; it is rebuilt and nothing is pruned this time"
-            )
+            self.warnings.append(f"{path}: unreadable manifest; it is rebuilt")
+            self.manifest_damaged = True
             return {}
 
     def save_manifest(self, entries: dict[str, ManifestEntry]) -> None:
