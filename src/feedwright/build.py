@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
 
 from .cache import CACHE_NAME, Cache, FileRow, post_from_record
 from .config import Config
 from .discover import Found, discover
 from .errors import PostError
 from .group import memberships
-from .model import BuildReport, EntryContent, FeedFile, Group, RawPost
+from .model import BuildReport, EntryContent, FeedFile, Group, GroupKind, RawPost
 from .output import ManifestEntry, Output
 from .pipeline import OPML, Progress, dup_message, require_source
 from .render import FILENAMES, feed_url
@@ -290,10 +291,10 @@ class _Build:
                 continue
             posts = tuple(post_from_record(r, rec) for r, rec, _sha in top)
             group = Group(
-                kind=kind,
+                kind=cast(GroupKind, kind),
                 slug=slug,
                 name=name,
-                posts=posts,  # type: ignore[arg-type]
+                posts=posts,
                 spellings=tuple(spellings),
             )
             cache.put_group(kind, slug, name, spellings, None)
@@ -303,12 +304,12 @@ class _Build:
             # finds, whose feeds held a rejected post, keeps its feeds and its OPML entry.
             planned = {g.key for g, _sig in plans}
             for path, entry in previous.items():
-                key = _group_of_path(path)
-                if key is None or key in planned or key[0] == "site":
+                owner = _group_of_path(path)
+                if owner is None or owner in planned or owner[0] == "site":
                     continue
-                if path in held and key not in self.kept_groups:
-                    self.kept_groups.add(key)
-                    cache.put_group(key[0], key[1], entry.name, [entry.name], None)
+                if path in held and owner not in self.kept_groups:
+                    self.kept_groups.add(owner)
+                    cache.put_group(owner[0], owner[1], entry.name, [entry.name], None)
                     groups_changed = True
         opml = groups_changed or OPML in broken or OPML not in feed_stats
         return self._write(plans, removed_groups, feed_stats, opml, previous, held)
@@ -318,10 +319,10 @@ class _Build:
         keys = sorted(rows, key=lambda k: (_KIND_ORDER[k[0]], k[1]))
         return [
             Group(
-                kind=k[0],
+                kind=cast(GroupKind, k[0]),
                 slug=k[1],
                 name=rows[k][0],
-                posts=(),  # type: ignore[arg-type]
+                posts=(),
                 spellings=tuple(rows[k][1]),
             )
             for k in keys

@@ -60,7 +60,7 @@ def render_markdown(text: str) -> str:
     Python-Markdown keeps the indent of `` <p>`` as a whitespace line, which glues an
     indented HTML line to the Markdown paragraph above it; kramdown starts a block there.
     """
-    return _markdown().convert(_INDENTED_TAG.sub("", text))
+    return str(_markdown().convert(_INDENTED_TAG.sub("", text)))
 
 
 def _is_script_url(value: str) -> bool:

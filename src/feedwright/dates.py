@@ -81,7 +81,7 @@ def parse_date(value: object, tz_name: str) -> datetime:
         return localize(datetime(value.year, value.month, value.day), tz_name)
     if not isinstance(value, str):
         # Never repr() a list or mapping: a YAML alias bomb would expand into gigabytes.
-        kinds = {list: "a list", dict: "a mapping"}
+        kinds: dict[type, str] = {list: "a list", dict: "a mapping"}
         got = repr(value) if isinstance(value, int | float) else kinds.get(type(value), "")
         got = got or f"a {type(value).__name__}"
         raise DateError(f"expected a date such as 2022-03-07 08:30:46 +0800, got {got}")

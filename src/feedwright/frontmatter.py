@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import frontmatter as _pyfm
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from .errors import PostError
 
@@ -21,7 +21,7 @@ from .errors import PostError
 _SPLIT = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S | re.M)
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/FFFF).
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_YAML = _pyfm.YAMLHandler()
+_YAML = YAMLHandler()
 _KEY = re.compile(r"^([^\s#:][^:\n]*?)[ \t]*:(?:[ \t]|$)", re.M)
 
 
@@ -31,7 +31,11 @@ class _Loader(yaml.CSafeLoader):
     string and rejects ``2022-02-30`` without a line number)."""
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from .config import Config
-from .model import Group, Post
+from .model import Group, GroupKind, Post
 from .slug import slugify
 
 #: Slugs longer than this (in UTF-8 bytes) cannot be folder names; their groups are skipped.
@@ -62,9 +63,9 @@ def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], lis
             )
         groups.append(
             Group(
-                kind=kind,
+                kind=cast(GroupKind, kind),
                 slug=slug,
-                name=spellings[0] if spellings else "",  # type: ignore[arg-type]
+                name=spellings[0] if spellings else "",
                 posts=tuple(bucket.posts),
                 spellings=spellings,
             )

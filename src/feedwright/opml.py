@@ -40,4 +40,5 @@ def render_opml(config: Config, groups: Sequence[Group]) -> bytes:
                     xmlUrl=feed_url(config, feed_relpath(group, fmt)),
                     htmlUrl=group_page(config, group),
                 )
-    return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    data: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    return data

@@ -59,17 +59,17 @@ def _names(doc: Split, path: str, singular: str, plural: str) -> list[str]:
     for item in items:
         if item is None:
             continue
-        text = _scalar(item)
-        if text is None:
+        name = _scalar(item)
+        if name is None:
             raise PostError(
                 path,
                 doc.line_of(key),
                 f"{key}: expected names, got a nested "
                 f"{'list' if isinstance(item, list) else 'mapping'}",
             )
-        text = clean_text(text).strip()
-        if text:
-            names.append(text)
+        name = clean_text(name).strip()
+        if name:
+            names.append(name)
     return names
 
 

@@ -132,7 +132,8 @@ def _element(tag: str, **attrib: str) -> etree._Element:
 def _serialize(tree: etree._ElementTree) -> bytes:
     from lxml import etree
 
-    return etree.tostring(tree, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    data: bytes = etree.tostring(tree, pretty_print=True, xml_declaration=True, encoding="UTF-8")
+    return data
 
 
 def render_atom(

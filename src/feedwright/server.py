@@ -125,8 +125,8 @@ def render_index(config: Config, opml: bytes | None) -> bytes:
                 section, items = "Site", [node]
             else:
                 section, items = node.get("text", ""), list(node)
-            rows = [(n.get("title", ""), n.get("xmlUrl", "")) for n in items if n.get("xmlUrl")]
-            named = [(t, _LABELS.get(u.rsplit("/", 1)[-1], ""), u) for t, u in rows]
+            found = [(n.get("title", ""), n.get("xmlUrl", "")) for n in items if n.get("xmlUrl")]
+            named = [(t, _LABELS.get(u.rsplit("/", 1)[-1], ""), u) for t, u in found]
             if sections and sections[-1][0] == section:
                 sections[-1][1].extend(named)
             else:

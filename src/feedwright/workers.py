@@ -145,14 +145,14 @@ class FeedRenderer:
         return self.executor.submit(render_feeds_task, self.config, group, contents)
 
 
-def chunks(items: list, size: int) -> Iterator[list]:  # type: ignore[type-arg]
+def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
 def bounded_map(
-    executor: Executor, fn: Callable[..., T], config: Config, batches: Iterable[list]
-) -> Iterator[T]:  # type: ignore[type-arg]
+    executor: Executor, fn: Callable[..., T], config: Config, batches: Iterable[list[Any]]
+) -> Iterator[T]:
     """``executor.map`` that keeps only a few batches in flight (bounded memory), in order."""
     window: deque[Future[T]] = deque()
     limit = 4 * max(1, getattr(executor, "_max_workers", 2))
