@@ -277,3 +277,24 @@ def test_a_damaged_manifest_is_rebuilt_from_the_cache_and_pruning_still_works(tm
     b = build(twin.full, now=twin.now, full=True)
     assert b.errors == ()
     assert feed_tree(twin.cached.output) == feed_tree(twin.full.output)
+
+
+def test_feeds_can_be_limited_to_chosen_categories_and_no_tags(make_site):
+    site = make_site(feeds={"categories": ["NEWS"], "tags": False})
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "tags": ["株洲"]})
+    site.post("2022-03-08-b.md", {"title": "乙", "categories": ["sport", "News"]})
+    report = site.build()
+    assert sorted(report.warnings) == [
+        "categories 'News', 'news' share the slug 'news': they are published as one feed"
+    ]
+    tree = feed_tree(site.out)
+    assert sorted(p for p in tree if "/" in p) == [
+        "categories/news/atom.xml",
+        "categories/news/feed.json",
+        "categories/news/rss.xml",
+    ]
+    assert [e.title for e in site.feed("categories/news/atom.xml").entries] == ["乙", "甲"]
+    outlines = [o.get("xmlUrl") for o in site.feed("feeds.opml").iter("outline")]
+    assert not any("/tags/" in (u or "") or "/sport/" in (u or "") for u in outlines)
+    files, _ = simple_build_files(site.config, now=NOW)
+    assert tree == {f.relpath: f.data for f in files}
