@@ -24,11 +24,11 @@ from .cache import CACHE_NAME, Cache, FileRow, post_from_record
 from .config import Config
 from .discover import Found, discover
 from .errors import PostError
-from .group import memberships
+from .group import collision_warning, group_order, memberships
 from .model import BuildReport, EntryContent, FeedFile, Group, GroupKind, RawPost
 from .output import ManifestEntry, Output
 from .pipeline import OPML, Progress, dup_message, require_source
-from .render import FILENAMES, feed_url
+from .render import FILENAMES, feed_url, key_dir
 from .workers import FeedRenderer, Pool, bounded_map, chunks, parse_batch, parse_file
 
 #: Parse in worker processes when at least this many files changed.
@@ -38,7 +38,6 @@ PARALLEL_RENDER = 300
 #: …or feeds, when at least this many groups are rendered.
 PARALLEL_FEEDS = 100
 _BATCH = 400
-_KIND_ORDER = {"site": 0, "category": 1, "tag": 2}
 
 
 def build(
@@ -262,7 +261,7 @@ class _Build:
         plans: list[tuple[Group, str]] = []
         removed_groups: set[tuple[str, str]] = set()
         groups_changed = False
-        for key in sorted(self.dirty, key=lambda k: (_KIND_ORDER[k[0]], k[1])):
+        for key in sorted(self.dirty, key=group_order):
             kind, slug = key
             top = cache.top_posts(kind, slug, self.now_ts, config.feeds.limit)
             if not top and kind != "site":
@@ -316,7 +315,7 @@ class _Build:
 
     def _all_groups(self) -> list[Group]:
         rows = self.cache.group_rows()
-        keys = sorted(rows, key=lambda k: (_KIND_ORDER[k[0]], k[1]))
+        keys = sorted(rows, key=group_order)
         return [
             Group(
                 kind=cast(GroupKind, k[0]),
@@ -460,14 +459,11 @@ class _Build:
         urls: list[str] | None = None,
     ) -> BuildReport:
         errors, file_warnings = self.cache.problems()
-        collisions = []
-        for (kind, slug), (_name, spellings, _sig) in sorted(self.cache.group_rows().items()):
-            if len(spellings) > 1:
-                plural = "categories" if kind == "category" else "tags"
-                collisions.append(
-                    f"{plural} {', '.join(map(repr, spellings))} share the slug "
-                    f"{slug!r}: they are published as one feed"
-                )
+        collisions = [
+            collision_warning(kind, slug, spellings)
+            for (kind, slug), (_name, spellings, _sig) in sorted(self.cache.group_rows().items())
+            if len(spellings) > 1
+        ]
         return BuildReport(
             posts=self._count_posts(),
             errors=tuple(e for _p, e in errors),
@@ -488,9 +484,7 @@ def _signature(name: str, spellings: list[str], posts: list[tuple[str, str]]) ->
 
 
 def _group_paths(config: Config, key: tuple[str, str]) -> list[str]:
-    kind, slug = key
-    base = "" if kind == "site" else f"{'categories' if kind == 'category' else 'tags'}/{slug}/"
-    return [base + FILENAMES[f] for f in config.feeds.formats]
+    return [key_dir(*key) + FILENAMES[f] for f in config.feeds.formats]
 
 
 def _group_of_path(relpath: str) -> tuple[str, str] | None:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
 from functools import lru_cache
@@ -450,9 +450,6 @@ class Cache:
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
-
-    def iter_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-        yield from self.db.execute(sql, params)
 
 
 class FileRow(NamedTuple):

@@ -114,8 +114,3 @@ def _in_range(dt: datetime) -> datetime:
     except OverflowError as e:
         raise DateError(f"{dt.isoformat()} is out of range") from e
     return dt
-
-
-def rfc3339(dt: datetime) -> str:
-    """``2022-03-07T08:30:46+08:00`` (fractions only when present, ``+00:00`` for UTC)."""
-    return dt.isoformat()

@@ -52,15 +52,11 @@ def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], lis
             if first and len(bucket.posts) < limit:
                 bucket.posts.append(post)
     groups = []
-    for kind, slug in sorted(buckets, key=lambda k: (_KIND_ORDER[k[0]], k[1])):
+    for kind, slug in sorted(buckets, key=group_order):
         bucket = buckets[(kind, slug)]
         spellings = tuple(sorted(bucket.spellings - {""}))
         if len(spellings) > 1:
-            plural = "categories" if kind == "category" else "tags"
-            warnings.append(
-                f"{plural} {', '.join(map(repr, spellings))} share the slug "
-                f"{slug!r}: they are published as one feed"
-            )
+            warnings.append(collision_warning(kind, slug, spellings))
         groups.append(
             Group(
                 kind=cast(GroupKind, kind),
@@ -74,6 +70,20 @@ def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], lis
 
 
 _KIND_ORDER = {"site": 0, "category": 1, "tag": 2}
+
+
+def group_order(key: tuple[str, str]) -> tuple[int, str]:
+    """The site first, then categories, then tags, each by slug."""
+    return (_KIND_ORDER[key[0]], key[1])
+
+
+def collision_warning(kind: str, slug: str, spellings: Iterable[str]) -> str:
+    """The warning for names that slugify alike and so share one feed."""
+    plural = "categories" if kind == "category" else "tags"
+    return (
+        f"{plural} {', '.join(map(repr, spellings))} share the slug {slug!r}: "
+        "they are published as one feed"
+    )
 
 
 #: (kind, slug, name, first): ``first`` is False for a second spelling of the same slug.

@@ -33,11 +33,15 @@ MEDIA_TYPES = {
 GENERATOR_URI = "https://pypi.org/project/feedwright/"
 
 
-def group_dir(group: Group) -> str:
-    """The group's folder under the output folder (``""`` for the site)."""
-    if group.kind == "site":
+def key_dir(kind: str, slug: str) -> str:
+    """A group's folder under the output folder (``""`` for the site)."""
+    if kind == "site":
         return ""
-    return f"{'categories' if group.kind == 'category' else 'tags'}/{group.slug}/"
+    return f"{'categories' if kind == 'category' else 'tags'}/{slug}/"
+
+
+def group_dir(group: Group) -> str:
+    return key_dir(group.kind, group.slug)
 
 
 def feed_relpath(group: Group, fmt: str) -> str:

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 #: Bodies larger than this are refused (``413``) before any hashing.
 MAX_BODY = 1 << 20
@@ -86,21 +86,23 @@ def authenticate(secret: bytes, body: bytes, headers: Mapping[str, str]) -> str 
 
 def delivery_id(headers: Mapping[str, str]) -> str | None:
     """The sender's id for this delivery (reused when it redelivers), if it sent one."""
-    h = _lower_keys(headers)
-    for name in DELIVERY_HEADERS:
-        value = h.get(name, "").strip()
-        if value:
-            return f"{name}:{value[:200]}"
-    return None
+    found = _first_header(headers, DELIVERY_HEADERS)
+    return None if found is None else f"{found[0]}:{found[1][:200]}"
 
 
 def event(headers: Mapping[str, str]) -> str | None:
     """The event type the sender names (``push``, ``ping``, ``Push Hook``…), if any."""
+    found = _first_header(headers, EVENT_HEADERS)
+    return None if found is None else found[1]
+
+
+def _first_header(headers: Mapping[str, str], names: Iterable[str]) -> tuple[str, str] | None:
+    """(name, value) of the first of ``names`` sent with a non-blank value."""
     h = _lower_keys(headers)
-    for name in EVENT_HEADERS:
+    for name in names:
         value = h.get(name, "").strip()
         if value:
-            return value
+            return name, value
     return None
 
 
