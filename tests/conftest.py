@@ -14,8 +14,8 @@ import pytest
 import yaml
 from lxml import etree
 
-from feedwright.build import build
 from feedwright.config import Config, load_config
+from feedwright.engine import build
 
 HERE = Path(__file__).parent
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -22,9 +22,9 @@ import httpx
 import uvicorn
 
 from feedwright.config import Config
-from feedwright.rebuild import Rebuilder
-from feedwright.server import create_app
-from feedwright.websub import Publisher
+from feedwright.serve.app import create_app
+from feedwright.serve.rebuild import Rebuilder
+from feedwright.serve.websub import Publisher
 
 SECRET = "It's a Secret to Everybody"
 ENV = {"FEEDWRIGHT_WEBHOOK_SECRET": SECRET}

@@ -15,12 +15,12 @@ import yaml
 from conftest import NOW, check_tree, mtimes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import simple_build_files
 
-from feedwright.build import build
-from feedwright.cache import CACHE_NAME
 from feedwright.config import load_config
+from feedwright.engine import build
+from feedwright.engine.cache import CACHE_NAME
 from feedwright.errors import ConfigError
-from feedwright.pipeline import simple_build_files
 
 CATEGORIES = ["news", "sport", "Tech", "tech"]
 TAGS = ["株洲", "体育", "经济", "株洲 日报"]

@@ -8,8 +8,8 @@ import pytest
 from conftest import ATOM, NOW, check_tree, parse_feed
 from lxml import etree
 
-from feedwright.build import build
 from feedwright.config import load_config
+from feedwright.engine import build
 
 REPO = Path(__file__).resolve().parent.parent
 FEEDS = REPO / "feeds"

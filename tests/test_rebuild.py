@@ -11,7 +11,7 @@ import pytest
 from conftest import parse_feed
 from live import wait_until
 
-from feedwright.rebuild import Rebuilder
+from feedwright.serve.rebuild import Rebuilder
 
 # A before_build that holds until a file appears (bounded), so tests control timing.
 HOLD = textwrap.dedent(

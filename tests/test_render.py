@@ -11,8 +11,8 @@ from urllib.parse import quote
 from conftest import ATOM, NOW, atom_problems, check_tree
 from lxml import etree
 
-from feedwright.build import build
 from feedwright.config import load_config
+from feedwright.engine import build
 
 ATOM_LINK = ATOM + "link"
 CJK_TAG = "株洲日报新闻"

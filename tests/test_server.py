@@ -22,9 +22,9 @@ from live import ENV, raw_get, serve_site, sign, uvicorn_server, wait_until
 from lxml import etree
 from lxml import html as lxml_html
 
-from feedwright.feedfiles import media_type, not_modified, resolve, wants_gzip
-from feedwright.rebuild import Rebuilder
-from feedwright.server import create_app
+from feedwright.serve.app import create_app
+from feedwright.serve.files import media_type, not_modified, resolve, wants_gzip
+from feedwright.serve.rebuild import Rebuilder
 
 TAG = "株洲日报新闻"
 TAG_PATH = "/feeds/tags/%E6%A0%AA%E6%B4%B2%E6%97%A5%E6%8A%A5%E6%96%B0%E9%97%BB/atom.xml"

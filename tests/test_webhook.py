@@ -12,7 +12,7 @@ import httpx
 import pytest
 from live import SECRET, serve_site, sign
 
-from feedwright import webhook
+from feedwright.serve import webhook
 
 GITHUB_BODY = b"Hello, World!"
 GITHUB_SIGNATURE = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"

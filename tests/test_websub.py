@@ -9,7 +9,7 @@ from conftest import parse_feed
 from live import Hub, closed_port_url, hub_server, serve_site
 
 from feedwright.model import BuildReport
-from feedwright.websub import Publisher, changed_feeds, ping, publish_body
+from feedwright.serve.websub import Publisher, changed_feeds, ping, publish_body
 
 FEEDS = "https://news.example/feeds/"
 TAG = "%E6%A0%AA%E6%B4%B2%E6%97%A5%E6%8A%A5%E6%96%B0%E9%97%BB"  # 株洲日报新闻

@@ -12,13 +12,10 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .build import build
 from .config import Config, load_config
+from .engine import build, list_feeds
 from .errors import ConfigError, FeedwrightError
-from .group import group_posts
 from .model import BuildReport
-from .pipeline import read_posts
-from .render import feed_relpath, feed_url, group_title
 
 T = TypeVar("T")
 
@@ -183,14 +180,10 @@ def feeds_command(config_path: str, source: str | None) -> None:
     config = _load(config_path, source)
 
     def collect() -> list[str]:
-        parsed = read_posts(config, now=datetime.now(UTC))
-        groups, _ = group_posts(parsed.posts, config)
-        lines = []
-        for group in groups:
-            for fmt in config.feeds.formats:
-                url = feed_url(config, feed_relpath(group, fmt))
-                lines.append(f"{group.kind}\t{group_title(config, group)}\t{fmt}\t{url}")
-        return lines
+        return [
+            f"{f.kind}\t{f.title}\t{f.format}\t{f.url}"
+            for f in list_feeds(config, now=datetime.now(UTC))
+        ]
 
     for line in _run(collect):
         click.echo(line)
@@ -229,7 +222,7 @@ def serve_command(
     no_build: bool,
 ) -> None:
     """Serve the feeds over HTTP; a signed webhook rebuilds them and pings WebSub hubs."""
-    from .server import serve, webhook_enabled
+    from .serve.app import serve, webhook_enabled
 
     config = _load(config_path, source, output)
     environ = dict(os.environ)

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PostError
+from .config import Config
+from .errors import ConfigError, PostError
 from .model import RawPost
 
 _NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)\.(md|markdown|html|htm)$", re.I)
@@ -111,6 +112,12 @@ def discover(
     posts.sort(key=lambda p: p.relpath)
     ignored.sort()
     return Found(posts=posts, ignored=ignored, unchanged=unchanged)
+
+
+def require_source(config: Config) -> None:
+    """A missing source folder is an error, never an empty site (that would empty every feed)."""
+    if not config.source.is_dir():
+        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
 
 
 def read_post(raw: RawPost, source: Path) -> bytes:

@@ -59,3 +59,8 @@ class OutputError(FeedwrightError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+def describe(e: BaseException) -> str:
+    """An unexpected exception in one line: its type and message."""
+    return f"{type(e).__name__}: {e}"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import cast
 
 from .config import Config
+from .layout import group_order
 from .model import Group, GroupKind, Post
 from .slug import slugify
 
@@ -67,14 +68,6 @@ def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], lis
             )
         )
     return groups, warnings
-
-
-_KIND_ORDER = {"site": 0, "category": 1, "tag": 2}
-
-
-def group_order(key: tuple[str, str]) -> tuple[int, str]:
-    """The site first, then categories, then tags, each by slug."""
-    return (_KIND_ORDER[key[0]], key[1])
 
 
 def collision_warning(kind: str, slug: str, spellings: Iterable[str]) -> str:

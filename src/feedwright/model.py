@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 GroupKind = Literal["site", "category", "tag"]
 Format = Literal["atom", "rss", "json"]
+
+
+class GroupKey(NamedTuple):
+    """What identifies a group: its kind and its slug (``""`` for the site)."""
+
+    kind: str
+    slug: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +144,8 @@ class Group:
     spellings: tuple[str, ...] = ()
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.kind, self.slug)
+    def key(self) -> GroupKey:
+        return GroupKey(self.kind, self.slug)
 
 
 @dataclass(frozen=True, slots=True)

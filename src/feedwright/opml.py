@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from lxml import etree
 
 from .config import Config
+from .layout import LABELS, feed_relpath, feed_url, group_page, group_title
 from .model import Group
-from .render import feed_relpath, feed_url, group_page, group_title
 
-_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _SECTIONS = (("site", None), ("category", "Categories"), ("tag", "Tags"))
 
 
@@ -28,17 +27,17 @@ def render_opml(config: Config, groups: Sequence[Group]) -> bytes:
             continue
         parent = body if label is None else etree.SubElement(body, "outline", text=label)
         for group in members:
-            title = group_title(config, group)
+            title = group_title(config, group.kind, group.name)
             for fmt in config.feeds.formats:
                 etree.SubElement(
                     parent,
                     "outline",
                     type="rss",
-                    version=_LABELS[fmt],
-                    text=f"{title} ({_LABELS[fmt]})",
+                    version=LABELS[fmt],
+                    text=f"{title} ({LABELS[fmt]})",
                     title=title,
-                    xmlUrl=feed_url(config, feed_relpath(group, fmt)),
-                    htmlUrl=group_page(config, group),
+                    xmlUrl=feed_url(config, feed_relpath(group.key, fmt)),
+                    htmlUrl=group_page(config, group.key),
                 )
     data: bytes = etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
     return data

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import OutputError
+from .layout import STATE_DIR
 
-STATE_DIR = ".feedwright"
 MANIFEST = "manifest"
 _TMP_SUFFIX = ".fwtmp"
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.fwtmp$")

@@ -227,6 +227,11 @@ def parse_post(
     )
 
 
+def dup_message(winner: str, entry_id: str) -> str:
+    """Why a post whose entry id another post already has is rejected."""
+    return f"has the same entry id as {winner} ({entry_id}); skipped"
+
+
 def with_body(post: Post, data: bytes) -> Post:
     """``post`` with its body taken from the file's bytes ``data``."""
     text = decode(post.relpath, data)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config
+from .layout import GENERATOR_URI, MEDIA_TYPES, feed_relpath, feed_url, group_page, group_title
 from .model import Author, EntryContent, FeedFile, Group, Post
-from .urls import escape_path, iri_to_uri
 
 if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
     from feedgen.feed import FeedGenerator
@@ -24,47 +24,6 @@ if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-FILENAMES = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
-MEDIA_TYPES = {
-    "atom": "application/atom+xml",
-    "rss": "application/rss+xml",
-    "json": "application/feed+json",
-}
-GENERATOR_URI = "https://pypi.org/project/feedwright/"
-
-
-def key_dir(kind: str, slug: str) -> str:
-    """A group's folder under the output folder (``""`` for the site)."""
-    if kind == "site":
-        return ""
-    return f"{'categories' if kind == 'category' else 'tags'}/{slug}/"
-
-
-def group_dir(group: Group) -> str:
-    return key_dir(group.kind, group.slug)
-
-
-def feed_relpath(group: Group, fmt: str) -> str:
-    return group_dir(group) + FILENAMES[fmt]
-
-
-def feed_url(config: Config, relpath: str) -> str:
-    return iri_to_uri(config.feeds_url + escape_path(relpath))
-
-
-def group_title(config: Config, group: Group) -> str:
-    return config.site.title if group.kind == "site" else f"{config.site.title} · {group.name}"
-
-
-def group_page(config: Config, group: Group) -> str:
-    """The alternate (HTML) page of a group on the site."""
-    if group.kind == "site":
-        return config.site.url + "/"
-    template = config.feeds.category_page if group.kind == "category" else config.feeds.tag_page
-    path = template.replace(":slug", escape_path(group.slug))
-    if path.startswith(("http://", "https://")):
-        return iri_to_uri(path)
-    return iri_to_uri(config.site.url + "/" + path.lstrip("/"))
 
 
 def feed_updated(group: Group) -> datetime:
@@ -90,14 +49,16 @@ def _feedgen(
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
     fg.id(self_url)
-    title = group_title(config, group)
+    title = group_title(config, group.kind, group.name)
     fg.title(title)
     fg.description(site.description or title)
     fg.author(_author_dict(site.author))
     fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt])
     for hub in config.websub.hubs:
         fg.link(href=hub, rel="hub")
-    fg.link(href=group_page(config, group), rel="alternate", type="text/html")  # last: RSS <link>
+    fg.link(
+        href=group_page(config, group.key), rel="alternate", type="text/html"
+    )  # last: RSS <link>
     if site.language:
         fg.language(site.language)
     fg.generator("feedwright", version=__version__, uri=GENERATOR_URI)
@@ -173,8 +134,8 @@ def render_json(
     site = config.site
     doc: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": group_title(config, group),
-        "home_page_url": group_page(config, group),
+        "title": group_title(config, group.kind, group.name),
+        "home_page_url": group_page(config, group.key),
         "feed_url": self_url,
     }
     if site.description:
@@ -228,7 +189,7 @@ def render_group(
     files = []
     sources = tuple(p.relpath for p in group.posts)
     for fmt in config.feeds.formats:
-        relpath = feed_relpath(group, fmt)
+        relpath = feed_relpath(group.key, fmt)
         url = feed_url(config, relpath)
         data = _RENDERERS[fmt](config, group, contents, url)
         files.append(

@@ -18,8 +18,8 @@ from typing import Protocol
 
 import watchfiles
 
-from .build import build
 from .config import Config, load_config
+from .engine import build
 from .errors import FeedwrightError
 from .model import BuildReport
 

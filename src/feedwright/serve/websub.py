@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from . import __version__
-from .model import BuildReport
-from .render import FILENAMES
+from .. import __version__
+from ..layout import is_feed_name
+from ..model import BuildReport
 
 log = logging.getLogger(__name__)
 
-FEED_NAMES = frozenset(FILENAMES.values())
 USER_AGENT = f"feedwright/{__version__} (WebSub publisher)"
 
 
@@ -39,7 +38,7 @@ def changed_feeds(report: BuildReport) -> list[str]:
     return [
         url
         for path, url in zip(report.written, report.written_urls, strict=False)
-        if path.rsplit("/", 1)[-1] in FEED_NAMES
+        if is_feed_name(path.rsplit("/", 1)[-1])
     ]
 
 

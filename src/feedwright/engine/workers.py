@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import Any, TypeVar
 
+from ..config import Config
+from ..discover import read_post
+from ..errors import PostError, describe
+from ..group import memberships
+from ..model import EntryContent, FeedFile, Group, Post, RawPost
+from ..posts import Skip, parse_post, with_body
 from .cache import FileRow, content_hash
-from .config import Config
-from .discover import read_post
-from .errors import PostError
-from .group import memberships
-from .model import EntryContent, FeedFile, Group, Post, RawPost
-from .pipeline import describe
-from .posts import Skip, parse_post, with_body
 
 T = TypeVar("T")
 #: Entries rendered per task.
@@ -58,7 +57,7 @@ def render_post(config: Config, post: Post, abspath: str) -> tuple[str, EntryCon
     try:
         with open(abspath, "rb") as f:
             data = f.read()
-        from .content import render_entry  # Markdown and nh3: only when rendering
+        from ..content import render_entry  # Markdown and nh3: only when rendering
 
         return post.relpath, render_entry(with_body(post, data))
     except (OSError, PostError):
@@ -72,7 +71,7 @@ def render_batch(config: Config, batch: list[tuple[Post, str]]) -> list[tuple[st
 def render_feeds_task(
     config: Config, group: Group, contents: dict[str, EntryContent]
 ) -> list[FeedFile]:
-    from .render import render_group
+    from ..render import render_group
 
     return render_group(config, group, contents)
 
@@ -183,7 +182,7 @@ class Pool:
             import multiprocessing
 
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["feedwright.workers"])
+            ctx.set_forkserver_preload(["feedwright.engine.workers"])
             from concurrent.futures import ProcessPoolExecutor
 
             self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx)

@@ -20,9 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__
-from .config import Config
-from .model import Author, Post, RawPost
+from .. import __version__
+from ..config import Config
+from ..model import Author, Post, RawPost
 
 SCHEMA_VERSION = 3
 CACHE_NAME = "cache.sqlite"
@@ -70,9 +70,9 @@ CREATE TABLE feeds (relpath TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns IN
 def code_fingerprint() -> str:
     """A hash of feedwright's own source: any code change invalidates the cache."""
     h = hashlib.sha256()
-    package = Path(__file__).parent
-    for path in sorted(package.glob("*.py")):
-        h.update(path.name.encode())
+    package = Path(__file__).parent.parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .build import build
-from .config import Config
-from .errors import FeedwrightError
-from .model import BuildReport
+from ..config import Config
+from ..engine import build
+from ..errors import FeedwrightError
+from ..model import BuildReport
 from .websub import Publisher, changed_feeds
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _iso(moment: datetime) -> str:
 
 
 class Rebuilder:
-    """Runs :func:`feedwright.build.build` in a background thread, one at a time."""
+    """Runs :func:`feedwright.engine.build` in a background thread, one at a time."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
-"""The simple, in-memory pipeline: every post parsed, grouped and rendered at once.
+"""The in-memory reference pipeline the engine is compared with.
 
-No cache, no worker processes. ``feedwright feeds`` uses it to list feeds, and the tests
-use :func:`simple_build_files` as the reference the incremental build must agree with.
+Every post parsed, grouped and rendered at once: no cache, no worker processes, no
+history. The tests use :func:`simple_build_files` as what an incremental build must write.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .config import Config
-from .discover import Found, discover, read_post
-from .errors import ConfigError, PostError
-from .group import group_posts, order_key
-from .model import FeedFile, Group, Post
-from .posts import Skip, is_visible, parse_post, with_body
+from feedwright.config import Config
+from feedwright.discover import Found, discover, read_post, require_source
+from feedwright.errors import PostError, describe
+from feedwright.group import group_posts, order_key
+from feedwright.layout import OPML
+from feedwright.model import FeedFile, Group, Post
+from feedwright.posts import Skip, dup_message, is_visible, parse_post, with_body
 
 Progress = Callable[[int, int], None]
-OPML = "feeds.opml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +56,6 @@ def read_posts(config: Config, *, now: datetime, progress: Progress | None = Non
     return Parsed(posts=_dedupe(posts, errors), errors=errors, warnings=warnings, found=found)
 
 
-def require_source(config: Config) -> None:
-    """A missing source folder is an error, never an empty site (that would empty every feed)."""
-    if not config.source.is_dir():
-        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
-
-
-def describe(e: BaseException) -> str:
-    return f"{type(e).__name__}: {e}"
-
-
 def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
     """One post per entry id: the first in feed order wins, the others are rejected."""
     by_id: dict[str, Post] = {}
@@ -79,15 +69,12 @@ def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
     return list(by_id.values())
 
 
-def dup_message(winner: str, entry_id: str) -> str:
-    return f"has the same entry id as {winner} ({entry_id}); skipped"
-
-
 def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
     """Every feed file of ``groups`` (posts with bodies) and the OPML."""
-    from .content import render_entry
-    from .opml import render_opml
-    from .render import feed_url, render_group
+    from feedwright.content import render_entry
+    from feedwright.layout import feed_url
+    from feedwright.opml import render_opml
+    from feedwright.render import render_group
 
     contents = {p.relpath: render_entry(p) for g in groups for p in g.posts}
     files = [f for group in groups for f in render_group(config, group, contents)]

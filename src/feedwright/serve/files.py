@@ -30,14 +30,11 @@ from pathlib import Path
 
 from starlette.responses import Response
 
-#: Media types of the files feedwright writes, by file name, then by suffix.
-NAMED_TYPES = {
-    "atom.xml": "application/atom+xml",
-    "rss.xml": "application/rss+xml",
-    "feed.json": "application/feed+json",
-}
+from ..layout import file_media_type
+
+#: Media types of other files, by suffix (feedwright's own files:
+#: :func:`feedwright.layout.file_media_type`).
 SUFFIX_TYPES = {
-    ".opml": "text/x-opml",
     ".xml": "application/xml",
     ".json": "application/json",
     ".html": "text/html",
@@ -51,7 +48,7 @@ GZIP_MIN_SIZE = 256
 
 def media_type(name: str) -> str:
     """The ``Content-Type`` of a file, with ``; charset=utf-8`` for text formats."""
-    base = NAMED_TYPES.get(name) or SUFFIX_TYPES.get(os.path.splitext(name)[1].lower())
+    base = file_media_type(name) or SUFFIX_TYPES.get(os.path.splitext(name)[1].lower())
     if base is None:
         base = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return f"{base}; charset=utf-8" if _is_text(base) else base

@@ -2,7 +2,7 @@
 
 - ``GET /``: an HTML page listing every feed, with autodiscovery links for the site feeds;
 - ``GET <path of feeds_url>/…``: the output folder, for feed readers (:mod:`.feedfiles`);
-- ``GET /status``: the :class:`~feedwright.rebuild.Rebuilder`'s status, as JSON;
+- ``GET /status``: the :class:`~feedwright.serve.rebuild.Rebuilder`'s status, as JSON;
 - ``POST <webhook.path>``: authenticated (:mod:`.webhook`), answered ``202`` at once,
   and handed to the rebuilder. Absent (``404``) when no secret is configured.
 """
@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from starlette.applications import Starlette
@@ -24,32 +24,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..config import Config
+from ..layout import (
+    FILENAMES,
+    FORMAT_OF_NAME,
+    LABELS,
+    MEDIA_TYPES,
+    OPML,
+    feed_url,
+    feeds_prefix,
+    is_feed_name,
+)
 from . import webhook
-from .config import Config
-from .feedfiles import FileCache, Representation, resolve, respond
+from .files import FileCache, Representation, resolve, respond
 from .rebuild import OnFinish, Rebuilder
-from .render import FILENAMES, feed_url
 
 log = logging.getLogger(__name__)
-
-OPML = "feeds.opml"
-FEED_NAMES = frozenset(FILENAMES.values())
-_MEDIA = {
-    "atom.xml": "application/atom+xml",
-    "rss.xml": "application/rss+xml",
-    "feed.json": "application/feed+json",
-}
-_LABELS = {"atom.xml": "Atom", "rss.xml": "RSS", "feed.json": "JSON Feed"}
-
-
-def feeds_prefix(config: Config) -> str:
-    """The decoded URL path the output folder is served at, without a trailing slash."""
-    return unquote(urlsplit(config.feeds_url).path).rstrip("/")
 
 
 def link_header(config: Config, relpath: str) -> str | None:
     """``Link`` for a feed: every hub, then its self URL (the one written in the feed)."""
-    if not config.websub.hubs or relpath.rsplit("/", 1)[-1] not in FEED_NAMES:
+    if not config.websub.hubs or not is_feed_name(relpath.rsplit("/", 1)[-1]):
         return None
     links = [f'<{hub}>; rel="hub"' for hub in config.websub.hubs]
     links.append(f'<{feed_url(config, relpath)}>; rel="self"')
@@ -109,6 +104,11 @@ def _local(config: Config, url: str) -> str:
     return url
 
 
+def _label(url: str) -> str:
+    fmt = FORMAT_OF_NAME.get(url.rsplit("/", 1)[-1])
+    return LABELS[fmt] if fmt is not None else ""
+
+
 def render_index(config: Config, opml: bytes | None) -> bytes:
     """The ``/`` page: every feed of ``feeds.opml`` by section, with autodiscovery links."""
     e = html.escape
@@ -126,7 +126,7 @@ def render_index(config: Config, opml: bytes | None) -> bytes:
             else:
                 section, items = node.get("text", ""), list(node)
             found = [(n.get("title", ""), n.get("xmlUrl", "")) for n in items if n.get("xmlUrl")]
-            named = [(t, _LABELS.get(u.rsplit("/", 1)[-1], ""), u) for t, u in found]
+            named = [(t, _label(u), u) for t, u in found]
             if sections and sections[-1][0] == section:
                 sections[-1][1].extend(named)
             else:
@@ -141,7 +141,8 @@ def render_index(config: Config, opml: bytes | None) -> bytes:
     for fmt in config.feeds.formats:
         name = FILENAMES[fmt]
         head.append(
-            f'<link rel="alternate" type="{_MEDIA[name]}" title="{e(site.title)} ({_LABELS[name]})"'
+            f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" '
+            f'title="{e(site.title)} ({LABELS[fmt]})"'
             f' href="{e(_local(config, feed_url(config, name)))}">'
         )
     head.append("</head><body>")
@@ -255,4 +256,4 @@ def serve(
         rebuilder.close(timeout=60)
 
 
-__all__ = ["create_app", "feeds_prefix", "link_header", "render_index", "serve"]
+__all__ = ["create_app", "link_header", "render_index", "serve"]

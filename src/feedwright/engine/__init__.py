@@ -1,6 +1,6 @@
 """The orchestrator: config → discover → parse → group → render → write → BuildReport.
 
-A build is incremental: the cache (:mod:`feedwright.cache`) says which post files changed
+A build is incremental: the cache (:mod:`feedwright.engine.cache`) says which post files changed
 since the last build; only those are parsed, only the groups they were or are in are
 looked at again, and only feeds whose entries changed are rendered and written. A cold
 build (no cache, ``--full``, a new config) is the same code with every file changed, and
@@ -16,21 +16,22 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import cast
 
+from ..config import Config
+from ..discover import Found, discover, require_source
+from ..errors import PostError
+from ..group import collision_warning, memberships
+from ..layout import OPML, feed_url, group_of_path, group_order, group_paths
+from ..model import BuildReport, EntryContent, FeedFile, Format, Group, GroupKind, RawPost
+from ..output import ManifestEntry, Output
+from ..posts import dup_message
 from .cache import CACHE_NAME, Cache, FileRow, post_from_record
-from .config import Config
-from .discover import Found, discover
-from .errors import PostError
-from .group import collision_warning, group_order, memberships
-from .model import BuildReport, EntryContent, FeedFile, Group, GroupKind, RawPost
-from .output import ManifestEntry, Output
-from .pipeline import OPML, Progress, dup_message, require_source
-from .render import FILENAMES, feed_url, key_dir
 from .workers import FeedRenderer, Pool, bounded_map, chunks, parse_batch, parse_file
 
+Progress = Callable[[int, int], None]
 #: Parse in worker processes when at least this many files changed.
 PARALLEL_PARSE = 2000
 #: Render entries in worker processes when at least this many are missing from the cache…
@@ -239,7 +240,7 @@ class _Build:
                 ok = False
             if not ok:
                 broken.add(relpath)
-                key = _group_of_path(relpath)
+                key = group_of_path(relpath)
                 if key is not None:
                     self.dirty.add(key)
         return broken
@@ -265,11 +266,11 @@ class _Build:
             kind, slug = key
             top = cache.top_posts(kind, slug, self.now_ts, config.feeds.limit)
             if not top and kind != "site":
-                if key in known_groups and held.intersection(_group_paths(config, key)):
+                if key in known_groups and held.intersection(group_paths(config, key)):
                     # Its posts only turned bad: keep its feeds (and its OPML entry).
                     self.kept_groups.add(key)
                     # The name its kept feeds were written with; looked at again next time.
-                    name = next(previous[p].name for p in _group_paths(config, key) if p in held)
+                    name = next(previous[p].name for p in group_paths(config, key) if p in held)
                     cache.put_group(kind, slug, name, [name], None)
                     groups_changed |= known_groups[key][0] != name
                     continue
@@ -284,7 +285,7 @@ class _Build:
             known = known_groups.get(key)
             if known is None or known[0] != name:
                 groups_changed = True
-            intact = all(p in feed_stats and p not in broken for p in _group_paths(config, key))
+            intact = all(p in feed_stats and p not in broken for p in group_paths(config, key))
             if known is not None and known[2] == signature and intact:
                 cache.put_group(kind, slug, name, spellings, signature)
                 continue
@@ -303,7 +304,7 @@ class _Build:
             # finds, whose feeds held a rejected post, keeps its feeds and its OPML entry.
             planned = {g.key for g, _sig in plans}
             for path, entry in previous.items():
-                owner = _group_of_path(path)
+                owner = group_of_path(path)
                 if owner is None or owner in planned or owner[0] == "site":
                     continue
                 if path in held and owner not in self.kept_groups:
@@ -356,7 +357,7 @@ class _Build:
     ) -> BuildReport:
         """Render each planned group and write its files at once (memory stays bounded)."""
         cache, out, config = self.cache, self.out, self.config
-        planned = [p for g, _s in plans for p in _group_paths(config, g.key)]
+        planned = [p for g, _s in plans for p in group_paths(config, g.key)]
         planned += [OPML] if opml else []
         manifest = dict(previous)
         for path in planned:
@@ -371,7 +372,7 @@ class _Build:
                     group.kind, group.slug, group.name, list(group.spellings), signature
                 )
         if opml:
-            from .opml import render_opml
+            from ..opml import render_opml
 
             data = render_opml(config, self._all_groups())
             self._put(
@@ -385,7 +386,7 @@ class _Build:
         if self.cold:
             stale = sorted(set(previous) - set(planned))
         else:
-            stale = sorted(p for p in previous if _group_of_path(p) in removed_groups)
+            stale = sorted(p for p in previous if group_of_path(p) in removed_groups)
         removed: list[str] = []
         for path in stale:
             if self.dry_run:
@@ -400,7 +401,7 @@ class _Build:
         if not self.dry_run:
             out.save_manifest(manifest)
         for key in self.kept_groups:
-            kept.update(p for p in _group_paths(config, key) if p in previous)
+            kept.update(p for p in group_paths(config, key) if p in previous)
         warnings = [
             f"{path}: kept as it was, because a post it held was rejected" for path in sorted(kept)
         ]
@@ -483,17 +484,44 @@ def _signature(name: str, spellings: list[str], posts: list[tuple[str, str]]) ->
     return hashlib.sha256(data).hexdigest()
 
 
-def _group_paths(config: Config, key: tuple[str, str]) -> list[str]:
-    return [key_dir(*key) + FILENAMES[f] for f in config.feeds.formats]
+@dataclass(frozen=True, slots=True)
+class FeedInfo:
+    """One published feed file."""
+
+    kind: str
+    title: str
+    format: Format
+    url: str
 
 
-def _group_of_path(relpath: str) -> tuple[str, str] | None:
-    parts = relpath.split("/")
-    if len(parts) == 1:
-        return None if relpath == OPML else ("site", "")
-    if len(parts) == 3 and parts[0] in ("categories", "tags"):
-        return ("category" if parts[0] == "categories" else "tag", parts[1])
-    return None
+def list_feeds(config: Config, *, now: datetime | None = None) -> list[FeedInfo]:
+    """Every feed a build publishes (temporary: parses every post)."""
+    from ..discover import read_post
+    from ..group import group_posts
+    from ..layout import feed_relpath, group_title
+    from ..posts import Skip, is_visible, parse_post
+
+    now = now or datetime.now(UTC)
+    require_source(config)
+    posts = []
+    for raw in discover(config.source, exclude=(config.output,)).posts:
+        try:
+            post = parse_post(raw, read_post(raw, config.source), config, keep_body=False)
+        except (PostError, Skip):
+            continue
+        if is_visible(post, config, now):
+            posts.append(post)
+    groups, _ = group_posts(posts, config)
+    return [
+        FeedInfo(
+            g.kind,
+            group_title(config, g.kind, g.name),
+            fmt,
+            feed_url(config, feed_relpath(g.key, fmt)),
+        )
+        for g in groups
+        for fmt in config.feeds.formats
+    ]
 
 
-__all__ = ["build"]
+__all__ = ["FeedInfo", "build", "list_feeds"]

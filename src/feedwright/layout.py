@@ -1,0 +1,111 @@
+"""Pure: where every output file lives and what it is called. The one place for file names,
+media types, format labels, group folders, feed URLs, group titles and pages.
+
+Everything that names an output file (the engine, the OPML, the server, the CLI) asks here.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from .config import Config
+from .model import Format, GroupKey, GroupKind
+from .urls import escape_path, iri_to_uri
+
+#: The OPML list of every feed, at the top of the output folder.
+OPML = "feeds.opml"
+#: feedwright's own bookkeeping inside the output folder (manifest, cache, lock).
+STATE_DIR = ".feedwright"
+#: Each format's file name inside a group's folder.
+FILENAMES: dict[Format, str] = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
+#: Each format's media type (without parameters).
+MEDIA_TYPES: dict[Format, str] = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+OPML_MEDIA_TYPE = "text/x-opml"
+#: Each format's name for people.
+LABELS: dict[Format, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+#: The format of each feed file name.
+FORMAT_OF_NAME: dict[str, Format] = {name: fmt for fmt, name in FILENAMES.items()}
+#: The folder of each kind of group (the site's feeds are at the top).
+KIND_FOLDERS: dict[GroupKind, str] = {"category": "categories", "tag": "tags"}
+_KIND_OF_FOLDER: dict[str, GroupKind] = {v: k for k, v in KIND_FOLDERS.items()}
+_KIND_ORDER: dict[str, int] = {"site": 0, "category": 1, "tag": 2}
+#: The Atom ``generator`` URI.
+GENERATOR_URI = "https://pypi.org/project/feedwright/"
+SITE = GroupKey("site", "")
+
+
+def group_order(key: tuple[str, str]) -> tuple[int, str]:
+    """The site first, then categories, then tags, each by slug."""
+    return (_KIND_ORDER[key[0]], key[1])
+
+
+def group_dir(key: tuple[str, str]) -> str:
+    """A group's folder under the output folder (``""`` for the site), ending in ``/``."""
+    kind, slug = key
+    if kind == "site":
+        return ""
+    return f"{KIND_FOLDERS[kind]}/{slug}/"  # type: ignore[index]
+
+
+def feed_relpath(key: tuple[str, str], fmt: Format) -> str:
+    return group_dir(key) + FILENAMES[fmt]
+
+
+def group_paths(config: Config, key: tuple[str, str]) -> list[str]:
+    """The files of one group, in the configured formats' order."""
+    return [feed_relpath(key, fmt) for fmt in config.feeds.formats]
+
+
+def group_of_path(relpath: str) -> GroupKey | None:
+    """The group a feed file belongs to (``None`` for the OPML and foreign paths)."""
+    parts = relpath.split("/")
+    if len(parts) == 1:
+        return SITE if relpath in FORMAT_OF_NAME else None
+    if len(parts) == 3 and parts[0] in _KIND_OF_FOLDER and parts[2] in FORMAT_OF_NAME:
+        return GroupKey(_KIND_OF_FOLDER[parts[0]], parts[1])
+    return None
+
+
+def is_feed_name(name: str) -> bool:
+    """Whether a file name is one feedwright gives feeds (``atom.xml``, ``rss.xml``…)."""
+    return name in FORMAT_OF_NAME
+
+
+def feed_url(config: Config, relpath: str) -> str:
+    """The public, percent-encoded URL of an output file."""
+    return iri_to_uri(config.feeds_url + escape_path(relpath))
+
+
+def feeds_prefix(config: Config) -> str:
+    """The decoded URL path the output folder is served at, without a trailing slash."""
+    return unquote(urlsplit(config.feeds_url).path).rstrip("/")
+
+
+def group_title(config: Config, kind: str, name: str) -> str:
+    """``<site title>`` for the site, ``<site title> · <name>`` for a category or tag."""
+    return config.site.title if kind == "site" else f"{config.site.title} · {name}"
+
+
+def group_page(config: Config, key: tuple[str, str]) -> str:
+    """The alternate (HTML) page of a group on the site."""
+    kind, slug = key
+    if kind == "site":
+        return config.site.url + "/"
+    template = config.feeds.category_page if kind == "category" else config.feeds.tag_page
+    path = template.replace(":slug", escape_path(slug))
+    if path.startswith(("http://", "https://")):
+        return iri_to_uri(path)
+    return iri_to_uri(config.site.url + "/" + path.lstrip("/"))
+
+
+def file_media_type(name: str) -> str | None:
+    """The media type of a file feedwright writes, by its name (``None`` if not one)."""
+    if name in FORMAT_OF_NAME:
+        return MEDIA_TYPES[FORMAT_OF_NAME[name]]
+    if name == OPML:
+        return OPML_MEDIA_TYPE
+    return None
