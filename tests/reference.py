@@ -13,10 +13,10 @@ from datetime import datetime
 from feedwright.config import Config
 from feedwright.discover import Found, discover, read_post, require_source
 from feedwright.errors import PostError, describe
-from feedwright.group import group_posts, order_key
+from feedwright.group import group_posts, is_visible, split_duplicates
 from feedwright.layout import OPML
 from feedwright.model import FeedFile, Group, Post
-from feedwright.posts import Skip, dup_message, is_visible, parse_post, with_body
+from feedwright.posts import Skip, dup_message, parse_post, with_body
 
 Progress = Callable[[int, int], None]
 
@@ -41,7 +41,7 @@ def read_posts(config: Config, *, now: datetime, progress: Progress | None = Non
     total = len(found.posts)
     for i, raw in enumerate(found.posts):
         try:
-            data = read_post(raw, config.source)
+            data = read_post(config.source, raw.relpath)
             post = parse_post(raw, data, config, warnings=warnings, keep_body=False)
             if is_visible(post, config, now):
                 posts.append(post)
@@ -57,16 +57,11 @@ def read_posts(config: Config, *, now: datetime, progress: Progress | None = Non
 
 
 def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
-    """One post per entry id: the first in feed order wins, the others are rejected."""
-    by_id: dict[str, Post] = {}
-    for post in sorted(posts, key=lambda p: (*order_key(p), p.relpath)):
-        first = by_id.get(post.id)
-        if first is None:
-            by_id[post.id] = post
-        else:
-            errors.append(PostError(post.relpath, 1, dup_message(first.relpath, post.id)))
+    """One post per entry id (the rule of :func:`feedwright.group.split_duplicates`)."""
+    kept, lost = split_duplicates(posts)
+    errors.extend(PostError(p.relpath, 1, dup_message(w.relpath, p.id)) for p, w in lost)
     errors.sort(key=lambda e: e.path)
-    return list(by_id.values())
+    return kept
 
 
 def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:

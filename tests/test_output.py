@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from feedwright.errors import OutputError
-from feedwright.output import ManifestEntry, Output, safe_join
+from feedwright.model import ManifestEntry
+from feedwright.output import Output, safe_join
 
 OLD = 1_600_000_000_000_000_000  # an mtime (ns) well in the past
 
@@ -121,7 +122,7 @@ def test_prepare_creates_the_folder(tmp_path):
 def test_manifest_round_trips(tmp_path):
     out = Output(tmp_path)
     entries = {
-        "tags/株洲/atom.xml": ManifestEntry(sources=["_posts/2022-03-07-a.md"]),
+        "tags/株洲/atom.xml": ManifestEntry(sources=("_posts/2022-03-07-a.md",)),
         "feeds.opml": ManifestEntry(),
     }
     out.save_manifest(entries)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import Config
 from .errors import ConfigError, PostError
@@ -24,94 +25,122 @@ class Found:
 
     posts: list[RawPost]
     ignored: list[str]
-    #: Files whose size and mtime equal what ``known`` said (only when ``known`` is given).
-    unchanged: list[str] = field(default_factory=list)
 
 
-def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
-    """(folder, file entries) for every folder worth entering, depth first, sorted."""
+class PostFolder(NamedTuple):
+    """A folder whose files are posts: a ``_posts`` folder or a folder below one."""
+
+    #: Path relative to the source folder, with ``/`` separators.
+    rel: str
+    #: Absolute path.
+    path: str
+    #: Categories taken from the folders above ``_posts``.
+    categories: tuple[str, ...]
+
+
+def _walk(root: str, skip: set[str]) -> Iterator[str]:
+    """Every folder worth entering, depth first, sorted."""
     stack = [root]
     while stack:
         dirpath = stack.pop()
+        yield dirpath
         try:
             with os.scandir(dirpath) as it:
                 entries = list(it)
         except OSError:
             continue
-        files = []
         subdirs = []
         for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
-            if not is_dir:
-                files.append(entry)
-            elif (entry.name == "_posts" or not entry.name.startswith((".", "_"))) and (
-                not skip or os.path.realpath(entry.path) not in skip
+            if (
+                is_dir
+                and (entry.name == "_posts" or not entry.name.startswith((".", "_")))
+                and (not skip or os.path.realpath(entry.path) not in skip)
             ):
                 subdirs.append(entry.path)
-        yield dirpath, files
         stack.extend(sorted(subdirs, reverse=True))
 
 
-def discover(
-    source: Path,
-    *,
-    exclude: tuple[Path, ...] = (),
-    known: Mapping[str, tuple[int, int]] | None = None,
-) -> Found:
-    """Every ``_posts`` folder under ``source``; files named ``YYYY-MM-DD-slug.EXT`` in them.
+def post_folders(source: Path, *, exclude: tuple[Path, ...] = ()) -> list[PostFolder]:
+    """Every ``_posts`` folder under ``source`` and the folders below it.
 
     Folders above ``_posts`` become categories; folders below it do not (Jekyll).
     Folders starting with ``.`` or ``_`` (other than ``_posts``) and symlinked folders
-    are not entered; ``exclude`` (e.g. the output folder) is skipped. A file whose
-    ``(size, mtime_ns)`` equals ``known[relpath]`` is only listed in ``unchanged``.
+    are not entered; ``exclude`` (e.g. the output folder) is skipped.
     """
     root = str(source)
     skip = {os.path.realpath(p) for p in exclude}
+    folders = []
+    for dirpath in _walk(root, skip):
+        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        parts = [] if rel == "." else rel.split("/")
+        if "_posts" in parts:
+            folders.append(PostFolder(rel, dirpath, tuple(parts[: parts.index("_posts")])))
+    return folders
+
+
+def folder_files(folder: PostFolder) -> Iterator[os.DirEntry[str]]:
+    """The entries of a post folder that are not folders (posts or not)."""
+    try:
+        with os.scandir(folder.path) as it:
+            for entry in it:
+                try:
+                    if not entry.is_dir(follow_symlinks=False):
+                        yield entry
+                except OSError:
+                    continue
+    except OSError:
+        return
+
+
+def is_post_name(name: str) -> bool:
+    """Whether a file name is ``YYYY-MM-DD-slug.EXT`` with a post extension."""
+    return _NAME.match(name) is not None
+
+
+def raw_post(folder: PostFolder, name: str, size: int, mtime_ns: int) -> RawPost:
+    """The post file ``name`` of ``folder`` (a name :func:`is_post_name` accepts)."""
+    m = _NAME.match(name)
+    assert m is not None, name
+    y, mo, d, slug, ext = m.groups()
+    return RawPost(
+        relpath=f"{folder.rel}/{name}",
+        abspath=os.path.join(folder.path, name),
+        dir_categories=folder.categories,
+        name_date=(int(y), int(mo), int(d)),
+        slug=slug,
+        ext=ext.lower(),
+        size=size,
+        mtime_ns=mtime_ns,
+    )
+
+
+def stat_entry(entry: os.DirEntry[str]) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of a file (symlinks followed), ``(-1, -1)`` if it cannot be
+    stat'ed (reading it will say why)."""
+    try:
+        st = entry.stat(follow_symlinks=True)
+    except OSError:
+        return -1, -1
+    return st.st_size, st.st_mtime_ns
+
+
+def discover(source: Path, *, exclude: tuple[Path, ...] = ()) -> Found:
+    """Every post file under ``source`` (in path order), and the files ignored beside them."""
     posts: list[RawPost] = []
     ignored: list[str] = []
-    unchanged: list[str] = []
-    for dirpath, files in _walk(root, skip):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        parts = [] if rel_dir == "." else rel_dir.split("/")
-        if "_posts" not in parts:
-            continue
-        cut = parts.index("_posts")
-        categories = tuple(parts[:cut])
-        prefix = rel_dir + "/"
-        for entry in files:
-            name = entry.name
-            rel = prefix + name
-            try:
-                st = entry.stat(follow_symlinks=True)
-                size, mtime_ns = st.st_size, st.st_mtime_ns
-            except OSError:
-                size = mtime_ns = -1  # read_post reports why
-            if known is not None and known.get(rel) == (size, mtime_ns) and size >= 0:
-                unchanged.append(rel)
-                continue
-            m = _NAME.match(name)
-            if m is None:
-                ignored.append(rel)
-                continue
-            y, mo, d, slug, ext = m.groups()
-            posts.append(
-                RawPost(
-                    relpath=rel,
-                    abspath=entry.path,
-                    dir_categories=categories,
-                    name_date=(int(y), int(mo), int(d)),
-                    slug=slug,
-                    ext=ext.lower(),
-                    size=size,
-                    mtime_ns=mtime_ns,
-                )
-            )
+    for folder in post_folders(source, exclude=exclude):
+        for entry in folder_files(folder):
+            if is_post_name(entry.name):
+                posts.append(raw_post(folder, entry.name, *stat_entry(entry)))
+            else:
+                ignored.append(f"{folder.rel}/{entry.name}")
     posts.sort(key=lambda p: p.relpath)
     ignored.sort()
-    return Found(posts=posts, ignored=ignored, unchanged=unchanged)
+    return Found(posts=posts, ignored=ignored)
 
 
 def require_source(config: Config) -> None:
@@ -120,27 +149,29 @@ def require_source(config: Config) -> None:
         raise ConfigError(config.file, "source", f"no such folder: {config.source}")
 
 
-def read_post(raw: RawPost, source: Path) -> bytes:
-    """The file's bytes. Only regular files inside ``source`` are read; nothing blocks."""
-    path = raw.abspath
+def read_post(source: Path, relpath: str) -> bytes:
+    """The bytes of the post file ``relpath``: the only way feedwright reads a post, its
+    front matter and its body alike. Only regular files inside ``source`` are read, no
+    larger than :data:`MAX_POST_BYTES`; nothing blocks. Failures are :class:`PostError`."""
+    path = os.path.join(source, relpath)
     try:
         st = os.lstat(path)
         if stat.S_ISLNK(st.st_mode):
             real = os.path.realpath(path)
             if os.path.commonpath([real, os.path.realpath(source)]) != os.path.realpath(source):
-                raise PostError(raw.relpath, 1, "symlink leads outside the source folder; not read")
+                raise PostError(relpath, 1, "symlink leads outside the source folder; not read")
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except PostError:
         raise
     except OSError as e:
-        raise PostError(raw.relpath, 1, f"cannot read: {e.strerror}") from e
+        raise PostError(relpath, 1, f"cannot read: {e.strerror}") from e
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise PostError(raw.relpath, 1, "not a regular file; skipped")
+            raise PostError(relpath, 1, "not a regular file; skipped")
         if st.st_size > MAX_POST_BYTES:
             raise PostError(
-                raw.relpath,
+                relpath,
                 1,
                 f"file is {st.st_size} bytes; posts larger than "
                 f"{MAX_POST_BYTES >> 20} MiB are not read",
@@ -156,10 +187,10 @@ def read_post(raw: RawPost, source: Path) -> bytes:
         data = b"".join(chunks)
         if len(data) > MAX_POST_BYTES:
             raise PostError(
-                raw.relpath, 1, f"posts larger than {MAX_POST_BYTES >> 20} MiB are not read"
+                relpath, 1, f"posts larger than {MAX_POST_BYTES >> 20} MiB are not read"
             )
         return data
     except OSError as e:
-        raise PostError(raw.relpath, 1, f"cannot read: {e.strerror}") from e
+        raise PostError(relpath, 1, f"cannot read: {e.strerror}") from e
     finally:
         os.close(fd)

@@ -1,9 +1,16 @@
-"""Pure: posts → the site group, one group per category and one per tag."""
+"""Pure: the rules that put posts into groups and groups into feeds, each defined once.
+
+The engine's SQL only stores and looks up what these functions compute (a post's
+:func:`rank` and :func:`visible_from`, its :func:`memberships`); which posts a feed
+holds, in which order, which of two posts with one id wins and what a group is called
+are decided here, by the same code for the incremental engine and the tests' reference.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import cast
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, cast
 
 from .config import Config
 from .layout import group_order
@@ -12,62 +19,70 @@ from .slug import slugify
 
 #: Slugs longer than this (in UTF-8 bytes) cannot be folder names; their groups are skipped.
 MAX_SLUG_BYTES = 200
+#: :func:`visible_from` of a post that is shown whatever its date (``future: true``).
+ALWAYS = -(2**62)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
-def order_key(post: Post) -> tuple[float, str]:
-    """Newest first; equal instants by URL ascending."""
-    return (-post.published.timestamp(), post.url)
+def instant_us(moment: datetime) -> int:
+    """An aware datetime as exact microseconds since the Unix epoch."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
-def _selected(selection: bool | tuple[str, ...]) -> set[str] | None:
-    """``None`` means every name; otherwise the set of slugs to publish."""
-    if selection is True:
-        return None
-    if selection is False:
-        return set()
-    return {slugify(name) for name in selection}
+# -- order -------------------------------------------------------------------------------------
+def rank(post: Post) -> int:
+    """The first part of :func:`order_key`, as one integer: newer posts rank lower.
 
-
-class _Bucket:
-    __slots__ = ("posts", "spellings")
-
-    def __init__(self) -> None:
-        self.posts: list[Post] = []
-        self.spellings: set[str] = set()
-
-
-def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], list[str]]:
-    """Every group with its newest ``feeds.limit`` posts, and warnings about names.
-
-    The in-memory reference for the incremental build: the same :func:`memberships`.
+    The cache keeps it so that SQL can walk a group newest first; ties are then put in
+    order by :func:`order_key` itself.
     """
-    limit = config.feeds.limit
-    buckets: dict[tuple[str, str], _Bucket] = {("site", ""): _Bucket()}
-    warnings: list[str] = []
-    for post in sorted(posts, key=order_key):
-        members, more = memberships(post, config)
-        warnings.extend(more)
-        for kind, slug, name, first in members:
-            bucket = buckets.setdefault((kind, slug), _Bucket())
-            bucket.spellings.add(name)
-            if first and len(bucket.posts) < limit:
-                bucket.posts.append(post)
-    groups = []
-    for kind, slug in sorted(buckets, key=group_order):
-        bucket = buckets[(kind, slug)]
-        spellings = tuple(sorted(bucket.spellings - {""}))
-        if len(spellings) > 1:
-            warnings.append(collision_warning(kind, slug, spellings))
-        groups.append(
-            Group(
-                kind=cast(GroupKind, kind),
-                slug=slug,
-                name=spellings[0] if spellings else "",
-                posts=tuple(bucket.posts),
-                spellings=spellings,
-            )
-        )
-    return groups, warnings
+    return -instant_us(post.published)
+
+
+def order_key(post: Post) -> tuple[int, str, str]:
+    """Feed order: newest first; equal instants by URL ascending, then by source path."""
+    return (rank(post), post.url, post.relpath)
+
+
+# -- time --------------------------------------------------------------------------------------
+def visible_from(post: Post, config: Config) -> int:
+    """The instant (µs) from which a post is published: its date, or :data:`ALWAYS` when
+    the config or the post says ``future: true``."""
+    if config.future or post.future:
+        return ALWAYS
+    return instant_us(post.published)
+
+
+def is_visible(post: Post, config: Config, now: datetime) -> bool:
+    """Posts dated after ``now`` are left out unless the config or the post says ``future``."""
+    return visible_from(post, config) <= instant_us(now)
+
+
+# -- duplicate entry ids -----------------------------------------------------------------------
+def first_in_order(posts: Iterable[Post]) -> Post:
+    """Of posts that share an entry id, the one that is published: the first in feed order."""
+    return min(posts, key=order_key)
+
+
+def split_duplicates(posts: Iterable[Post]) -> tuple[list[Post], list[tuple[Post, Post]]]:
+    """Posts with distinct entry ids, and each rejected post with the post that won its id."""
+    by_id: dict[str, list[Post]] = {}
+    for post in posts:
+        by_id.setdefault(post.id, []).append(post)
+    kept: list[Post] = []
+    losers: list[tuple[Post, Post]] = []
+    for same in by_id.values():
+        winner = first_in_order(same)
+        kept.append(winner)
+        losers.extend((p, winner) for p in same if p is not winner)
+    return kept, losers
+
+
+# -- names -------------------------------------------------------------------------------------
+def display_name(spellings: Iterable[str]) -> str:
+    """A group's name: the first of its spellings in code-point order (``""`` for none)."""
+    return min(spellings, default="")
 
 
 def collision_warning(kind: str, slug: str, spellings: Iterable[str]) -> str:
@@ -79,26 +94,37 @@ def collision_warning(kind: str, slug: str, spellings: Iterable[str]) -> str:
     )
 
 
-#: (kind, slug, name, first): ``first`` is False for a second spelling of the same slug.
-Membership = tuple[str, str, str, bool]
+# -- membership --------------------------------------------------------------------------------
+class Membership(NamedTuple):
+    """One group a post is in, and the names the post gives it (``()`` for the site)."""
+
+    kind: str
+    slug: str
+    names: tuple[str, ...]
+
+
+def _selected(selection: bool | tuple[str, ...]) -> set[str] | None:
+    """``None`` means every name; otherwise the set of slugs to publish."""
+    if selection is True:
+        return None
+    if selection is False:
+        return set()
+    return {slugify(name) for name in selection}
 
 
 def memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]]:
-    """The groups one post belongs to (the site first), and warnings about its names.
-
-    The same rules as :func:`group_posts`, one post at a time, for the incremental build.
-    """
-    out: list[Membership] = [("site", "", "", True)]
+    """The groups one post belongs to (the site first), and warnings about its names."""
+    out = [Membership("site", "", ())]
     warnings: list[str] = []
-    for kind, attr, selection in (
-        ("category", "categories", config.feeds.categories),
-        ("tag", "tags", config.feeds.tags),
+    for kind, names, selection in (
+        ("category", post.categories, config.feeds.categories),
+        ("tag", post.tags, config.feeds.tags),
     ):
         wanted = _selected(selection)
         if wanted is not None and not wanted:
             continue
-        seen: set[str] = set()
-        for name in getattr(post, attr):
+        by_slug: dict[str, list[str]] = {}
+        for name in names:
             slug = slugify(name)
             if wanted is not None and slug not in wanted:
                 continue
@@ -107,13 +133,50 @@ def memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]
                     f"{post.relpath}: {kind} {name!r} has an empty slug; "
                     "no feed is published for it"
                 )
-                continue
-            if len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+            elif len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
                 warnings.append(
                     f"{post.relpath}: {kind} {name[:40]!r}…: the slug is longer "
                     f"than {MAX_SLUG_BYTES} bytes; no feed is published for it"
                 )
-                continue
-            out.append((kind, slug, name, slug not in seen))
-            seen.add(slug)
+            else:
+                by_slug.setdefault(slug, []).append(name)
+        out.extend(Membership(kind, slug, tuple(n)) for slug, n in by_slug.items())
     return out, warnings
+
+
+# -- feeds -------------------------------------------------------------------------------------
+def newest(candidates: Iterable[Post], limit: int) -> tuple[Post, ...]:
+    """The ``limit`` first posts in feed order."""
+    return tuple(sorted(candidates, key=order_key)[:limit])
+
+
+def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], list[str]]:
+    """Every group of ``posts`` (visible, without duplicates) with its newest ``feeds.limit``
+    posts, and warnings about names: the in-memory way, for the tests' reference."""
+    members: dict[tuple[str, str], list[Post]] = {("site", ""): []}
+    spellings: dict[tuple[str, str], set[str]] = {("site", ""): set()}
+    warnings: list[str] = []
+    for post in posts:
+        found, more = memberships(post, config)
+        warnings.extend(more)
+        for kind, slug, names in found:
+            members.setdefault((kind, slug), []).append(post)
+            spellings.setdefault((kind, slug), set()).update(names)
+    groups = []
+    for key in sorted(members, key=group_order):
+        names = tuple(sorted(spellings[key]))
+        if len(names) > 1:
+            warnings.append(collision_warning(key[0], key[1], names))
+        groups.append(make_group(key, names, newest(members[key], config.feeds.limit)))
+    return groups, warnings
+
+
+def make_group(key: tuple[str, str], spellings: Sequence[str], posts: tuple[Post, ...]) -> Group:
+    """A group named by :func:`display_name`."""
+    return Group(
+        kind=cast(GroupKind, key[0]),
+        slug=key[1],
+        name=display_name(spellings),
+        posts=posts,
+        spellings=tuple(sorted(spellings)),
+    )

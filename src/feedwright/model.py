@@ -165,6 +165,16 @@ class FeedFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """What feedwright knows about a file it wrote (its manifest lists them)."""
+
+    #: Source paths of the posts in it (relative to the source folder).
+    sources: tuple[str, ...] = ()
+    #: Display name of its group (so a kept feed can stay in the OPML).
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     """What a build did."""
 

@@ -14,26 +14,16 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import OutputError
 from .layout import STATE_DIR
+from .model import ManifestEntry
 
 MANIFEST = "manifest"
 _TMP_SUFFIX = ".fwtmp"
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.fwtmp$")
-
-
-@dataclass
-class ManifestEntry:
-    """What feedwright knows about a file it wrote."""
-
-    #: Source paths of the posts in it (relative to the source folder).
-    sources: list[str] = field(default_factory=list)
-    #: Display name of its group (so a kept feed can stay in the OPML).
-    name: str = ""
 
 
 def safe_join(root: Path, relpath: str) -> Path:
@@ -75,7 +65,8 @@ class Output:
             files = data["files"]
             return {
                 str(k): ManifestEntry(
-                    sources=[str(s) for s in v.get("sources", [])], name=str(v.get("name", ""))
+                    sources=tuple(str(s) for s in v.get("sources", [])),
+                    name=str(v.get("name", "")),
                 )
                 for k, v in files.items()
             }
@@ -84,7 +75,7 @@ class Output:
             self.manifest_damaged = True
             return {}
 
-    def save_manifest(self, entries: dict[str, ManifestEntry]) -> None:
+    def save_manifest(self, entries: Mapping[str, ManifestEntry]) -> None:
         files = {k: {"sources": v.sources, "name": v.name} for k, v in sorted(entries.items())}
         doc = {"version": 1, "files": files}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

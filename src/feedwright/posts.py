@@ -23,7 +23,7 @@ _RUBY_SPACE = re.compile(r"[ \t\n\v\f\r]+")
 
 
 class Skip(Exception):
-    """A valid post that is not published (``published: false``, or dated in the future)."""
+    """A valid post that is not published (``published: false``)."""
 
 
 def clean_text(text: str) -> str:
@@ -117,25 +117,18 @@ def titleize(slug: str) -> str:
     return " ".join(part.capitalize() for part in slug.split("-"))
 
 
-def is_visible(post: Post, config: Config, now: datetime) -> bool:
-    """Posts dated after ``now`` are left out unless the config or the post says ``future``."""
-    return config.future or post.future or post.published <= now
-
-
 def parse_post(
     raw: RawPost,
     data: bytes,
     config: Config,
     *,
-    now: datetime | None = None,
     warnings: list[str] | None = None,
     keep_body: bool = True,
 ) -> Post:
-    """Build a :class:`Post`; raise :class:`PostError` if it is bad, :class:`Skip` if excluded.
-
-    With ``now``, a post dated after it raises :class:`Skip` (see :func:`is_visible`).
-    Without ``keep_body`` the body is dropped (load it later with :func:`with_body`).
-    """
+    """Build a :class:`Post`; raise :class:`PostError` if it is bad, :class:`Skip` if it
+    says ``published: false``. Whether it is dated in the future is not decided here
+    (see :func:`feedwright.group.is_visible`). Without ``keep_body`` the body is dropped
+    (load it later with :func:`with_body`)."""
     path = raw.relpath
     doc = split(path, data)
     meta = doc.meta
@@ -174,8 +167,6 @@ def parse_post(
         except ValueError as e:
             raise PostError(path, 1, f"the file name's date is not a real date: {e}") from e
     future = meta.get("future") is True
-    if now is not None and date > now and not config.future and not future:
-        raise Skip(f"{path}: dated in the future ({date.isoformat()})")
     updated = _date(doc, path, "updated", tz) or _date(doc, path, "last_modified_at", tz) or date
 
     categories = list(

@@ -1,10 +1,12 @@
 """The build cache: an SQLite file beside the output (``<output>/.feedwright/cache.sqlite``).
 
 It remembers what every post file parsed to (keyed by path, size, mtime and a content
-hash), which groups each post is in, what each entry rendered to, and what each feed
-was last rendered from. It is only ever an optimisation: a build with it writes the
-same bytes as ``--full``; a cache from another feedwright, another schema or another
-config is emptied; a corrupt one is deleted and rebuilt.
+hash), which groups each post is in, what each group's feeds were last rendered from,
+and the files it wrote. It only stores and looks up: every rule (order, visibility,
+duplicates, names) is computed in Python (:mod:`feedwright.group`) and kept here as
+plain numbers. It is only an optimisation: a build with it writes the same bytes as
+``--full``; a cache from another feedwright or another config is emptied; a corrupt one
+is deleted and rebuilt.
 """
 
 from __future__ import annotations
@@ -13,64 +15,80 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from .. import __version__
 from ..config import Config
-from ..model import Author, Post, RawPost
+from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CACHE_NAME = "cache.sqlite"
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE files (
-    relpath TEXT PRIMARY KEY,
+CREATE TABLE posts (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    bucket INTEGER NOT NULL,
     size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha TEXT NOT NULL,
-    status TEXT NOT NULL,          -- post | error | skip | dup
-    id TEXT,                       -- entry id (status post/dup)
-    ts REAL,                       -- published instant (status post/dup)
-    url TEXT,
-    record TEXT,                   -- the Post as JSON, without its body
-    error TEXT,
-    warnings TEXT
+    mtime INTEGER NOT NULL,
+    sha BLOB NOT NULL,
+    status INTEGER NOT NULL,       -- rows.POST | rows.ERROR | rows.SKIP
+    rank INTEGER,                  -- group.rank (POST)
+    visible INTEGER,               -- group.visible_from (POST)
+    eid INTEGER,                   -- codec.id_hash of the entry id (POST)
+    record TEXT,                   -- codec.encode_post (POST), the error line (ERROR)
+    warnings TEXT,
+    members TEXT                   -- codec.encode_members (POST)
 );
-CREATE INDEX files_id ON files (id);
-CREATE TABLE members (
+CREATE TABLE groups (
+    gid INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     slug TEXT NOT NULL,
-    first INTEGER NOT NULL,        -- the post's first spelling of this slug
-    ts REAL NOT NULL,
-    url TEXT NOT NULL,
-    relpath TEXT NOT NULL,
-    name TEXT NOT NULL,
-    always INTEGER NOT NULL,       -- visible even when dated in the future
-    PRIMARY KEY (kind, slug, first, ts DESC, url, relpath, name)
+    published TEXT,                -- the name its feeds carry (NULL: it has no feeds)
+    spellings TEXT,                -- every spelling, JSON, when published
+    signature BLOB,                -- what its feeds were rendered from (NULL: look again)
+    UNIQUE (kind, slug)
+);
+CREATE TABLE members (
+    gid INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    post INTEGER NOT NULL,
+    visible INTEGER NOT NULL,
+    names TEXT NOT NULL,           -- the post's spellings of the group, a JSON list
+    PRIMARY KEY (gid, rank, post)
 ) WITHOUT ROWID;
-CREATE INDEX members_post ON members (relpath);
-CREATE INDEX files_ts ON files (ts);
-CREATE INDEX files_problems ON files (relpath) WHERE status IN ('error', 'dup');
-CREATE INDEX files_warnings ON files (relpath) WHERE warnings IS NOT NULL;
-CREATE TABLE entries (relpath TEXT PRIMARY KEY, sha TEXT NOT NULL, html TEXT NOT NULL,
-                      summary TEXT NOT NULL);
-CREATE TABLE groups (kind TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL,
-                     spellings TEXT NOT NULL, signature TEXT, PRIMARY KEY (kind, slug));
-CREATE TABLE feeds (relpath TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
+CREATE TABLE losers (post INTEGER PRIMARY KEY, path TEXT NOT NULL, message TEXT NOT NULL);
+CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL);
+CREATE TABLE buckets (bucket INTEGER PRIMARY KEY, digest INTEGER NOT NULL);
 """
+# Secondary indexes: dropped while a cold build loads every post, built once at the end.
+_INDEXES = """
+CREATE INDEX posts_bucket ON posts (bucket);
+CREATE INDEX posts_visible ON posts (visible) WHERE status = 0;
+CREATE INDEX posts_eid ON posts (eid) WHERE status = 0;
+CREATE INDEX posts_errors ON posts (path) WHERE status = 1;
+CREATE INDEX posts_warned ON posts (path) WHERE warnings IS NOT NULL;
+"""
+_INDEX_NAMES = ("posts_bucket", "posts_visible", "posts_eid", "posts_errors", "posts_warned")
+
+
+def _statements(script: str) -> Iterator[str]:
+    for statement in script.split(";"):
+        sql = "\n".join(line.split("--")[0] for line in statement.splitlines()).strip()
+        if sql:
+            yield sql
 
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of feedwright's own source: any code change invalidates the cache."""
+    """A hash of feedwright's own source (every module): a code change empties the cache."""
     h = hashlib.sha256()
-    package = Path(__file__).parent.parent
+    package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode())
         h.update(path.read_bytes())
@@ -90,106 +108,91 @@ def config_key(config: Config) -> str:
         __version__,
         code_fingerprint(),
         SCHEMA_VERSION,
+        sys.version_info[:2],
     )
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+# The groups of posts: their ``members`` JSON joined to the groups table.
+_MEMBERSHIPS = (
+    "SELECT {select} FROM posts p, json_each(p.members) j "
+    "JOIN groups g ON g.kind = j.value ->> 0 AND g.slug = j.value ->> 1 {where}"
+)
 
 
-# -- Post <-> JSON -----------------------------------------------------------------------------
-_RECORD_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def post_to_record(post: Post) -> str:
-    """The post as JSON, without its body and path (hand-written: ``asdict`` is slow)."""
-    a = post.author
-    d = {
-        "title": post.title,
-        "published": post.published.isoformat(),
-        "updated": post.updated.isoformat(),
-        "url": post.url,
-        "id": post.id,
-        "categories": post.categories,
-        "tags": post.tags,
-        "author": None if a is None else {"name": a.name, "email": a.email, "uri": a.uri},
-        "excerpt": post.excerpt,
-        "markup": post.markup,
-        "lang": post.lang,
-        "image": post.image,
-        "future": post.future,
-        "body_offset": post.body_offset,
-    }
-    return _RECORD_JSON.encode(d)
-
-
-def post_from_record(relpath: str, record: str) -> Post:
-    d: dict[str, Any] = json.loads(record)
-    d["published"] = datetime.fromisoformat(d["published"])
-    d["updated"] = datetime.fromisoformat(d["updated"])
-    d["categories"] = tuple(d["categories"])
-    d["tags"] = tuple(d["tags"])
-    if d["author"] is not None:
-        d["author"] = Author(**d["author"])
-    return Post(relpath=relpath, **d)
-
-
-class CacheCorrupt(Exception):
-    """The cache file cannot be used; the build starts again with an empty one."""
+def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 class Cache:
-    """A connection to the cache database, emptied when it belongs to another config."""
+    """A connection to the cache database.
 
-    def __init__(self, path: Path | None, config: Config) -> None:
-        self.path = path
+    ``dry_run``: the file is used only if it exists and belongs to this config, and is
+    never emptied or rebuilt (an in-memory cache stands in); the build rolls back.
+    """
+
+    def __init__(self, path: Path, config: Config, *, dry_run: bool = False) -> None:
+        self.path: Path | None = path
         self.warnings: list[str] = []
-        self.db = self._open(config)
+        #: The cache knew nothing (new, emptied or rebuilt): every post is new.
+        self.empty = False
+        self.db = self._open_dry(config) if dry_run else self._open(config)
+        self._gids = self._load_gids()
+
+    # -- opening ----------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-65536")
+        return db
+
+    def _open_dry(self, config: Config) -> sqlite3.Connection:
+        try:
+            if self.path is not None and self.path.is_file():
+                db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+                row = db.execute("SELECT value FROM meta WHERE key='config'").fetchone()
+                if row is not None and row[0] == config_key(config):
+                    return db
+                db.close()
+        except sqlite3.DatabaseError:
+            pass
+        self.path = None
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        self._create(db, config)
+        return db
 
     def _open(self, config: Config) -> sqlite3.Connection:
-        if self.path is None:
-            db = sqlite3.connect(":memory:", isolation_level=None)
-            self._create(db, config)
-            return db
+        assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute("PRAGMA cache_size=-65536")
-            rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            db = self._connect()
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as e:
             with suppress(NameError):
                 db.close()
             if "no such table" not in str(e):
-                self.warnings.append(
-                    f"{self.path}: the build cache is unreadable ({e}); it is rebuilt"
-                )
-            self._delete()
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute("PRAGMA cache_size=-65536")
-            rows = {}
-        if rows.get("schema") != str(SCHEMA_VERSION) or rows.get("config") != config_key(config):
+                self.warnings.append(f"{self.path}: the build cache is unreadable ({e}); rebuilt")
+            self.discard()
+            db = self._connect()
+            meta = {}
+        if meta.get("config") != config_key(config):
             self._reset(db, config)
         return db
-
-    def _delete(self) -> None:
-        assert self.path is not None
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with suppress(FileNotFoundError):
-                os.unlink(f"{self.path}{suffix}")
 
     def reset(self, config: Config) -> None:
         """Forget everything (``--full``)."""
         self._reset(self.db, config)
+        self._gids = {}
 
     def discard(self) -> None:
         """Delete the cache file (after a failure); the next open starts empty."""
         if self.path is not None:
-            self._delete()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with suppress(FileNotFoundError):
+                    os.unlink(f"{self.path}{suffix}")
 
     def _reset(self, db: sqlite3.Connection, config: Config) -> None:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
@@ -197,23 +200,45 @@ class Cache:
         for table in tables:
             db.execute(f'DROP TABLE "{table}"')
         db.execute("COMMIT")
+        db.execute("VACUUM")
         self._create(db, config)
 
-    @staticmethod
-    def _create(db: sqlite3.Connection, config: Config) -> None:
+    def _create(self, db: sqlite3.Connection, config: Config) -> None:
         db.execute("BEGIN")
-        for statement in _SCHEMA.split(";"):
-            sql = "\n".join(line.split("--")[0] for line in statement.splitlines()).strip()
-            if sql:
-                db.execute(sql)
-        db.executemany(
-            "INSERT INTO meta VALUES (?, ?)",
-            [("schema", str(SCHEMA_VERSION)), ("config", config_key(config))],
-        )
+        for sql in _statements(_TABLES + _INDEXES):
+            db.execute(sql)
+        db.execute("INSERT INTO meta VALUES ('config', ?)", (config_key(config),))
         db.execute("COMMIT")
+        self.empty = True
+
+    def _load_gids(self) -> dict[tuple[str, str], int]:
+        rows = self.db.execute("SELECT gid, kind, slug FROM groups")
+        return {(kind, slug): gid for gid, kind, slug in rows}
 
     def close(self) -> None:
         self.db.close()
+
+    # -- transactions -----------------------------------------------------------------------
+    def begin(self) -> None:
+        self.db.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def bulk_begin(self) -> None:
+        """Before an empty cache loads a whole site: no secondary indexes and no group
+        memberships until :meth:`bulk_end` builds them at once (much faster)."""
+        for name in _INDEX_NAMES:
+            self.db.execute(f"DROP INDEX IF EXISTS {name}")
+
+    def bulk_end(self) -> None:
+        self._link(None)
+        for sql in _statements(_INDEXES):
+            self.db.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
 
     # -- meta -------------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -223,280 +248,229 @@ class Cache:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    # -- files ------------------------------------------------------------------------------
-    def file_stats(self) -> dict[str, tuple[int, int]]:
-        """relpath → (size, mtime_ns) of every file seen last time."""
-        rows = self.db.execute("SELECT relpath, size, mtime_ns FROM files").fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+    # -- files seen -------------------------------------------------------------------------
+    def digests(self) -> dict[int, int]:
+        """Each bucket's stat digest at the last build."""
+        return dict(self.db.execute("SELECT bucket, digest FROM buckets").fetchall())
 
-    def sha(self, relpath: str) -> str | None:
-        row = self.db.execute("SELECT sha FROM files WHERE relpath=?", (relpath,)).fetchone()
-        return None if row is None else str(row[0])
+    def set_digests(self, digests: dict[int, int]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO buckets VALUES (?, ?)", digests.items())
 
-    def problems(self) -> tuple[list[tuple[str, str]], list[str]]:
-        """(relpath, error) of rejected posts, and every stored warning, in path order."""
-        errors = self.db.execute(
-            "SELECT relpath, error FROM files INDEXED BY files_problems "
-            "WHERE status IN ('error', 'dup') ORDER BY relpath"
-        ).fetchall()
-        warnings: list[str] = []
-        for (text,) in self.db.execute(
-            "SELECT warnings FROM files INDEXED BY files_warnings "
-            "WHERE warnings IS NOT NULL ORDER BY relpath"
-        ):
-            warnings.extend(json.loads(text))
-        return [(r[0], r[1]) for r in errors], warnings
+    def known(self, buckets: Iterable[int] | None) -> dict[str, KnownFile]:
+        """The files of these buckets (``None``: all) as the cache knows them, by path."""
+        sql = "SELECT id, path, size, mtime, sha, status FROM posts"
+        if buckets is None:
+            rows = self.db.execute(sql).fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(sorted(buckets)):
+                marks = ",".join("?" * len(chunk))
+                rows += self.db.execute(f"{sql} WHERE bucket IN ({marks})", chunk).fetchall()
+        return {r[1]: KnownFile(*r) for r in rows}
 
-    def count_posts(self, now_ts: float) -> int:
+    def next_id(self) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM posts").fetchone()
+        return (row[0] or 0) + 1
+
+    def touch(self, post_id: int, size: int, mtime: int) -> None:
+        self.db.execute("UPDATE posts SET size=?, mtime=? WHERE id=?", (size, mtime, post_id))
+
+    def _select(self, ids: Iterable[int] | None) -> str:
+        """``WHERE`` clause for the posts ``ids`` (``None``: all), kept in a temporary table."""
+        if ids is None:
+            return ""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS chosen (id INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM chosen")
+        self.db.executemany("INSERT OR IGNORE INTO chosen VALUES (?)", ((i,) for i in ids))
+        return "WHERE p.id IN (SELECT id FROM chosen)"
+
+    def groups_of(self, post_ids: Iterable[int]) -> set[int]:
+        """The groups these posts are in."""
+        rows = self.db.execute(
+            _MEMBERSHIPS.format(select="DISTINCT g.gid", where=self._select(post_ids))
+        )
+        return {r[0] for r in rows}
+
+    def _unlink(self, post_ids: Iterable[int]) -> None:
+        """Take these posts out of their groups."""
+        where = self._select(post_ids)
+        self.db.execute(
+            "DELETE FROM members WHERE (gid, rank, post) IN ("
+            + _MEMBERSHIPS.format(select="g.gid, p.rank, p.id", where=where)
+            + ")"
+        )
+
+    def _link(self, post_ids: Iterable[int] | None) -> set[int]:
+        """Put these posts (``None``: all) into their groups; returns the groups."""
+        where = self._select(post_ids)
+        self.db.execute(
+            "INSERT OR IGNORE INTO groups (kind, slug) SELECT DISTINCT j.value ->> 0, "
+            f"j.value ->> 1 FROM posts p, json_each(p.members) j {where}"
+        )
+        self._gids = self._load_gids()
+        select = "g.gid, p.rank, p.id, p.visible, j.value -> 2"
+        members = _MEMBERSHIPS.format(select=select, where=where)
+        self.db.execute(f"INSERT INTO members {members} ORDER BY 1, 2, 3")
+        if post_ids is None:
+            return set(self._gids.values())
+        rows = self.db.execute(_MEMBERSHIPS.format(select="DISTINCT g.gid", where=where))
+        return {r[0] for r in rows}
+
+    def forget(self, post_ids: Iterable[int]) -> None:
+        ids = list(post_ids)
+        self._unlink(ids)
+        self.db.executemany("DELETE FROM posts WHERE id=?", [(i,) for i in ids])
+
+    def store(self, rows: list[tuple[int, ParsedFile]], *, new: bool) -> set[int]:
+        """Replace what is known of these files (``(id, parsed)`` each); returns the groups
+        the good ones are in. ``new``: a bulk load (:meth:`bulk_begin`) is going on."""
+        ids = [i for i, _r in rows]
+        if not new:
+            self._unlink(ids)
+        self.db.executemany(
+            "INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(i, *r) for i, r in rows],
+        )
+        return set() if new else self._link(ids)
+
+    def gid(self, kind: str, slug: str) -> int:
+        """The id of a group, created on first sight."""
+        gid = self._gids.get((kind, slug))
+        if gid is None:
+            cur = self.db.execute(
+                "INSERT INTO groups (kind, slug) VALUES (?, ?) RETURNING gid", (kind, slug)
+            )
+            gid = int(cur.fetchone()[0])
+            self._gids[(kind, slug)] = gid
+        return gid
+
+    # -- time and duplicates ----------------------------------------------------------------
+    def crossing(self, lo: int, hi: int) -> set[int]:
+        """Groups with a post that becomes visible (or hidden) between ``lo`` and ``hi``."""
+        rows = self.db.execute(
+            "SELECT id FROM posts INDEXED BY posts_visible "
+            "WHERE status = 0 AND visible > ? AND visible <= ?",
+            (lo, hi),
+        )
+        ids = [r[0] for r in rows]
+        return self.groups_of(ids) if ids else set()
+
+    def shared_ids(self, now: int) -> list[Candidate]:
+        """Visible posts whose entry id hash another visible post has too."""
+        rows = self.db.execute(
+            "SELECT id, path, sha, record FROM posts WHERE status = 0 AND visible <= ? "
+            "AND eid IN (SELECT eid FROM posts INDEXED BY posts_eid WHERE status = 0 "
+            "AND visible <= ? GROUP BY eid HAVING COUNT(*) > 1)",
+            (now, now),
+        )
+        return [Candidate(*r) for r in rows]
+
+    def losers(self) -> dict[int, Loser]:
+        return {r[0]: Loser(*r) for r in self.db.execute("SELECT post, path, message FROM losers")}
+
+    def set_losers(self, losers: Iterable[Loser]) -> None:
+        self.db.execute("DELETE FROM losers")
+        self.db.executemany("INSERT INTO losers VALUES (?,?,?)", losers)
+
+    # -- groups -----------------------------------------------------------------------------
+    def groups(self) -> dict[int, GroupRow]:
+        rows = self.db.execute(
+            "SELECT gid, kind, slug, published, spellings, signature FROM groups"
+        )
+        return {
+            r[0]: GroupRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")), r[5])
+            for r in rows
+        }
+
+    def all_gids(self) -> set[int]:
+        return set(self._gids.values())
+
+    def candidates(self, gid: int, now: int, limit: int, exclude: set[int]) -> list[Candidate]:
+        """The group's first ``limit`` visible posts by rank (and every post that ties with
+        the last), skipping ``exclude``; :func:`feedwright.group.newest` orders them."""
+        chosen: list[int] = []
+        last = None
+        # Walks the primary key (gid, rank, post): SQL only reads ranks Python computed.
+        rows = self.db.execute(
+            "SELECT rank, post FROM members WHERE gid = ? AND visible <= ? ORDER BY rank",
+            (gid, now),
+        )
+        for rank, post in rows:
+            if post in exclude:
+                continue
+            if len(chosen) >= limit and rank != last:
+                break
+            chosen.append(post)
+            last = rank
+        return self.posts_by_id(chosen)
+
+    def posts_by_id(self, ids: list[int]) -> list[Candidate]:
+        out: list[Candidate] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, path, sha, record FROM posts WHERE id IN ({marks})", chunk
+            )
+            out += [Candidate(*r) for r in rows]
+        return out
+
+    def spellings(self, gid: int, now: int, exclude: set[int]) -> set[str]:
+        """Every spelling visible posts (but ``exclude``) give the group."""
+        if not exclude:
+            rows = self.db.execute(
+                "SELECT DISTINCT j.value FROM members m, json_each(m.names) j "
+                "WHERE m.gid = ? AND m.visible <= ?",
+                (gid, now),
+            )
+            return {r[0] for r in rows}
+        rows = self.db.execute(
+            "SELECT j.value, m.post FROM members m, json_each(m.names) j "
+            "WHERE m.gid = ? AND m.visible <= ?",
+            (gid, now),
+        )
+        return {name for name, post in rows if post not in exclude}
+
+    def set_group(
+        self, gid: int, published: str | None, spellings: Iterable[str], signature: bytes | None
+    ) -> None:
+        self.db.execute(
+            "UPDATE groups SET published=?, spellings=?, signature=? WHERE gid=?",
+            (published, json.dumps(list(spellings), ensure_ascii=False), signature, gid),
+        )
+
+    # -- what the report says ---------------------------------------------------------------
+    def count_posts(self, now: int) -> int:
         row = self.db.execute(
-            "SELECT COUNT(*) FROM members WHERE kind='site' AND (ts <= ? OR always)", (now_ts,)
+            "SELECT COUNT(*) FROM posts INDEXED BY posts_visible WHERE status = 0 AND visible <= ?",
+            (now,),
         ).fetchone()
         return int(row[0])
 
-    def groups_of(self, relpaths: Iterable[str]) -> set[tuple[str, str]]:
-        out: set[tuple[str, str]] = set()
-        for relpath in relpaths:
-            out.update(
-                self.db.execute(
-                    "SELECT kind, slug FROM members WHERE relpath=?", (relpath,)
-                ).fetchall()
-            )
-        return out
-
-    def touch(self, relpath: str, size: int, mtime_ns: int) -> None:
-        self.db.execute(
-            "UPDATE files SET size=?, mtime_ns=? WHERE relpath=?", (size, mtime_ns, relpath)
-        )
-
-    def forget(self, relpath: str) -> None:
-        self.db.execute("DELETE FROM files WHERE relpath=?", (relpath,))
-        self.db.execute("DELETE FROM members WHERE relpath=?", (relpath,))
-        self.db.execute("DELETE FROM entries WHERE relpath=?", (relpath,))
-
-    def bulk_begin(self) -> None:
-        """Before loading a whole site into an empty cache: drop the secondary indexes and
-        collect memberships unindexed; :meth:`bulk_end` sorts them in (much faster)."""
-        for index in ("files_id", "files_ts", "members_post"):
-            self.db.execute(f"DROP INDEX IF EXISTS {index}")
-        self.db.execute("CREATE TEMP TABLE members_load AS SELECT * FROM members WHERE 0")
-
-    def bulk_end(self) -> None:
-        self.db.execute(
-            "INSERT INTO members SELECT * FROM members_load "
-            "ORDER BY kind, slug, first, ts DESC, url, relpath, name"
-        )
-        self.db.execute("DROP TABLE members_load")
-        self.db.execute("CREATE INDEX files_id ON files (id)")
-        self.db.execute("CREATE INDEX files_ts ON files (ts)")
-        self.db.execute("CREATE INDEX members_post ON members (relpath)")
-
-    def store(self, rows: list[FileRow], *, new: bool = False) -> None:
-        """Replace what is known about these files (and their group memberships).
-
-        ``new``: none of them is in the cache yet, and :meth:`bulk_begin` was called.
-        """
-        db = self.db
-        if not new:
-            db.executemany("DELETE FROM members WHERE relpath=?", [(r.relpath,) for r in rows])
-        db.executemany(
-            "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [r[:11] for r in rows],
-        )
-        db.executemany(
-            f"INSERT INTO {'members_load' if new else 'members'} VALUES (?,?,?,?,?,?,?,?)",
-            [
-                (k, s, int(first), r.ts, r.url, r.relpath, n, int(r.always))
-                for r in rows
-                if r.status == "post"
-                for k, s, n, first in r.members
-            ],
-        )
-
-    def _insert_members(
-        self,
-        relpath: str,
-        ts: float | None,
-        url: str | None,
-        always: bool,
-        members: Iterable[tuple[str, str, str, bool]],
-    ) -> None:
-        self.db.executemany(
-            "INSERT INTO members VALUES (?,?,?,?,?,?,?,?)",
-            [(k, s, int(first), ts, url, relpath, n, int(always)) for k, s, n, first in members],
-        )
-
-    # -- duplicate ids ----------------------------------------------------------------------
-    def duplicate_sets(self) -> list[list[tuple[str, str, float, str, str]]]:
-        """Posts sharing an entry id: [(relpath, status, ts, url, record)], best first."""
-        ids = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT id FROM files WHERE status IN ('post','dup') "
-                "GROUP BY id HAVING COUNT(*) > 1"
-            )
-        ]
-        out = []
-        for entry_id in ids:
-            rows = self.db.execute(
-                "SELECT relpath, status, ts, url, record FROM files "
-                "WHERE id=? AND status IN ('post','dup') ORDER BY ts DESC, url, relpath",
-                (entry_id,),
-            ).fetchall()
-            out.append([tuple(r) for r in rows])
-        return out
-
-    def former_duplicates(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT relpath FROM files WHERE status='dup'")]
-
-    def set_status(self, relpath: str, status: str, error: str | None) -> None:
-        self.db.execute(
-            "UPDATE files SET status=?, error=? WHERE relpath=?", (status, error, relpath)
-        )
-
-    def restore_members(
-        self, relpath: str, members: Iterable[tuple[str, str, str, bool]], always: bool
-    ) -> None:
-        row = self.db.execute("SELECT ts, url FROM files WHERE relpath=?", (relpath,)).fetchone()
-        self.db.execute("DELETE FROM members WHERE relpath=?", (relpath,))
-        self._insert_members(relpath, row[0], row[1], always, members)
-
-    def drop_members(self, relpath: str) -> None:
-        self.db.execute("DELETE FROM members WHERE relpath=?", (relpath,))
-
-    def record(self, relpath: str) -> str | None:
-        row = self.db.execute("SELECT record FROM files WHERE relpath=?", (relpath,)).fetchone()
-        return None if row is None else row[0]
-
-    # -- groups -----------------------------------------------------------------------------
-    def groups_crossing(self, lo: float, hi: float) -> set[tuple[str, str]]:
-        """Groups with a post dated in (lo, hi] that is hidden while in the future."""
+    def errors(self) -> list[tuple[str, str]]:
+        """``(path, line)`` of every file that is not a good post, in path order."""
         rows = self.db.execute(
-            "SELECT DISTINCT m.kind, m.slug FROM files f JOIN members m USING (relpath) "
-            "WHERE f.ts > ? AND f.ts <= ? AND NOT m.always",
-            (lo, hi),
+            f"SELECT path, record FROM posts INDEXED BY posts_errors WHERE status = {ERROR} "
+            "ORDER BY path"
         )
-        return {(r[0], r[1]) for r in rows}
+        return [(r[0], r[1]) for r in rows]
 
-    def top_posts(
-        self, kind: str, slug: str, now_ts: float, limit: int
-    ) -> list[tuple[str, str, str]]:
-        """(relpath, record, sha) of the group's newest visible posts, in feed order."""
+    def post_warnings(self) -> list[str]:
         rows = self.db.execute(
-            "SELECT m.relpath, f.record, f.sha FROM members m JOIN files f USING (relpath) "
-            "WHERE m.kind=? AND m.slug=? AND m.first=1 AND (m.ts <= ? OR m.always) "
-            "ORDER BY m.ts DESC, m.url LIMIT ?",
-            (kind, slug, now_ts, limit),
+            "SELECT warnings FROM posts INDEXED BY posts_warned WHERE warnings IS NOT NULL "
+            "ORDER BY path"
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [line for (text,) in rows for line in text.split("\n")]
 
-    def spellings(self, kind: str, slug: str, now_ts: float) -> list[str]:
-        rows = self.db.execute(
-            "SELECT DISTINCT name FROM members WHERE kind=? AND slug=? AND (ts <= ? OR always) "
-            "ORDER BY name",
-            (kind, slug, now_ts),
-        )
-        return [r[0] for r in rows]
+    # -- files written ----------------------------------------------------------------------
+    def files(self) -> dict[str, tuple[int, int]]:
+        """Every file the last builds wrote, with its size and mtime (ns) then."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, size, mtime FROM files")}
 
-    def group_rows(self) -> dict[tuple[str, str], tuple[str, list[str], str | None]]:
-        rows = self.db.execute("SELECT kind, slug, name, spellings, signature FROM groups")
-        return {(r[0], r[1]): (r[2], json.loads(r[3]), r[4]) for r in rows}
+    def put_file(self, path: str, size: int, mtime: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?)", (path, size, mtime))
 
-    def put_group(
-        self, kind: str, slug: str, name: str, spellings: list[str], signature: str | None
-    ) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO groups VALUES (?,?,?,?,?)",
-            (kind, slug, name, json.dumps(spellings, ensure_ascii=False), signature),
-        )
-
-    def unsettled_groups(self) -> set[tuple[str, str]]:
-        """Groups whose feeds were kept as they were last time: look at them again."""
-        rows = self.db.execute("SELECT kind, slug FROM groups WHERE signature IS NULL")
-        return {(r[0], r[1]) for r in rows}
-
-    def drop_group(self, kind: str, slug: str) -> None:
-        self.db.execute("DELETE FROM groups WHERE kind=? AND slug=?", (kind, slug))
-
-    # -- entries ----------------------------------------------------------------------------
-    def entries(self, wanted: dict[str, str]) -> dict[str, tuple[str, str]]:
-        """relpath → (html, summary) for the wanted {relpath: sha} whose sha still matches."""
-        out = {}
-        for relpath, sha in wanted.items():
-            row = self.db.execute(
-                "SELECT sha, html, summary FROM entries WHERE relpath=?", (relpath,)
-            ).fetchone()
-            if row is not None and row[0] == sha:
-                out[relpath] = (row[1], row[2])
-        return out
-
-    def put_entry(self, relpath: str, sha: str, html: str, summary: str) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO entries VALUES (?,?,?,?)", (relpath, sha, html, summary)
-        )
-
-    # -- feeds on disk ----------------------------------------------------------------------
-    def feed_stats(self) -> dict[str, tuple[int, int]]:
-        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT * FROM feeds")}
-
-    def put_feed(self, relpath: str, size: int, mtime_ns: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO feeds VALUES (?,?,?)", (relpath, size, mtime_ns))
-
-    def drop_feed(self, relpath: str) -> None:
-        self.db.execute("DELETE FROM feeds WHERE relpath=?", (relpath,))
-
-    # -- transactions -----------------------------------------------------------------------
-    def begin(self) -> None:
-        self.db.execute("BEGIN")
-
-    def commit(self) -> None:
-        self.db.execute("COMMIT")
+    def drop_file(self, path: str) -> None:
+        self.db.execute("DELETE FROM files WHERE path=?", (path,))
 
 
-class FileRow(NamedTuple):
-    """What one post file parsed to, ready to store.
-
-    A plain tuple, so that worker processes send it back cheaply; its first eleven
-    fields are the ``files`` table's columns.
-    """
-
-    relpath: str
-    size: int
-    mtime_ns: int
-    sha: str
-    status: str  # post | error | skip
-    id: str | None = None
-    ts: float | None = None
-    url: str | None = None
-    record: str | None = None
-    error: str | None = None
-    #: The post's warnings as a JSON list, ``None`` when there are none.
-    warnings: str | None = None
-    members: list[tuple[str, str, str, bool]] = []
-    always: bool = False
-
-    @classmethod
-    def of_post(
-        cls,
-        raw: RawPost,
-        sha: str,
-        post: Post,
-        warnings: list[str],
-        members: list[tuple[str, str, str, bool]],
-        always: bool,
-    ) -> FileRow:
-        """The row of a good post."""
-        return cls(
-            raw.relpath,
-            raw.size,
-            raw.mtime_ns,
-            sha,
-            "post",
-            post.id,
-            post.published.timestamp(),
-            post.url,
-            post_to_record(post),
-            None,
-            json.dumps(warnings, ensure_ascii=False) if warnings else None,
-            members,
-            always,
-        )
+__all__ = ["CACHE_NAME", "Cache", "config_key"]

@@ -1,0 +1,247 @@
+"""Apply a :class:`~.plan.Plan`: render, write, remove, and record what was done.
+
+Entries and feeds are rendered in worker processes when there are many (entries first
+needed first, each group's feeds as soon as its entries are known, so memory stays
+bounded). A post whose body cannot be read or rendered now is reported, and every group
+that needs it keeps its files as they were: never a feed with an empty entry.
+
+The manifest (the files feedwright owns) is saved before anything is written, so a
+build killed at any moment still owns what it wrote; each write is atomic.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from ..config import Config
+from ..errors import PostError
+from ..layout import OPML, feed_url, group_order, group_paths
+from ..model import EntryContent, FeedFile, Group, GroupKey, GroupKind, ManifestEntry
+from ..output import Output
+from .cache import Cache
+from .plan import Keep, Plan, Remove, Render, Snapshot
+from .workers import Inline, Pool, chunks, render_entries, render_feeds
+
+#: Render in worker processes when at least this many entries…
+PARALLEL_ENTRIES = 300
+#: …or this many groups' feeds are to be rendered.
+PARALLEL_GROUPS = 100
+_ENTRY_BATCH = 40
+
+
+@dataclass(slots=True)
+class Applied:
+    """What applying a plan did to the output folder."""
+
+    written: list[str] = field(default_factory=list)
+    written_urls: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: set[str] = field(default_factory=set)
+    unchanged: list[str] = field(default_factory=list)
+    #: Posts whose body could not be read or rendered (their groups were kept).
+    errors: list[PostError] = field(default_factory=list)
+    #: Every group with feeds after the build, and the name they carry.
+    published: dict[GroupKey, str] = field(default_factory=dict)
+
+
+class Applier:
+    """One plan's application. With ``dry_run`` nothing is written or recorded."""
+
+    def __init__(
+        self, config: Config, cache: Cache, output: Output, pool: Pool, *, dry_run: bool
+    ) -> None:
+        self.config = config
+        self.cache = cache
+        self.output = output
+        self.pool = pool
+        self.dry_run = dry_run
+        self.done = Applied()
+
+    def run(self, plan: Plan, snapshot: Snapshot) -> Applied:
+        manifest = dict(snapshot.owned)
+        published = dict(plan.published)
+        self._claim(plan, manifest)
+        for decision, files in self._rendered(plan.render):
+            if files is None:
+                self._demote(decision, manifest, published, snapshot)
+            else:
+                self._write_group(decision, files, manifest)
+        for decision in plan.decisions:
+            if isinstance(decision, Keep):
+                self.done.kept |= decision.files
+                self._record(decision.key, decision.name, (decision.name,), None)
+            elif isinstance(decision, Remove):
+                self._remove(decision.files, manifest)
+                self._record(decision.key, None, (), None)
+        if plan.opml or published != plan.published:
+            self._write_opml(published, manifest)
+        self._remove(plan.stale, manifest)
+        if not self.dry_run and (manifest != snapshot.owned or self.output.manifest_damaged):
+            self.output.save_manifest(manifest)
+        self.done.published = published
+        done = set(self.done.written) | set(self.done.removed) | self.done.kept
+        self.done.unchanged = sorted(p for p in manifest if p not in done)
+        return self.done
+
+    def _claim(self, plan: Plan, manifest: dict[str, ManifestEntry]) -> None:
+        """Own every file this build may write before writing any."""
+        wanted = [p for d in plan.render for p in group_paths(self.config, d.group.key)]
+        wanted += [OPML] if plan.opml else []
+        new = [p for p in wanted if p not in manifest]
+        for path in new:
+            manifest[path] = ManifestEntry()
+        if new and not self.dry_run:
+            self.output.save_manifest(manifest)
+
+    def _rendered(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
+        entries = len({p.relpath for d in renders for p in d.group.posts})
+        big = entries >= PARALLEL_ENTRIES or len(renders) >= PARALLEL_GROUPS
+        executor = self.pool.get() if big or self.pool.running else None
+        rendering = Rendering(self.config, executor or Inline())
+        yield from rendering.run(renders)
+        self.done.errors.extend(sorted(rendering.failed.values(), key=lambda e: e.path))
+
+    def _write_group(
+        self, decision: Render, files: list[FeedFile], manifest: dict[str, ManifestEntry]
+    ) -> None:
+        group = decision.group
+        for f in files:
+            if f.relpath in decision.keep:
+                self.done.kept.add(f.relpath)
+                continue
+            self._write(f.relpath, f.data, f.url)
+            manifest[f.relpath] = ManifestEntry(sources=f.sources, name=group.name)
+        self._remove(decision.drop, manifest)
+        signature = None if decision.keep else decision.signature
+        self._record(group.key, group.name, group.spellings, signature)
+
+    def _demote(
+        self,
+        decision: Render,
+        manifest: dict[str, ManifestEntry],
+        published: dict[GroupKey, str],
+        snapshot: Snapshot,
+    ) -> None:
+        """A post of the group could not be rendered: its files stay as they were."""
+        key = decision.group.key
+        files = [p for p in group_paths(self.config, key) if snapshot.owned.get(p)]
+        self.done.kept |= set(files)
+        before = snapshot.before.get(key)
+        if before is not None and files:
+            published[key] = before.name
+            self._record(key, before.name, (before.name,), None)
+        else:
+            published.pop(key, None)
+            for path in group_paths(self.config, key):
+                if path not in snapshot.owned:
+                    manifest.pop(path, None)
+            self._record(key, None, (), None)
+
+    def _write_opml(
+        self, published: dict[GroupKey, str], manifest: dict[str, ManifestEntry]
+    ) -> None:
+        from ..opml import render_opml
+
+        groups = [
+            Group(kind=cast(GroupKind, key.kind), slug=key.slug, name=name, posts=())
+            for key, name in sorted(published.items(), key=lambda item: group_order(item[0]))
+        ]
+        self._write(OPML, render_opml(self.config, groups), feed_url(self.config, OPML))
+        manifest[OPML] = ManifestEntry()
+
+    # -- the output folder and the cache ----------------------------------------------------
+    def _write(self, path: str, data: bytes, url: str) -> None:
+        if self.dry_run:
+            return
+        if self.output.write(path, data):
+            self.done.written.append(path)
+            self.done.written_urls.append(url)
+        st = os.stat(self.output.root / path)
+        self.cache.put_file(path, st.st_size, st.st_mtime_ns)
+
+    def _remove(self, paths: Iterable[str], manifest: dict[str, ManifestEntry]) -> None:
+        for path in paths:
+            if self.dry_run:
+                continue
+            if self.output.remove(path):
+                self.done.removed.append(path)
+            manifest.pop(path, None)
+            self.cache.drop_file(path)
+
+    def _record(
+        self,
+        key: GroupKey,
+        published: str | None,
+        spellings: tuple[str, ...],
+        signature: bytes | None,
+    ) -> None:
+        self.cache.set_group(self.cache.gid(*key), published, spellings, signature)
+
+
+class Rendering:
+    """Render the entries the groups need (once each) and each group's feeds, overlapped.
+
+    Groups come back in their order; a group whose entries could not all be rendered
+    comes back with ``None``. Only a few tasks are in flight, and an entry is forgotten
+    once the last group that needs it is sent off.
+    """
+
+    def __init__(self, config: Config, executor: Executor | Inline) -> None:
+        self.config = config
+        self.executor = executor
+        self.limit = 2 * max(1, getattr(executor, "_max_workers", 2))
+        self.contents: dict[str, EntryContent] = {}
+        self.failed: dict[str, PostError] = {}
+
+    def run(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
+        uses = Counter(p.relpath for d in renders for p in d.group.posts)
+        needed = {}
+        for d in renders:
+            shas = dict(zip((p.relpath for p in d.group.posts), d.shas, strict=True))
+            for post in d.group.posts:
+                needed.setdefault(post.relpath, (post, shas[post.relpath]))
+        batches = iter(list(chunks(list(needed.values()), _ENTRY_BATCH)))
+        window: deque[tuple[Render | None, Future[Any]]] = deque()
+        pending = deque(renders)
+        while pending or window:
+            while len(window) < self.limit:
+                if pending and self._ready(pending[0]):
+                    decision = pending.popleft()
+                    window.append((decision, self._submit(decision, uses)))
+                elif (batch := next(batches, None)) is not None:
+                    submitted = self.executor.submit(render_entries, self.config, batch)
+                    window.append((None, submitted))
+                else:
+                    break
+            decision, future = window.popleft()
+            result = future.result()
+            if decision is not None:
+                yield decision, result
+                continue
+            for relpath, content in result:
+                if isinstance(content, PostError):
+                    self.failed[relpath] = content
+                else:
+                    self.contents[relpath] = content
+
+    def _ready(self, decision: Render) -> bool:
+        return all(
+            p.relpath in self.contents or p.relpath in self.failed for p in decision.group.posts
+        )
+
+    def _submit(self, decision: Render, uses: Counter[str]) -> Future[list[FeedFile] | None]:
+        posts = decision.group.posts
+        ok = not any(p.relpath in self.failed for p in posts)
+        contents = {p.relpath: self.contents[p.relpath] for p in posts if ok}
+        for post in posts:
+            uses[post.relpath] -= 1
+            if not uses[post.relpath]:
+                self.contents.pop(post.relpath, None)
+        if not ok:
+            return Inline().submit(lambda: None)
+        return self.executor.submit(render_feeds, self.config, decision.group, contents)

@@ -1,0 +1,193 @@
+"""Decide, without I/O, what a build does to each group's feeds and to the OPML.
+
+:func:`plan` takes a :class:`Snapshot` (what the scan found: the groups to look at as
+they are now, what was published before, which files feedwright owns and which of them
+were changed behind its back, which posts are rejected) and returns a :class:`Plan`:
+for each group, render its feeds, keep them as they were, remove them, or nothing.
+
+The rules, each in one place:
+- a group whose feeds held a post that is now rejected keeps those files as they were
+  (a typo never empties a feed), and so does a group left with no posts because of it;
+- a category or tag with no visible post loses its feeds; the site always has them;
+- feeds are rendered again only when what they are rendered from (name and posts, with
+  their content hashes) changed, or a file is missing or was changed on disk;
+- the OPML is rendered again when the set of published groups or their names changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..config import Config
+from ..group import display_name, make_group
+from ..layout import OPML, group_of_path, group_order, group_paths
+from ..model import Group, GroupKey, ManifestEntry, Post
+
+
+@dataclass(frozen=True, slots=True)
+class GroupNow:
+    """A group as the posts say it is now."""
+
+    key: GroupKey
+    #: Its newest visible posts without duplicates, in feed order, at most ``feeds.limit``.
+    posts: tuple[Post, ...]
+    #: Each post's content hash (what its entry is rendered from).
+    shas: tuple[bytes, ...]
+    #: Every spelling of its name among its visible posts.
+    spellings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupBefore:
+    """A group as the last build published it."""
+
+    #: The name its feeds carry.
+    name: str
+    #: What they were rendered from; ``None`` when they were kept as they were.
+    signature: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the scan found."""
+
+    #: The groups to decide on (every group, in a cold build), as they are now.
+    groups: Mapping[GroupKey, GroupNow]
+    #: Every group with feeds before this build.
+    before: Mapping[GroupKey, GroupBefore]
+    #: Files feedwright wrote (its manifest): the posts in each, and its group's name.
+    owned: Mapping[str, ManifestEntry]
+    #: Owned files that are missing or were changed since feedwright wrote them.
+    broken: frozenset[str]
+    #: Source paths of the posts that are rejected now.
+    rejected: frozenset[str]
+    #: The cache knew nothing: every group is in ``groups``, and the OPML is rendered.
+    cold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Render:
+    """Render the group's feeds and write those whose bytes change."""
+
+    group: Group
+    #: Each post's content hash (its body must still have it when it is rendered).
+    shas: tuple[bytes, ...]
+    #: What they are rendered from (recorded once every file is written).
+    signature: bytes
+    #: Files left as they are: they held a post that is now rejected.
+    keep: frozenset[str] = frozenset()
+    #: Owned files of the group that are no longer configured (a format was dropped).
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """Leave the group's feeds as they were (they held posts that are now rejected)."""
+
+    key: GroupKey
+    name: str
+    files: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    """The group has no feed any more: remove the files feedwright wrote for it."""
+
+    key: GroupKey
+    files: tuple[str, ...]
+
+
+Decision = Render | Keep | Remove
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a build does, group by group, in group order."""
+
+    decisions: tuple[Decision, ...]
+    #: Every group with feeds after the build, and the name they carry.
+    published: Mapping[GroupKey, str]
+    #: Whether ``feeds.opml`` is rendered.
+    opml: bool
+    #: Owned files that belong to no group and are not the OPML (removed).
+    stale: tuple[str, ...] = ()
+
+    @property
+    def render(self) -> list[Render]:
+        return [d for d in self.decisions if isinstance(d, Render)]
+
+
+def signature(name: str, now: GroupNow) -> bytes:
+    """What a group's feeds are rendered from: its name and each post's path and content."""
+    data = json.dumps(
+        [name, [[p.relpath, sha.hex()] for p, sha in zip(now.posts, now.shas, strict=True)]],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(data.encode("utf-8")).digest()
+
+
+def plan(snapshot: Snapshot, config: Config) -> Plan:
+    """Decide every group of the snapshot (see the module's rules)."""
+    owned_by: dict[GroupKey, list[str]] = {}
+    stale: list[str] = []
+    for path in sorted(snapshot.owned):
+        key = group_of_path(path)
+        if key is not None:
+            owned_by.setdefault(key, []).append(path)
+        elif path != OPML:
+            stale.append(path)
+    keys = set(snapshot.groups)
+    if snapshot.cold:
+        keys |= set(snapshot.before) | set(owned_by)
+    published = {key: b.name for key, b in snapshot.before.items()}
+    decisions: list[Decision] = []
+    for key in sorted(keys, key=group_order):
+        decision = _decide(snapshot, config, key, owned_by.get(key, []))
+        if decision is None:
+            continue
+        decisions.append(decision)
+        if isinstance(decision, Render):
+            published[key] = decision.group.name
+        elif isinstance(decision, Keep):
+            published[key] = decision.name
+        else:
+            published.pop(key, None)
+    before = {key: b.name for key, b in snapshot.before.items()}
+    opml = snapshot.cold or published != before or _damaged(snapshot, OPML)
+    return Plan(
+        decisions=tuple(decisions),
+        published=published,
+        opml=opml,
+        stale=tuple(stale) if snapshot.cold else (),
+    )
+
+
+def _damaged(snapshot: Snapshot, path: str) -> bool:
+    return path not in snapshot.owned or path in snapshot.broken
+
+
+def _decide(snapshot: Snapshot, config: Config, key: GroupKey, owned: list[str]) -> Decision | None:
+    """One group's decision; ``None`` when its feeds stay as they are."""
+    held = frozenset(
+        p for p in owned if not snapshot.rejected.isdisjoint(snapshot.owned[p].sources)
+    )
+    now = snapshot.groups.get(key)
+    before = snapshot.before.get(key)
+    if now is None or (not now.posts and key.kind != "site"):
+        if held:
+            name = before.name if before is not None else snapshot.owned[min(held)].name
+            return Keep(key, name, held)
+        if owned or before is not None:
+            return Remove(key, tuple(owned))
+        return None
+    name = display_name(now.spellings)
+    sig = signature(name, now)
+    paths = group_paths(config, key)
+    drop = tuple(p for p in owned if p not in paths)
+    intact = not drop and not any(_damaged(snapshot, p) for p in paths)
+    if before is not None and before.signature == sig and intact:
+        return None
+    return Render(make_group(key, now.spellings, now.posts), now.shas, sig, keep=held, drop=drop)

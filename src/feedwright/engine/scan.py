@@ -1,0 +1,317 @@
+"""Scan: the source tree, the output tree and the cache → a :class:`~.plan.Snapshot`.
+
+1. Find what changed. Post files are spread over :data:`~.codec.BUCKETS` buckets by path;
+   the cache remembers each bucket's stat digest. A first pass stats every post file and
+   sums the digests; only files of buckets whose digest moved are compared one by one
+   (a cold build compares them all, in one pass).
+2. Parse what changed (in worker processes when there is much of it) and store it.
+3. Find the groups to look at: those changed posts were or are in, those with a post
+   whose date was crossed by the clock since the last build, those whose duplicate-id
+   contest changed, those kept as they were last time, and those with a feed file that
+   is missing or was changed on disk. A cold build looks at every group.
+4. Read those groups as they are now: their newest visible posts (by the rules of
+   :mod:`feedwright.group`, duplicates left out) and their spellings.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..config import Config
+from ..discover import (
+    PostFolder,
+    folder_files,
+    is_post_name,
+    post_folders,
+    stat_entry,
+)
+from ..errors import PostError
+from ..group import instant_us, newest, split_duplicates
+from ..layout import group_of_path
+from ..model import GroupKey, ManifestEntry, RawPost
+from ..output import Output
+from ..posts import dup_message
+from .cache import Cache
+from .codec import BUCKETS, Digests, decode_post
+from .plan import GroupBefore, GroupNow, Snapshot
+from .rows import POST, SAME, GroupRow, KnownFile, Loser, ParsedFile
+from .workers import Inline, Pool, Todo, bounded_map, chunks, parse_batch
+
+Progress = Callable[[int, int], None]
+#: Parse in worker processes when at least this many files changed.
+PARALLEL_PARSE = 2000
+_BATCH = 250
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """The snapshot, and what the report says about posts."""
+
+    snapshot: Snapshot
+    #: Published posts (visible, not rejected).
+    posts: int
+    #: ``(path, "path:line: message")`` for each rejected post, in path order.
+    errors: tuple[tuple[str, str], ...]
+    #: The posts' own warnings.
+    warnings: tuple[str, ...]
+
+
+class Scanner:
+    """One scan: the cache is written (in the build's transaction) as files are parsed."""
+
+    def __init__(
+        self,
+        config: Config,
+        cache: Cache,
+        output: Output,
+        now: datetime,
+        pool: Pool,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.cache = cache
+        self.output = output
+        self.now = instant_us(now)
+        self.pool = pool
+        self.progress = progress
+        self.dirty: set[int] = set()
+
+    def run(self) -> Scanned:
+        cache = self.cache
+        cold = cache.empty
+        changed = self._files()
+        self._clock()
+        losers = self._duplicates(changed or cold)
+        owned = self._owned()
+        broken = self._broken()
+        groups = cache.groups()
+        self.dirty |= {
+            g.gid for g in groups.values() if g.published is not None and g.signature is None
+        }
+        if cold:
+            self.dirty = cache.all_gids()
+        exclude = set(losers)
+        now_groups = {}
+        for gid in sorted(self.dirty):
+            row = groups.get(gid)
+            if row is None:
+                continue
+            key = GroupKey(row.kind, row.slug)
+            now_groups[key] = self._group_now(gid, key, exclude)
+        errors = cache.errors()
+        errors += [(loser.path, loser.message) for loser in losers.values()]
+        errors.sort()
+        snapshot = Snapshot(
+            groups=now_groups,
+            before=_before(groups, owned, cold),
+            owned=owned,
+            broken=frozenset(broken),
+            rejected=frozenset(path for path, _line in errors),
+            cold=cold,
+        )
+        return Scanned(
+            snapshot=snapshot,
+            posts=cache.count_posts(self.now) - len(losers),
+            errors=tuple(errors),
+            warnings=tuple(cache.post_warnings()),
+        )
+
+    # -- 1. and 2. files --------------------------------------------------------------------
+    def _files(self) -> bool:
+        """Parse and store what changed; True if any post file was added, changed or removed."""
+        cache = self.cache
+        folders = post_folders(self.config.source, exclude=(self.config.output,))
+        stored = cache.digests()
+        buckets: set[int] | None = None
+        if not cache.empty and stored:
+            digests = _digests(folders)
+            buckets = {b for b in range(BUCKETS) if digests.signed(b) != stored.get(b, 0)}
+            if not buckets:
+                return False
+        known = cache.known(buckets)
+        todo: list[tuple[Todo, KnownFile | None]] = []
+        digests = Digests()
+        for folder, name, size, mtime in _find(folders, buckets, digests):
+            k = known.pop(f"{folder.rel}/{name}", None)
+            if k is None or (size, mtime) != (k.size, k.mtime) or size < 0:
+                todo.append(((folder, name, size, mtime, k.sha if k else None), k))
+        if known:  # the files that were not found again
+            self.dirty |= cache.groups_of(k.id for k in known.values())
+            cache.forget(k.id for k in known.values())
+        changed = self._parse(todo) | bool(known)
+        cache.set_digests({b: digests.signed(b) for b in buckets or range(BUCKETS)})
+        return changed
+
+    def _parse(self, todo: list[tuple[Todo, KnownFile | None]]) -> bool:
+        """Parse ``todo`` and store the results; True if any file's bytes changed."""
+        cache = self.cache
+        new = cache.empty
+        if new:
+            cache.bulk_begin()
+        next_id = cache.next_id()
+        changed = False
+        done = 0
+        for batch, results in self._results(todo):
+            rows = []
+            was_post = []  # posts whose groups before this change must be looked at
+            for (_todo, known), parsed in zip(batch, results, strict=True):
+                if parsed.status == SAME and known is not None:
+                    cache.touch(known.id, parsed.size, parsed.mtime)
+                    continue
+                if known is None:
+                    post_id, next_id = next_id, next_id + 1
+                else:
+                    post_id = known.id
+                    if known.status == POST:
+                        was_post.append(post_id)
+                rows.append((post_id, parsed))
+            changed |= bool(rows)
+            if was_post:
+                self.dirty |= cache.groups_of(was_post)
+            self.dirty |= cache.store(rows, new=new)
+            done += len(batch)
+            if self.progress is not None:
+                self.progress(done, len(todo))
+        if new:
+            cache.bulk_end()
+        return changed
+
+    def _results(
+        self, todo: list[tuple[Todo, KnownFile | None]]
+    ) -> Iterator[tuple[list[tuple[Todo, KnownFile | None]], list[ParsedFile]]]:
+        executor = self.pool.get() if len(todo) >= PARALLEL_PARSE else None
+        batches = list(chunks(todo, _BATCH))
+        work = ([item for item, _k in batch] for batch in batches)
+        results = bounded_map(executor or Inline(), parse_batch, self.config, work)
+        yield from zip(batches, results, strict=True)
+
+    # -- 3. groups to look at ---------------------------------------------------------------
+    def _clock(self) -> None:
+        """Posts whose date lies between the last build's clock and this one's."""
+        previous = self.cache.get_meta("now")
+        if previous is not None:
+            lo, hi = sorted((int(previous), self.now))
+            if lo != hi:
+                self.dirty |= self.cache.crossing(lo, hi)
+        self.cache.set_meta("now", str(self.now))
+
+    def _duplicates(self, recount: bool) -> dict[int, Loser]:
+        """Posts rejected because an earlier post in feed order has their entry id."""
+        cache = self.cache
+        before = cache.losers()
+        if not recount and not self.dirty:
+            return before
+        shared = cache.shared_ids(self.now)
+        posts = {c.id: decode_post(c.path, c.record) for c in shared}
+        ids = {post.relpath: post_id for post_id, post in posts.items()}
+        _kept, lost = split_duplicates(posts.values())
+        losers = {
+            ids[post.relpath]: Loser(
+                ids[post.relpath],
+                post.relpath,
+                str(PostError(post.relpath, 1, dup_message(winner.relpath, post.id))),
+            )
+            for post, winner in lost
+        }
+        if losers != before:
+            flipped = {i for i in before.keys() ^ losers.keys()}
+            flipped |= {i for i in before.keys() & losers.keys() if before[i] != losers[i]}
+            self.dirty |= cache.groups_of(flipped)
+            cache.set_losers(losers.values())
+        return losers
+
+    def _owned(self) -> dict[str, ManifestEntry]:
+        """The manifest; when it is unreadable, rebuilt from the files the cache recorded
+        (which posts each held is forgotten: it is learnt again as feeds are written)."""
+        owned = self.output.load_manifest()
+        if self.output.manifest_damaged:
+            owned = {path: ManifestEntry() for path in self.cache.files()}
+        return owned
+
+    def _broken(self) -> set[str]:
+        """Files feedwright wrote that are missing or were changed since."""
+        broken = set()
+        for path, (size, mtime) in self.cache.files().items():
+            try:
+                st = os.stat(self.output.root / path)
+                ok = (st.st_size, st.st_mtime_ns) == (size, mtime)
+            except OSError:
+                ok = False
+            if not ok:
+                broken.add(path)
+                key = group_of_path(path)
+                if key is not None:
+                    self.dirty.add(self.cache.gid(*key))
+        return broken
+
+    # -- 4. groups as they are now ----------------------------------------------------------
+    def _group_now(self, gid: int, key: GroupKey, exclude: set[int]) -> GroupNow:
+        limit = self.config.feeds.limit
+        found = self.cache.candidates(gid, self.now, limit, exclude)
+        shas = {c.path: c.sha for c in found}
+        posts = newest((decode_post(c.path, c.record) for c in found), limit)
+        spellings = self.cache.spellings(gid, self.now, exclude) if key.kind != "site" else set()
+        return GroupNow(
+            key=key,
+            posts=posts,
+            shas=tuple(shas[p.relpath] for p in posts),
+            spellings=tuple(sorted(spellings)),
+        )
+
+
+def _changed(raw: RawPost, known: dict[str, KnownFile]) -> bool:
+    """Whether a file must be read: new, another size or mtime, or not stat-able."""
+    k = known.get(raw.relpath)
+    return k is None or (raw.size, raw.mtime_ns) != (k.size, k.mtime) or raw.size < 0
+
+
+def _digests(folders: list[PostFolder]) -> Digests:
+    """Each bucket's stat digest, from a stat of every file in the post folders."""
+    digests = Digests()
+    for folder in folders:
+        rel = folder.rel.encode("utf-8", "surrogateescape")
+        for entry in folder_files(folder):
+            name = entry.name.encode("utf-8", "surrogateescape")
+            digests.add(rel, name, *stat_entry(entry))
+    return digests
+
+
+def _find(
+    folders: list[PostFolder], buckets: set[int] | None, digests: Digests
+) -> Iterator[tuple[PostFolder, str, int, int]]:
+    """``(folder, name, size, mtime)`` of the post files of ``buckets`` (``None``: all);
+    ``digests`` adds up those buckets on the way."""
+    for folder in folders:
+        rel = folder.rel.encode("utf-8", "surrogateescape")
+        for entry in folder_files(folder):
+            name = entry.name.encode("utf-8", "surrogateescape")
+            if buckets is not None and zlib.crc32(name) % BUCKETS not in buckets:
+                continue
+            size, mtime = stat_entry(entry)
+            digests.add(rel, name, size, mtime)
+            if is_post_name(entry.name):
+                yield folder, entry.name, size, mtime
+
+
+def _before(
+    groups: dict[int, GroupRow], owned: dict[str, ManifestEntry], cold: bool
+) -> dict[GroupKey, GroupBefore]:
+    """Every group with feeds before this build: from the cache, or (when it knows
+    nothing) from the manifest, which names each file's group."""
+    before: dict[GroupKey, GroupBefore] = {}
+    for row in groups.values():
+        if row.published is not None:
+            before[GroupKey(row.kind, row.slug)] = GroupBefore(row.published, row.signature)
+    if cold:
+        for path, entry in owned.items():
+            key = group_of_path(path)
+            if key is not None and key not in before:
+                before[key] = GroupBefore(entry.name, None)
+    return before
+
+
+__all__ = ["Progress", "Scanned", "Scanner"]
