@@ -43,7 +43,7 @@ def links(el, rel):
 
 
 def test_atom_has_authors_one_alternate_and_percent_encoded_uris(make_site):
-    site = make_site()
+    site = make_site(feeds={"tag_page": "/tag/:slug.html"})
     site.post("2022-03-07-a.md", {"title": "甲", "tags": CJK_TAG, "author": "记者"})
     site.post("2022-03-08-b.md", {"title": "乙", "tags": [CJK_TAG]})
     site.build()
@@ -330,3 +330,20 @@ def test_opml_lists_every_feed_of_the_configured_formats(make_site):
     assert sorted(urls) == sorted("https://news.example/feeds/" + quote(p) for p in written)
     titles = {o.get("title") for o in opml.iter("outline") if o.get("xmlUrl")}
     assert titles == {"测试站", "测试站 · news", "测试站 · 株洲", "测试站 · R&D", "测试站 · 民生"}
+
+
+def test_group_feeds_link_to_the_home_page_unless_a_page_template_is_set(make_site):
+    site = make_site(site={"url": "https://news.example/站点/"})
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "要闻", "tags": [CJK_TAG]})
+    site.build()
+    home = "https://news.example/%E7%AB%99%E7%82%B9/"
+    for relpath in ("categories/要闻/atom.xml", f"tags/{CJK_TAG}/atom.xml"):
+        assert links(xml(site, relpath), "alternate") == [home]
+        assert site.feed(relpath.replace("atom.xml", "rss.xml")).feed.link == home
+        assert jsonfeed(site, relpath.replace("atom.xml", "feed.json"))["home_page_url"] == home
+    site.settings["feeds"] = {"category_page": "/c/:slug/"}
+    site.save()
+    site.build()
+    category = "categories/要闻/atom.xml"
+    assert links(xml(site, category), "alternate") == [f"{home}c/{quote('要闻')}/"]
+    assert links(xml(site, f"tags/{CJK_TAG}/atom.xml"), "alternate") == [home]

@@ -91,11 +91,13 @@ def group_title(config: Config, kind: str, name: str) -> str:
 
 
 def group_page(config: Config, key: tuple[str, str]) -> str:
-    """The alternate (HTML) page of a group on the site."""
+    """The alternate (HTML) page of a group on the site: the home page, unless
+    ``feeds.category_page``/``feeds.tag_page`` gives a template (stock Jekyll has no such
+    pages)."""
     kind, slug = key
-    if kind == "site":
-        return config.site.url + "/"
     template = config.feeds.category_page if kind == "category" else config.feeds.tag_page
+    if kind == "site" or template is None:
+        return config.site.url + "/"
     path = template.replace(":slug", escape_path(slug))
     if path.startswith(("http://", "https://")):
         return iri_to_uri(path)
