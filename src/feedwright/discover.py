@@ -9,11 +9,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config
-from .errors import ConfigError, PostError
+from .config import HTML_EXT, MARKDOWN_EXT, Config, setting_error, setting_name
+from .errors import PostError
 from .model import RawPost
 
-_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)\.(md|markdown|html|htm)$", re.I)
+_DATED = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-?$")
 #: Files larger than this are refused rather than read.
 MAX_POST_BYTES = 16 << 20
 
@@ -55,14 +56,41 @@ def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str
         stack.extend(sorted(subdirs, reverse=True))
 
 
+def _split_name(name: str, post_ext: tuple[str, ...]) -> re.Match[str] | str:
+    """A post's name as ``(year, month, day, slug)`` groups, or why the file is no post."""
+    stem, dot, ext = name.rpartition(".")
+    if name.startswith("."):
+        return "a hidden file"
+    if not dot or ext.lower() not in post_ext:
+        return f"not a post extension (posts end in {', '.join('.' + e for e in post_ext)})"
+    m = _DATED.match(stem)
+    if m is not None:
+        return m
+    if _DATE_ONLY.match(stem):
+        return "no title after the date in the file name (YYYY-MM-DD-title.md)"
+    return "no date in the file name (posts are named YYYY-MM-DD-title.md)"
+
+
+def skip_reason(name: str, markdown_ext: tuple[str, ...] = MARKDOWN_EXT) -> str | None:
+    """Why a file in a ``_posts`` folder is not a post (``None`` if it is one by its name)."""
+    found = _split_name(name, _post_ext(markdown_ext))
+    return found if isinstance(found, str) else None
+
+
+def _post_ext(markdown_ext: tuple[str, ...]) -> tuple[str, ...]:
+    return markdown_ext + tuple(e for e in HTML_EXT if e not in markdown_ext)
+
+
 def discover(
     source: Path,
     *,
     exclude: tuple[Path, ...] = (),
     known: Mapping[str, tuple[int, int]] | None = None,
+    markdown_ext: tuple[str, ...] = MARKDOWN_EXT,
 ) -> Found:
     """Every ``_posts`` folder under ``source``; files named ``YYYY-MM-DD-slug.EXT`` in them.
 
+    ``EXT`` is one of ``markdown_ext`` (``config.site.markdown_ext``) or ``html``/``htm``.
     Folders above ``_posts`` become categories; folders below it do not (Jekyll).
     Folders starting with ``.`` or ``_`` (other than ``_posts``) and symlinked folders
     are not entered; ``exclude`` (e.g. the output folder) is skipped. A file whose
@@ -70,6 +98,7 @@ def discover(
     """
     root = str(source)
     skip = {os.path.realpath(p) for p in exclude}
+    post_ext = _post_ext(markdown_ext)
     posts: list[RawPost] = []
     ignored: list[str] = []
     unchanged: list[str] = []
@@ -92,11 +121,12 @@ def discover(
             if known is not None and known.get(rel) == (size, mtime_ns) and size >= 0:
                 unchanged.append(rel)
                 continue
-            m = _NAME.match(name)
-            if m is None:
+            m = _split_name(name, post_ext)
+            if isinstance(m, str):
                 ignored.append(rel)
                 continue
-            y, mo, d, slug, ext = m.groups()
+            y, mo, d, slug = m.groups()
+            ext = name.rpartition(".")[2]
             posts.append(
                 RawPost(
                     relpath=rel,
@@ -114,10 +144,49 @@ def discover(
     return Found(posts=posts, ignored=ignored, unchanged=unchanged)
 
 
+def skipped_files(config: Config) -> list[tuple[str, str]]:
+    """``(relpath, reason)`` for every file under a ``_posts`` folder that is not a post."""
+    skip = {os.path.realpath(config.output)}
+    found = []
+    for dirpath, files in _walk(str(config.source), skip):
+        rel_dir = os.path.relpath(dirpath, config.source).replace(os.sep, "/")
+        if "_posts" not in rel_dir.split("/"):
+            continue
+        for entry in files:
+            reason = skip_reason(entry.name, config.site.markdown_ext)
+            if reason is not None:
+                found.append((f"{rel_dir}/{entry.name}", reason))
+    return sorted(found)
+
+
+def _has_posts_folder(source: Path, exclude: Path) -> bool:
+    if (source / "_posts").is_dir():
+        return True
+    root, skip = str(source), {os.path.realpath(exclude)}
+    return any(d != root and os.path.basename(d) == "_posts" for d, _files in _walk(root, skip))
+
+
 def require_source(config: Config) -> None:
-    """A missing source folder is an error, never an empty site (that would empty every feed)."""
-    if not config.source.is_dir():
-        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
+    """The source must be a Jekyll site: a folder with a ``_posts`` folder somewhere in it.
+
+    A missing folder, or one without ``_posts``, is an error (never an empty site, which
+    would empty every feed). Messages name the option or key the folder was given by.
+    """
+    source = config.source
+    if not source.is_dir():
+        raise setting_error(config, "source", f"no such folder: {source}")
+    if _has_posts_folder(source, config.output):
+        return
+    if "_posts" in source.parts:
+        site = Path(*source.parts[: source.parts.index("_posts")])
+        name = setting_name(config, "source")
+        message = f"{source} is a _posts folder: point {name} at the site above it, {site}"
+    else:
+        message = (
+            f"no _posts folder in {source} "
+            "(posts go in <site>/_posts/ or <site>/<category>/_posts/, as in Jekyll)"
+        )
+    raise setting_error(config, "source", message)
 
 
 def read_post(raw: RawPost, source: Path) -> bytes:
