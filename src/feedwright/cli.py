@@ -106,7 +106,7 @@ def _show_problems(report: BuildReport, quiet: bool) -> None:
     for line in report.errors:
         click.echo(line, err=True)
     if not quiet:
-        for line in report.warnings:
+        for line in report.distinct_warnings:
             click.echo(f"warning: {line}", err=True)
 
 
