@@ -317,6 +317,7 @@ def watch_command(
     from .watch import watch
 
     _load(config_path, source, output)  # a bad config at startup is a usage error (exit 2)
+    missing_ok = _config_is_default()
 
     def report(r: BuildReport) -> None:
         _show_problems(r, quiet)
@@ -330,6 +331,7 @@ def watch_command(
         on_report=report,
         on_error=lambda message: click.echo(message, err=True),
         force_polling=True if poll else None,
+        missing_ok=missing_ok,
     )
 
 
