@@ -347,3 +347,24 @@ def test_group_feeds_link_to_the_home_page_unless_a_page_template_is_set(make_si
     category = "categories/要闻/atom.xml"
     assert links(xml(site, category), "alternate") == [f"{home}c/{quote('要闻')}/"]
     assert links(xml(site, f"tags/{CJK_TAG}/atom.xml"), "alternate") == [home]
+
+
+def test_the_atom_generator_points_at_the_projects_own_home(make_site):
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    home = tomllib.loads(pyproject.read_text("utf-8"))["project"]["urls"]["Homepage"]
+    site = make_site()
+    site.post("2022-03-07-a.md", {"title": "甲"})
+    site.build()
+    generator = xml(site, "atom.xml").find(ATOM + "generator")
+    assert generator is not None and generator.get("uri") == home
+    assert "pypi.org" not in home
+    assert site.feed("atom.xml").feed.generator_detail.href == home
+
+
+def test_generator_home_falls_back_to_none_without_metadata():
+    from feedwright.layout import project_home
+
+    assert project_home("no-such-distribution-feedwright-test") is None

@@ -6,6 +6,7 @@ Everything that names an output file (the engine, the OPML, the server, the CLI)
 
 from __future__ import annotations
 
+from importlib import metadata
 from urllib.parse import unquote, urlsplit
 
 from .config import Config
@@ -33,8 +34,24 @@ FORMAT_OF_NAME: dict[str, Format] = {name: fmt for fmt, name in FILENAMES.items(
 KIND_FOLDERS: dict[GroupKind, str] = {"category": "categories", "tag": "tags"}
 _KIND_OF_FOLDER: dict[str, GroupKind] = {v: k for k, v in KIND_FOLDERS.items()}
 _KIND_ORDER: dict[str, int] = {"site": 0, "category": 1, "tag": 2}
-#: The Atom ``generator`` URI.
-GENERATOR_URI = "https://pypi.org/project/feedwright/"
+
+
+def project_home(distribution: str = "feedwright") -> str | None:
+    """The project's home page, from the installed distribution's metadata (``Project-URL:
+    Homepage, …``, from ``[project.urls]`` in pyproject.toml), or ``None`` if unknown."""
+    try:
+        meta = metadata.metadata(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    urls = {}
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        urls[label.strip().lower()] = url.strip()
+    return urls.get("homepage") or urls.get("home") or meta["Home-page"] or None
+
+
+#: The Atom ``generator`` URI: the project's own home (``None``: the element has no ``uri``).
+GENERATOR_URI = project_home()
 SITE = GroupKey("site", "")
 
 
