@@ -34,7 +34,7 @@ class Parsed:
 def read_posts(config: Config, *, now: datetime, progress: Progress | None = None) -> Parsed:
     """Discover and parse every post (without bodies: see :func:`with_bodies`)."""
     require_source(config)
-    found = discover(config.source, exclude=(config.output,))
+    found = discover(config.source, exclude=(config.output,), markdown_ext=config.site.markdown_ext)
     posts: list[Post] = []
     errors: list[PostError] = []
     warnings: list[str] = []

@@ -17,7 +17,8 @@ from feedwright import __version__
 from feedwright.cli import cli
 
 SUMMARY = re.compile(
-    r"^(\d+) posts, (\d+) rejected, (\d+) feeds written, (\d+) unchanged, \d+\.\d\d s\n$"
+    r"^(\d+) posts, (\d+) rejected, (\d+) feeds written, (\d+) unchanged, (\d+) removed, "
+    r"\d+\.\d\d s\n$"
 )
 BAD_POST = {"title": "坏", "date": "2022-02-30 08:00:00 +0800"}
 BAD_LINE = re.compile(r"^_posts/2022-03-09-bad\.md:3: date: .+$", re.M)
@@ -44,18 +45,18 @@ def site(make_site):
 def test_build_prints_one_summary_line(site):
     result = run("build", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 0, 10, 0)
+    assert counts(result.stdout) == (2, 0, 10, 0, 0)
     assert result.stderr == ""
     check_tree(site.out)
     again = run("build", "--config", str(site.config_path))
-    assert counts(again.stdout) == (2, 0, 0, 10)
+    assert counts(again.stdout) == (2, 0, 0, 10, 0)
 
 
 def test_a_bad_post_is_reported_and_the_rest_published(site):
     site.post("2022-03-09-bad.md", BAD_POST)
     result = run("build", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 1, 10, 0)
+    assert counts(result.stdout) == (2, 1, 10, 0, 0)
     assert len(BAD_LINE.findall(result.stderr)) == 1
     assert [e.title for e in site.feed("atom.xml").entries] == ["乙", "甲"]
 
@@ -217,7 +218,7 @@ def test_real_process_default_config_in_the_working_directory(site):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert counts(done.stdout) == (2, 0, 10, 0)
+    assert counts(done.stdout) == (2, 0, 10, 0, 0)
     check_tree(site.out)
 
 
@@ -230,3 +231,15 @@ def test_full_ignores_the_cache(site):
     result = run("build", "--full", "--config", str(site.config_path))
     assert counts(result.stdout)[:3] == (2, 0, 3)
     assert site.feed("atom.xml").entries[0].title == "丙"
+
+
+def test_summary_counts_removals_and_verbose_names_each_removed_feed(site):
+    assert run("build", "--config", str(site.config_path)).exit_code == 0
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news"})  # the tag is gone
+    result = run("build", "-v", "--config", str(site.config_path))
+    assert result.exit_code == 0
+    assert counts(result.stdout) == (2, 0, 7, 0, 3)
+    removed = sorted(line for line in result.stderr.splitlines() if line.startswith("removed "))
+    tag = "tags/株洲/"
+    assert removed == [f"removed {tag}atom.xml", f"removed {tag}feed.json", f"removed {tag}rss.xml"]
+    assert not (site.out / "tags").exists() or not any((site.out / "tags").rglob("*.xml"))

@@ -38,7 +38,9 @@ def test_minimal_config_gets_the_documented_defaults(tmp_path):
     feeds = config.feeds
     assert (feeds.formats, feeds.limit, feeds.content) == (("atom", "rss", "json"), 20, "full")
     assert (feeds.categories, feeds.tags) == (True, True)
-    assert (feeds.category_page, feeds.tag_page) == ("/category/:slug.html", "/tag/:slug.html")
+    assert (feeds.category_page, feeds.tag_page) == (None, None)  # feeds link to the home page
+    assert config.site.timezone_configured is False
+    assert config.site.markdown_ext == ("md", "markdown")
     assert config.websub.hubs == ()
 
 
@@ -74,9 +76,21 @@ BAD = [
     # (config, key path, what str(e) says after "config.yaml: <key>: ")
     ({"site": URL, "bogus": 1}, "bogus", "unknown key"),
     ({"site": {**URL, "colour": "red"}}, "site.colour", "unknown key"),
-    ({"site": URL, "feeds": {"limt": 3}}, "feeds.limt", "unknown key"),
-    ({"site": {**URL, "author": {"name": "a", "mail": "x"}}}, "site.author.mail", "unknown key"),
-    ({"site": URL, "webhook": {"secret": "s"}}, "webhook.secret", "unknown key"),
+    ({"site": URL, "feeds": {"limt": 3}}, "feeds.limt", "unknown key (did you mean feeds.limit?)"),
+    (
+        {"site": {**URL, "author": {"name": "a", "mail": "x"}}},
+        "site.author.mail",
+        "unknown key (did you mean site.author.email?)",
+    ),
+    (
+        {"site": URL, "webhook": {"secret": "s"}},
+        "webhook.secret",
+        "unknown key (did you mean webhook.secret_env?)",
+    ),
+    # A key in the wrong section: the hint names where it belongs.
+    ({"site": URL, "timezone": "UTC"}, "timezone", "unknown key (did you mean site.timezone?)"),
+    ({"site": URL, "lang": "en"}, "lang", "unknown key (did you mean site.language?)"),
+    ({"site": {**URL, "limit": 3}}, "site.limit", "unknown key (did you mean feeds.limit?)"),
     ({"site": URL, "feeds": {"limit": "x"}}, "feeds.limit", "expected an integer, got 'x'"),
     ({"site": URL, "feeds": {"limit": 2.5}}, "feeds.limit", "expected an integer, got 2.5"),
     ({"site": URL, "feeds": {"limit": True}}, "feeds.limit", "expected an integer, got True"),
@@ -182,10 +196,10 @@ def test_config_errors_name_the_key_path(tmp_path, data, key, message):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("site: [unclosed\n", "config.yaml: not valid YAML: "),
+        ("site: [unclosed\n", "config.yaml:1: not valid YAML: "),
         ("- a\n- b\n", "config.yaml: expected a mapping at the top level, got a list"),
-        ("site: !!python/object/apply:os.system [true]\n", "config.yaml: not valid YAML: "),
-        (b"site: {url: '\xd6\xea'}\n", "config.yaml: not valid YAML: "),
+        ("site: !!python/object/apply:os.system [true]\n", "config.yaml:1: not valid YAML: "),
+        (b"site:\n  url: '\xd6\xea'\n", "config.yaml:2: not UTF-8 text; save it as UTF-8"),
     ],
     ids=["yaml", "list", "python-tag", "not-utf8"],
 )
@@ -247,3 +261,47 @@ def test_real_process_exits_2_naming_the_key(tmp_path):
         "Error: config.yaml: site.timezone: expected an IANA time zone name, got 'Mars/Olympus'\n"
     )
     assert run.stdout == ""
+
+
+# --- YAML mistakes: the file, the line where the problem starts, and what to do ---------
+
+YAML_MISTAKES = [
+    # (text, line, message after "config.yaml:<line>: not valid YAML: ")
+    (
+        "site:\n  url: https://x.example\n\ttitle: 标题\n",
+        3,
+        "a tab indents this line: tabs cannot indent YAML, use spaces",
+    ),
+    ("site:\n\turl: https://x.example\n", 2, "a tab indents this line: tabs cannot indent YAML"),
+    (
+        "site:\n  url: https://x.example\n  title 标题\nfeeds:\n  limit: 3\n",
+        3,
+        "this line is not 'key: value' (no ':' after the key)",
+    ),
+    ("site:\n  title: '没有结束\n  url: https://x.example\n", 2, "while scanning a quoted scalar"),
+    ("feeds:\n  formats: [atom, rss\n  limit: 3\nsite: {}\n", 2, "while parsing a flow sequence"),
+    ("site:\n    url: https://x.example\n  title: x\n", 3, "while parsing a block mapping"),
+]
+
+
+@pytest.mark.parametrize("text, line, message", YAML_MISTAKES)
+def test_yaml_mistakes_name_the_file_and_the_line_where_they_start(tmp_path, text, line, message):
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"config.yaml:{line}: not valid YAML: {message}")
+    assert "<unicode string>" not in str(info.value) and "\n" not in str(info.value)
+    result = CliRunner().invoke(cli, ["build", "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {info.value}\n"
+
+
+def test_a_tab_in_front_matter_says_tabs_cannot_indent_yaml(make_site):
+    site = make_site()
+    site.post("2022-03-07-a.md", "title: 甲\ntags:\n\t- 株洲\n")
+    result = CliRunner().invoke(cli, ["build", "--config", str(site.config_path)])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "_posts/2022-03-07-a.md:4: invalid YAML in front matter: "
+        "a tab indents this line: tabs cannot indent YAML, use spaces\n"
+    )

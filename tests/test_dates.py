@@ -326,3 +326,53 @@ def test_any_instant_survives_atom_and_rss(make_site, process_tz, moment, offset
     assert instants(site) == {"atom": expected, "rss": expected, "json": expected}
     published = datetime.fromisoformat(atom_text(site, "published")[0])
     assert published == written and published.utcoffset() == offset
+
+
+# --- no time zone configured anywhere ---------------------------------------------------
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from feedwright.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_naive_dates_with_no_zone_set_are_utc_with_one_warning_naming_the_setting(make_site):
+    site = make_site()
+    del site.settings["site"]["timezone"]
+    site.save()
+    post_with_date(site, "2024-05-06 10:00:00", name="2024-05-06-a.md")
+    post_with_date(site, "2024-05-07", name="2024-05-07-b.md")
+    site.post("2024-05-08-c.md", "title: 无日期\n")  # the file name's date: midnight
+    post_with_date(site, "2024-05-09 10:00:00 +0800", name="2024-05-09-d.md")
+    for command in ("build", "check", "build"):  # the no-op rebuild says it again, once
+        result = _cli(command, "--config", str(site.config_path))
+        assert result.exit_code == 0, result.output
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        assert warnings == [
+            "warning: dates without a UTC offset are read as UTC because no time zone is set: "
+            "set site.timezone in config.yaml (or timezone in _config.yml), e.g. Asia/Shanghai"
+        ]
+    assert sorted(atom_text(site, "published")) == [
+        "2024-05-06T10:00:00+00:00",
+        "2024-05-07T00:00:00+00:00",
+        "2024-05-08T00:00:00+00:00",
+        "2024-05-09T10:00:00+08:00",
+    ]
+
+
+@pytest.mark.parametrize("zone", [None, "UTC"], ids=["offsets-only", "utc-set"])
+def test_no_warning_when_every_date_has_an_offset_or_a_zone_is_set(make_site, zone):
+    site = make_site()
+    if zone is None:
+        del site.settings["site"]["timezone"]
+        post_with_date(site, "2024-05-09 10:00:00 +0800")
+        site.post("2024-05-10-u.md", "title: u\ndate: 2024-05-10T01:00:00Z\nupdated: 2024-05-11Z\n")
+    else:
+        site.settings["site"]["timezone"] = zone
+        post_with_date(site, "2024-05-06 10:00:00")
+    site.save()
+    result = _cli("build", "--config", str(site.config_path))
+    assert (result.exit_code, result.stderr) == (0, "")

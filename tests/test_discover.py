@@ -273,3 +273,123 @@ def test_file_larger_than_the_limit_is_an_error(make_site):
         f"{MAX_POST_BYTES >> 20} MiB are not read",
     )
     assert titles(site) == ["好"]
+
+
+# --- wrong folders are loud -----------------------------------------------------------------
+
+
+def cli_run(*args: str):
+    from click.testing import CliRunner
+
+    from feedwright.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.mark.parametrize("command", ["build", "check", "feeds"])
+def test_source_pointing_at_posts_itself_says_to_point_at_its_parent(make_site, command):
+    site = make_site()
+    add(site, GOOD, "好")
+    posts = site.src / "_posts"
+    result = cli_run(command, "--config", str(site.config_path), "--source", str(posts))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: --source: {posts.resolve()} is a _posts folder: "
+        f"point --source at the site above it, {site.src.resolve()}\n"
+    )
+    assert result.stdout == "" and not site.out.exists()
+
+
+@pytest.mark.parametrize("command", ["build", "check", "feeds"])
+def test_source_without_posts_anywhere_is_an_error_naming_the_folder(make_site, command):
+    site = make_site()
+    (site.src / "notes").mkdir()
+    (site.src / "notes" / "2022-03-07-a.md").write_text(post_text("a"), encoding="utf-8")
+    (site.src / "_drafts" / "_posts").mkdir(parents=True)  # not entered: it is no site folder
+    result = cli_run(command, "--config", str(site.config_path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: config.yaml: source: no _posts folder in {site.src.resolve()} (posts go in "
+    )
+    assert result.stdout == "" and not site.out.exists()
+
+
+def test_source_given_in_the_config_is_named_as_the_config_key(make_site):
+    site = make_site(source="site/_posts")
+    add(site, GOOD, "好")
+    result = cli_run("build", "--config", str(site.config_path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: config.yaml: source: ")
+    assert result.stderr.endswith(f"point source at the site above it, {site.src.resolve()}\n")
+
+
+def test_a_missing_source_folder_names_the_option_it_came_from(make_site, tmp_path):
+    site = make_site()
+    missing = tmp_path / "nowhere"
+    result = cli_run("build", "--config", str(site.config_path), "--source", str(missing))
+    assert (result.exit_code, result.stderr) == (2, f"Error: --source: no such folder: {missing}\n")
+    site.settings["source"] = "nowhere"
+    site.save()
+    result = cli_run("build", "--config", str(site.config_path))
+    assert result.stderr == f"Error: config.yaml: source: no such folder: {missing}\n"
+
+
+def test_output_that_is_a_file_names_the_option(make_site, tmp_path):
+    site = make_site()
+    add(site, GOOD, "好")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    result = cli_run("build", "--config", str(site.config_path), "--output", str(blocker))
+    assert result.exit_code == 2
+    assert "'--output'" in result.stderr and "config.yaml" not in result.stderr
+
+
+def test_posts_only_in_category_folders_are_a_site(make_site):
+    site = make_site()
+    add(site, GOOD, "好", folder="news/_posts")
+    assert site.build().posts == 1
+
+
+def test_a_site_with_an_empty_posts_folder_writes_its_empty_site_feeds(make_site, tmp_path):
+    site = make_site()
+    add(site, GOOD, "好")
+    site.build()
+    (site.src / "_posts" / GOOD).unlink()
+    site.build()  # the last post deleted: empty site feeds and an OPML
+    after_delete = {p: site.read(p) for p in ("atom.xml", "rss.xml", "feed.json", "feeds.opml")}
+    fresh = make_site(output="fresh")
+    (fresh.src / "_posts").mkdir(parents=True, exist_ok=True)
+    report = fresh.build()
+    assert sorted(report.written) == sorted(after_delete)
+    assert {p: (tmp_path / "fresh" / p).read_bytes() for p in after_delete} == after_delete
+
+
+# --- -v says what was skipped, and why ----------------------------------------------------
+
+
+def test_verbose_lists_every_skipped_file_with_its_reason(make_site):
+    site = make_site()
+    add(site, GOOD, "好")
+    posts = site.src / "_posts"
+    for name in ["notes.md", "x.mkd", "2022-03-07.md", ".2022-03-07-h.md", "photo.jpg", "README"]:
+        (posts / name).write_text("x", encoding="utf-8")
+    (site.src / "about.md").write_text("not under _posts: not listed", encoding="utf-8")
+    add(site, "draft.md", "草稿", folder="news/_posts/sub")
+    result = cli_run("build", "-v", "--config", str(site.config_path))
+    assert result.exit_code == 0, result.output
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped ")]
+    exts = "(posts end in .md, .markdown, .html, .htm)"
+    assert skipped == [
+        "skipped _posts/.2022-03-07-h.md: a hidden file",
+        "skipped _posts/2022-03-07.md: no title after the date in the file name "
+        "(YYYY-MM-DD-title.md)",
+        f"skipped _posts/README: not a post extension {exts}",
+        "skipped _posts/notes.md: no date in the file name (posts are named YYYY-MM-DD-title.md)",
+        f"skipped _posts/photo.jpg: not a post extension {exts}",
+        f"skipped _posts/x.mkd: not a post extension {exts}",
+        "skipped news/_posts/sub/draft.md: no date in the file name "
+        "(posts are named YYYY-MM-DD-title.md)",
+    ]
+    assert "wrote atom.xml" in result.stderr.splitlines()
+    quiet = cli_run("build", "--config", str(site.config_path))
+    assert "skipped" not in quiet.stderr

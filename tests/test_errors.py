@@ -15,7 +15,14 @@ from conftest import check_tree
 import feedwright
 from feedwright.cli import cli
 from feedwright.config import load_config
-from feedwright.errors import ConfigError, FeedwrightError, OutputError, PostError
+from feedwright.errors import (
+    ConfigError,
+    FeedwrightError,
+    OptionError,
+    OutputError,
+    PostError,
+    ServeError,
+)
 from feedwright.frontmatter import split
 from feedwright.output import safe_join
 
@@ -37,6 +44,8 @@ EXAMPLES = {
     ConfigError: (("config.yaml", "feeds.limit"), "config.yaml: feeds.limit"),
     PostError: (("_posts/2022-03-07-株洲.md", 7), "_posts/2022-03-07-株洲.md:7"),
     OutputError: (("tags/株洲/atom.xml",), "tags/株洲/atom.xml"),
+    OptionError: (("--source",), "--source"),
+    ServeError: (("127.0.0.1:8000",), "127.0.0.1:8000"),
 }
 
 
@@ -61,6 +70,12 @@ def test_root_error_and_key_path_less_config_error():
     assert str(FeedwrightError()) == "feedwright failed"
     assert str(FeedwrightError("boom")) == "boom"
     assert str(ConfigError("config.yaml", "", "not valid YAML")) == "config.yaml: not valid YAML"
+
+
+def test_a_config_error_with_a_line_names_file_and_line():
+    error = ConfigError("config.yaml", "", "not valid YAML: x", line=3)
+    assert str(error) == "config.yaml:3: not valid YAML: x"
+    assert str(ConfigError("c.yaml", "site.url", "bad", line=2)) == "c.yaml:2: site.url: bad"
 
 
 def test_attributes_are_kept_for_callers():

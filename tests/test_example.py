@@ -78,3 +78,32 @@ def test_example_covers_the_features_it_is_meant_to_show() -> None:
     assert tag_feed.feed.id == (
         "https://finews.example/feeds/tags/%E8%A1%A1%E9%98%B3%E6%97%A5%E6%8A%A5%E6%96%B0%E9%97%BB/atom.xml"
     )
+
+
+def test_quick_start_on_a_fresh_clone_reads_as_success(tmp_path: Path) -> None:
+    """`feeds/` is committed, so the first build rewrites nothing: it must still say that
+    everything is there and up to date, not only `0 feeds written`."""
+    import shutil
+    import subprocess
+    import sys
+
+    clone = tmp_path / "clone"
+    shutil.copytree(REPO / "example", clone / "example")
+    shutil.copy(REPO / "config.yaml", clone / "config.yaml")
+    shutil.copytree(FEEDS, clone / "feeds", ignore=shutil.ignore_patterns("cache.sqlite*", "lock"))
+    command = [sys.executable, "-m", "feedwright", "build"]
+
+    def build_here() -> list[str]:
+        done = subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stderr) == (0, "")
+        return done.stdout.splitlines()
+
+    summary, note = build_here()
+    assert summary.startswith("14 posts, 0 rejected, 0 feeds written, 67 unchanged, 0 removed, ")
+    assert note == (
+        "feeds/ is up to date: 67 feed files for 14 posts (67 were already current, so they "
+        "were left as they were); subscribe to feeds/atom.xml, or see every feed in "
+        "feeds/feeds.opml"
+    )
+    (again,) = build_here()  # later builds print the summary alone
+    assert again.startswith("14 posts, 0 rejected, 0 feeds written, 67 unchanged, 0 removed, ")

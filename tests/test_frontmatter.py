@@ -131,7 +131,7 @@ YAML_ERRORS = {
         6,
         "found unexpected end of stream",
     ),
-    "tab-indent": ("---\ntitle: ok\ntags:\n\t- a\n---\nb", 4, "cannot start any token"),
+    "tab-indent": ("---\ntitle: ok\ntags:\n\t- a\n---\nb", 4, "tabs cannot indent YAML"),
     "bad-indent": ("---\ntitle: ok\nauthor:\n  name: a\n email: b\n---\nb", 5, "expected key"),
     "undefined-alias": ("---\ntitle: ok\n\n# note\ntags: *nope\n---\nb", 5, "undefined alias"),
     "raw-control-char": ("---\ntitle: ok\n\nexcerpt: a\x01b\n---\nb", 4, "U+0001"),

@@ -43,7 +43,7 @@ def links(el, rel):
 
 
 def test_atom_has_authors_one_alternate_and_percent_encoded_uris(make_site):
-    site = make_site()
+    site = make_site(feeds={"tag_page": "/tag/:slug.html"})
     site.post("2022-03-07-a.md", {"title": "甲", "tags": CJK_TAG, "author": "记者"})
     site.post("2022-03-08-b.md", {"title": "乙", "tags": [CJK_TAG]})
     site.build()
@@ -330,3 +330,41 @@ def test_opml_lists_every_feed_of_the_configured_formats(make_site):
     assert sorted(urls) == sorted("https://news.example/feeds/" + quote(p) for p in written)
     titles = {o.get("title") for o in opml.iter("outline") if o.get("xmlUrl")}
     assert titles == {"测试站", "测试站 · news", "测试站 · 株洲", "测试站 · R&D", "测试站 · 民生"}
+
+
+def test_group_feeds_link_to_the_home_page_unless_a_page_template_is_set(make_site):
+    site = make_site(site={"url": "https://news.example/站点/"})
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "要闻", "tags": [CJK_TAG]})
+    site.build()
+    home = "https://news.example/%E7%AB%99%E7%82%B9/"
+    for relpath in ("categories/要闻/atom.xml", f"tags/{CJK_TAG}/atom.xml"):
+        assert links(xml(site, relpath), "alternate") == [home]
+        assert site.feed(relpath.replace("atom.xml", "rss.xml")).feed.link == home
+        assert jsonfeed(site, relpath.replace("atom.xml", "feed.json"))["home_page_url"] == home
+    site.settings["feeds"] = {"category_page": "/c/:slug/"}
+    site.save()
+    site.build()
+    category = "categories/要闻/atom.xml"
+    assert links(xml(site, category), "alternate") == [f"{home}c/{quote('要闻')}/"]
+    assert links(xml(site, f"tags/{CJK_TAG}/atom.xml"), "alternate") == [home]
+
+
+def test_the_atom_generator_points_at_the_projects_own_home(make_site):
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    home = tomllib.loads(pyproject.read_text("utf-8"))["project"]["urls"]["Homepage"]
+    site = make_site()
+    site.post("2022-03-07-a.md", {"title": "甲"})
+    site.build()
+    generator = xml(site, "atom.xml").find(ATOM + "generator")
+    assert generator is not None and generator.get("uri") == home
+    assert "pypi.org" not in home
+    assert site.feed("atom.xml").feed.generator_detail.href == home
+
+
+def test_generator_home_falls_back_to_none_without_metadata():
+    from feedwright.layout import project_home
+
+    assert project_home("no-such-distribution-feedwright-test") is None

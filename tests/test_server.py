@@ -457,3 +457,28 @@ def test_resolve_refuses_escapes(tmp_path):
     assert resolve(root, "a/f.xml") == (root / "a" / "f.xml").resolve()
     for bad in ["", "/etc/passwd", "../x", "a/../a/f.xml", "a//f.xml", ".feedwright/m", "a\\f"]:
         assert resolve(root, bad) is None, bad
+
+
+def test_serve_says_at_once_when_its_port_is_taken_and_builds_nothing(make_site):
+    from click.testing import CliRunner
+
+    from feedwright.cli import cli
+
+    site = make_site()
+    site.post("2022-03-07-a.md", {"title": "甲", "date": "2022-03-07 08:30:46 +0800"})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = CliRunner().invoke(
+            cli, ["serve", "--config", str(site.config_path), "--port", str(port)]
+        )
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: 127.0.0.1:{port}: cannot listen here: Address already in use; "
+        "is another server running? choose another --port"
+    )
+    assert "Traceback" not in result.output
+    assert not site.out.exists()  # the check comes before the first build

@@ -76,12 +76,13 @@ def test_an_edited_post_and_config_change_the_feed(make_site):
         wait_until(lambda: len(reports) >= 3, timeout=15)
         assert parse_feed(out / "atom.xml").feed.title == "新站名"
 
-        # A broken config is reported; the watch goes on with the old one.
+        # A broken config is reported; the watch goes on building with the old one.
+        count = len(reports)
         site.config_path.write_text("site: [not, a, mapping\n", encoding="utf-8")
-        wait_until(lambda: errors, timeout=15)
+        wait_until(lambda: errors and len(reports) > count, timeout=15)
         assert "config.yaml" in errors[0]
         site.save()
-        wait_until(lambda: len(reports) >= 4, timeout=15)
+        wait_until(lambda: len(reports) > count + 1, timeout=15)
 
         # A burst of changes (a `git pull`) is one build.
         count = len(reports)
@@ -146,3 +147,33 @@ def test_a_missing_source_is_reported_not_built(make_site):
     assert len(errors) == 1 and "source folder does not exist" in errors[0]
     assert site.read("atom.xml") == before
     assert yaml.safe_load(site.config_path.read_text())["source"] == "nowhere"
+
+
+def test_a_broken_config_keeps_the_last_good_one_building(make_site):
+    site = make_site()
+    site.post(POST, front("一"))
+    with watching(site) as (reports, errors):
+        assert len(reports) == 1 and titles(site.out) == ["一"]
+
+        count = len(reports)
+        site.config_path.write_text("site:\n  url: https://news.example\n  limt 3\n", "utf-8")
+        wait_until(lambda: errors and len(reports) > count, timeout=15)
+        time.sleep(0.5)  # a config change restarts the watcher: let it start again
+        assert errors == [
+            "config.yaml:3: not valid YAML: this line is not 'key: value' (no ':' after the "
+            "key); building with the last good config until it is fixed"
+        ]
+        # A post added while the config is broken is published, with the last good config.
+        count = len(reports)
+        site.post("2022-03-08-b.md", front("二") | {"date": "2022-03-08 09:00:00 +0800"})
+        wait_until(lambda: len(reports) > count and reports[-1].posts == 2, timeout=15)
+        assert titles(site.out) == ["二", "一"]
+        assert parse_feed(site.out / "atom.xml").feed.title == "测试站"
+        assert len(errors) == 1  # the same mistake is said once, not on every change
+
+        site.save()  # fixed
+        wait_until(lambda: len(reports) > count + 1, timeout=15)
+        time.sleep(0.5)
+        site.post("2022-03-09-c.md", front("三") | {"date": "2022-03-09 09:00:00 +0800"})
+        wait_until(lambda: reports[-1].posts == 3, timeout=15)
+        assert len(errors) == 1

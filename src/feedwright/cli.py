@@ -10,11 +10,15 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from . import __version__
 from .config import Config, load_config
+from .discover import skipped_files
 from .engine import build, list_feeds
+from .engine.cache import CACHE_NAME
 from .errors import ConfigError, FeedwrightError
+from .layout import FILENAMES, OPML, STATE_DIR
 from .model import BuildReport
 
 T = TypeVar("T")
@@ -39,11 +43,19 @@ def _run(fn: Callable[[], T]) -> T:
         raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}") from e
 
 
+def _config_is_default() -> bool:
+    """``--config`` was not given: a missing ``config.yaml`` may be stood in for by the
+    site's ``_config.yml``."""
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source("config_path") is ParameterSource.DEFAULT
+
+
 def _load(config: str, source: str | None = None, output: str | None = None) -> Config:
     # Folders given on the command line are relative to the working directory (as in Jekyll).
     source = os.path.abspath(source) if source is not None else None
     output = os.path.abspath(output) if output is not None else None
-    return _run(lambda: load_config(config, source=source, output=output))
+    missing_ok = _config_is_default()
+    return _run(lambda: load_config(config, source=source, output=output, missing_ok=missing_ok))
 
 
 config_option = click.option(
@@ -94,15 +106,51 @@ def _show_problems(report: BuildReport, quiet: bool) -> None:
     for line in report.errors:
         click.echo(line, err=True)
     if not quiet:
-        for line in report.warnings:
+        for line in report.distinct_warnings:
             click.echo(f"warning: {line}", err=True)
 
 
 def summary(report: BuildReport) -> str:
     return (
         f"{report.posts} posts, {report.rejected} rejected, {len(report.written)} feeds "
-        f"written, {len(report.unchanged)} unchanged, {report.seconds:.2f} s"
+        f"written, {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
+        f"{report.seconds:.2f} s"
     )
+
+
+def _shown(path: os.PathLike[str] | str) -> str:
+    """A folder as the user would type it: relative to the working directory if inside it."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else os.fspath(path)
+
+
+def _is_first_build(config: Config) -> bool:
+    """No build has run in this output folder yet (it has no build cache)."""
+    return not (config.output / STATE_DIR / CACHE_NAME).exists()
+
+
+def first_build_note(config: Config, report: BuildReport) -> str:
+    """After a first build into an output folder that already held the feeds (a fresh clone
+    of a repository that commits them): ``0 feeds written`` is success, so say so."""
+    out = _shown(config.output)
+    files = len(report.written) + len(report.unchanged)
+    kept = len(report.unchanged)
+    site_feed = FILENAMES[config.feeds.formats[0]] if config.feeds.formats else OPML
+    return (
+        f"{out}/ is up to date: {files} feed files for {report.posts} posts ({kept} were "
+        f"already current, so they were left as they were); subscribe to {out}/{site_feed}, "
+        f"or see every feed in {out}/{OPML}"
+    )
+
+
+def _show_changes(config: Config, report: BuildReport) -> None:
+    """``-v``: files under ``_posts`` that are not posts (and why), then each change."""
+    for path, reason in skipped_files(config):
+        click.echo(f"skipped {path}: {reason}", err=True)
+    for path in report.written:
+        click.echo(f"wrote {path}", err=True)
+    for path in report.removed:
+        click.echo(f"removed {path}", err=True)
 
 
 @cli.command("build")
@@ -116,7 +164,9 @@ def summary(report: BuildReport) -> str:
 @click.option("--full", is_flag=True, help="Rebuild everything, ignoring any cache.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any post was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-@click.option("-v", "--verbose", is_flag=True, help="Also list ignored files and each change.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Also list skipped files (and why) and each change."
+)
 def build_command(
     config_path: str,
     source: str | None,
@@ -128,6 +178,7 @@ def build_command(
 ) -> None:
     """Write every feed (site, categories, tags) and feeds.opml."""
     config = _load(config_path, source, output)
+    first = _is_first_build(config)
     show_bar = not quiet and sys.stderr.isatty() and not _in_ci()
     with _progress(show_bar) as progress:
         report = _run(
@@ -141,12 +192,11 @@ def build_command(
         )
     _show_problems(report, quiet)
     if verbose:
-        for path in report.written:
-            click.echo(f"wrote {path}", err=True)
-        for path in report.removed:
-            click.echo(f"removed {path}", err=True)
+        _run(lambda: _show_changes(config, report))
     if not quiet:
         click.echo(summary(report))
+        if first and report.unchanged:
+            click.echo(first_build_note(config, report))
     if strict and report.rejected:
         sys.exit(1)
 
@@ -267,6 +317,7 @@ def watch_command(
     from .watch import watch
 
     _load(config_path, source, output)  # a bad config at startup is a usage error (exit 2)
+    missing_ok = _config_is_default()
 
     def report(r: BuildReport) -> None:
         _show_problems(r, quiet)
@@ -280,6 +331,7 @@ def watch_command(
         on_report=report,
         on_error=lambda message: click.echo(message, err=True),
         force_polling=True if poll else None,
+        missing_ok=missing_ok,
     )
 
 

@@ -1,26 +1,37 @@
 """Read ``config.yaml`` once, at the boundary, into a frozen, validated :class:`Config`.
 
-No business logic lives here: only shape, types and path resolution. Every error
-is a :class:`~feedwright.errors.ConfigError` naming the key path.
+No business logic lives here: only shape, types and path resolution. When the source
+folder is a Jekyll site, its ``_config.yml`` gives the defaults that ``config.yaml``
+overrides key by key (:mod:`feedwright.jekyll`). Every error is a
+:class:`~feedwright.errors.ConfigError` naming the file and key path the value came from.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytz
 import yaml
 
-from .errors import ConfigError
-from .model import Author
+from . import jekyll
+from .errors import ConfigError, OptionError
+from .model import Author, Format
 from .urls import iri_to_uri
+from .yamlerrors import describe_yaml_error
 
 FORMATS = ("atom", "rss", "json")
+#: Extensions of Markdown posts unless ``site.markdown_ext`` (Jekyll's ``markdown_ext``) says.
+MARKDOWN_EXT = ("md", "markdown")
+#: Extensions of HTML posts (always posts).
+HTML_EXT = ("html", "htm")
+_EXT = re.compile(r"^[a-z0-9]+$")
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
@@ -34,7 +45,7 @@ PERMALINK_STYLES = {
 class SiteConfig:
     #: Site title; feed titles of groups are ``<title> · <name>``.
     title: str
-    #: Absolute ``http(s)`` URL of the site, without a trailing slash.
+    #: The site's home: absolute ``http(s)`` URL with the ``baseurl`` path, no trailing slash.
     url: str
     #: Feed subtitle / description.
     description: str
@@ -44,19 +55,25 @@ class SiteConfig:
     language: str | None
     #: IANA time zone name for naive dates.
     timezone: str
+    #: Whether a time zone was set (in ``config.yaml`` or ``_config.yml``) or is the default.
+    timezone_configured: bool = True
+    #: Extensions of Markdown posts, lower-case, without the dot (Jekyll's ``markdown_ext``).
+    markdown_ext: tuple[str, ...] = MARKDOWN_EXT
 
 
 @dataclass(frozen=True, slots=True)
 class FeedsConfig:
-    formats: tuple[str, ...]
+    formats: tuple[Format, ...]
     limit: int
     #: ``True`` for every category, ``False`` for none, or the names to publish.
     categories: bool | tuple[str, ...]
     tags: bool | tuple[str, ...]
     #: ``full`` or ``summary``.
     content: str
-    category_page: str
-    tag_page: str
+    #: Template of a category's page (``:slug``), or ``None``: its feed links to the home page.
+    category_page: str | None
+    #: Template of a tag's page (``:slug``), or ``None``: its feed links to the home page.
+    tag_page: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,22 +115,80 @@ class Config:
     websub: WebSubConfig
     webhook: WebhookConfig
     server: ServerConfig
+    #: Settings given on the command line (``source``, ``output``): messages name the option.
+    options: frozenset[str] = field(default_factory=frozenset)
+
+
+def setting_error(config: Config, key: str, message: str) -> ConfigError:
+    """An error about the ``source`` or ``output`` folder, naming where it was given: the
+    option, the config key, or (Jekyll's ``_config.yml`` has no such key) just the file."""
+    if key in config.options:
+        return OptionError(f"--{key}", message)
+    return ConfigError(config.file, "" if jekyll.is_jekyll_config(config.file) else key, message)
+
+
+def setting_name(config: Config, key: str) -> str:
+    """What to call a folder setting in advice: ``source`` if config.yaml gave it, else
+    ``--source`` (the way to set it when it came from there, or when ``_config.yml`` is the
+    only config file and has no such key)."""
+    given_in_file = key not in config.options and not jekyll.is_jekyll_config(config.file)
+    return key if given_in_file else f"--{key}"
+
+
+class _Context:
+    """What every reader of one config shares: where values came from, and what was read."""
+
+    def __init__(self, file: str, origins: Mapping[str, tuple[str, str]] | None = None) -> None:
+        self.file = file
+        #: Config key path → (file, key) for values that came from another file.
+        self.origins = dict(origins or {})
+        self.readers: list[_Reader] = []
+
+    def error(self, key_path: str, message: str) -> ConfigError:
+        parts = key_path.split(".")
+        for cut in range(len(parts), 0, -1):
+            origin = self.origins.get(".".join(parts[:cut]))
+            if origin is not None:
+                return ConfigError(origin[0], ".".join([origin[1], *parts[cut:]]), message)
+        return ConfigError(self.file, key_path, message)
+
+    def check_unknown_keys(self) -> None:
+        """An unknown key anywhere is an error, with the nearest known key as a hint."""
+        known = [r.path(k) for r in self.readers for k in sorted(r.used)]
+        for reader in self.readers:
+            for key in reader.data:
+                if key not in reader.used:
+                    hint = _nearest(reader.path(str(key)), known)
+                    raise reader.fail(str(key), "unknown key" + hint)
+
+
+def _nearest(key_path: str, known: list[str]) -> str:
+    """`` (did you mean feeds.limit?)`` for ``feeds.limt``; siblings first, then anywhere."""
+    prefix, _, key = key_path.rpartition(".")
+    siblings = [k for k in known if k.rpartition(".")[0] == prefix]
+    for pool in (siblings, known):
+        leaves = {k.rpartition(".")[2]: k for k in reversed(pool)}
+        match = difflib.get_close_matches(key, list(leaves), n=1, cutoff=0.6)
+        if match:
+            return f" (did you mean {leaves[match[0]]}?)"
+    return ""
 
 
 class _Reader:
     """Pulls typed values out of a mapping, naming the key path on error."""
 
-    def __init__(self, file: str, data: Mapping[str, Any], prefix: str = "") -> None:
-        self.file = file
+    def __init__(self, ctx: _Context, data: Mapping[str, Any], prefix: str = "") -> None:
+        self.ctx = ctx
         self.data = data
         self.prefix = prefix
         self.used: set[str] = set()
+        ctx.readers.append(self)
 
     def path(self, key: str) -> str:
         return f"{self.prefix}{key}"
 
     def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(self.file, self.path(key), message)
+        return self.ctx.error(self.path(key), message)
 
     def get(self, key: str, default: Any = None) -> Any:
         self.used.add(key)
@@ -154,12 +229,7 @@ class _Reader:
         value = self.get(key, {})
         if not isinstance(value, Mapping):
             raise self.fail(key, f"expected a mapping, got {_show(value)}")
-        return _Reader(self.file, value, f"{self.path(key)}.")
-
-    def finish(self) -> None:
-        for key in self.data:
-            if key not in self.used:
-                raise self.fail(str(key), "unknown key")
+        return _Reader(self.ctx, value, f"{self.path(key)}.")
 
 
 def _show(value: Any) -> str:
@@ -171,27 +241,100 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def load_config(
-    path: str | os.PathLike[str], *, source: str | None = None, output: str | None = None
-) -> Config:
-    """Read and validate ``path``; ``source``/``output`` override the file's values."""
-    file = os.fspath(path)
-    name = os.path.basename(file)
+def _read_yaml(file: str, name: str) -> Mapping[str, Any]:
+    """A YAML file's top-level mapping; errors name the file (and the line, for bad YAML)."""
     try:
         with open(file, "rb") as f:
             raw = f.read(1 << 20)
     except OSError as e:
         raise ConfigError(file, "", f"cannot read the config file: {e.strerror}") from e
     try:
-        data = yaml.load(raw.decode("utf-8-sig"), Loader=yaml.CSafeLoader)
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        at = raw.count(b"\n", 0, e.start) + 1
+        raise ConfigError(name, "", "not UTF-8 text; save it as UTF-8", line=at) from e
+    try:
+        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.MarkedYAMLError as e:
+        line, what = describe_yaml_error(e, text)
+        where = None if line is None else line + 1
+        raise ConfigError(name, "", f"not valid YAML: {what}", line=where) from e
+    except (yaml.YAMLError, RecursionError) as e:
         raise ConfigError(name, "", f"not valid YAML: {_one_line(e)}") from e
     if data is None:
-        data = {}
+        return {}
     if not isinstance(data, Mapping):
         raise ConfigError(name, "", f"expected a mapping at the top level, got {_show(data)}")
+    return data
+
+
+def _site_folder(data: Mapping[str, Any], base: Path, source: str | None) -> Path | None:
+    """Where the source folder will be (to look for its ``_config.yml``), if it can be told."""
+    value = source if source is not None else data.get("source", ".")
+    if value is None:
+        value = "."
+    return base / str(value) if isinstance(value, str | int | float) else None
+
+
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    source: str | None = None,
+    output: str | None = None,
+    missing_ok: bool = False,
+) -> Config:
+    """Read and validate ``path``; ``source``/``output`` (the command line's) override it.
+
+    A ``_config.yml`` in the source folder gives defaults that ``path`` overrides key by
+    key. ``path`` may itself be a Jekyll ``_config.yml``; with ``missing_ok``, ``path`` may
+    be missing when the source folder has a ``_config.yml`` to stand in for it.
+    """
+    file = os.fspath(path)
+    name = os.path.basename(file)
+    base = Path(file).resolve().parent
+    own: Mapping[str, Any] | None = None
+    if jekyll.is_jekyll_config(name):
+        site_file: Path | None = Path(file)
+    else:
+        if not (missing_ok and not os.path.lexists(file)):
+            own = _read_yaml(file, name)
+        site_file = jekyll.find_config(_site_folder(own or {}, base, source))
+    if own is None and site_file is None:
+        raise _no_config(file, _site_folder({}, base, source), source)
+    if site_file is None:
+        assert own is not None
+        return parse_config(own, base=base, name=name, source=source, output=output)
+    site_name = site_file.name
+    shaped, taken = jekyll.defaults(_read_yaml(str(site_file), site_name))
+    if own is None:  # _config.yml stands alone: every key is named as Jekyll names it
+        taken = jekyll.every_origin()
+    data, origins = jekyll.merge(shaped, taken, own or {})
     return parse_config(
-        data, base=Path(file).resolve().parent, name=name, source=source, output=output
+        data,
+        base=base,
+        name=name if own is not None else site_name,
+        source=source,
+        output=output,
+        origins={path: (site_name, key) for path, key in origins.items()},
+    )
+
+
+def _no_config(file: str, folder: Path | None, source: str | None) -> ConfigError:
+    if source is not None and folder is not None:
+        if not folder.is_dir():
+            return OptionError("--source", f"no such folder: {folder}")
+        if "_posts" in folder.parts:
+            site = Path(*folder.parts[: folder.parts.index("_posts")])
+            return OptionError(
+                "--source",
+                f"{folder} is a _posts folder: point --source at the site above it, {site}",
+            )
+    where = f"in {folder}" if folder is not None else "in the source folder"
+    return ConfigError(
+        file,
+        "",
+        f"cannot read the config file: No such file or directory (and there is no "
+        f"_config.yml {where} to read the site's url from)",
     )
 
 
@@ -206,9 +349,14 @@ def parse_config(
     name: str = "config.yaml",
     source: str | None = None,
     output: str | None = None,
+    origins: Mapping[str, tuple[str, str]] | None = None,
 ) -> Config:
-    """Validate an already-loaded mapping. Relative paths resolve against ``base``."""
-    top = _Reader(name, data)
+    """Validate an already-loaded mapping. Relative paths resolve against ``base``.
+
+    ``origins`` maps key paths whose values came from another file to ``(file, key)``.
+    """
+    ctx = _Context(name, origins)
+    top = _Reader(ctx, data)
     site = _site(top.section("site"))
     file_source, file_output = top.text("source", "."), top.text("output", "feeds")
     src = base / (source if source is not None else file_source)
@@ -237,8 +385,9 @@ def parse_config(
         websub=_websub(top.section("websub")),
         webhook=_webhook(top.section("webhook")),
         server=_server(top.section("server")),
+        options=frozenset(k for k, v in (("source", source), ("output", output)) if v is not None),
     )
-    top.finish()
+    ctx.check_unknown_keys()
     return config
 
 
@@ -261,14 +410,34 @@ def _site(r: _Reader) -> SiteConfig:
     language = r.text("language", "") or None
     site = SiteConfig(
         title=title or urlsplit(url).netloc,
-        url=iri_to_uri(url),
+        url=iri_to_uri(url + _baseurl(r)),
         description=r.text("description", ""),
         author=author,
         language=language,
         timezone=tz,
+        timezone_configured=r.data.get("timezone") is not None,
+        markdown_ext=_markdown_ext(r),
     )
-    r.finish()
     return site
+
+
+def _baseurl(r: _Reader) -> str:
+    """Jekyll's ``baseurl``: the path the site lives under, as ``/blog`` (or ``""``)."""
+    value = r.text("baseurl", "").strip().strip("/")
+    if any(c in value for c in "?#:\\") or any(p in (".", "..") for p in value.split("/")):
+        raise r.fail("baseurl", f"expected a path such as /blog, got {value!r}")
+    return "/" + value if value else ""
+
+
+def _markdown_ext(r: _Reader) -> tuple[str, ...]:
+    """Jekyll's ``markdown_ext``: ``"md,markdown"`` (Jekyll's form) or a list."""
+    value = r.get("markdown_ext", ",".join(MARKDOWN_EXT))
+    items = value.split(",") if isinstance(value, str) else value
+    if isinstance(items, list):
+        exts = [v.strip().lstrip(".").lower() if isinstance(v, str) else "" for v in items]
+        if exts and all(_EXT.match(e) for e in exts):
+            return tuple(dict.fromkeys(exts))
+    raise r.fail("markdown_ext", f"expected extensions such as 'md,markdown', got {_show(value)}")
 
 
 def _author(r: _Reader, site_title: str) -> Author:
@@ -279,13 +448,12 @@ def _author(r: _Reader, site_title: str) -> Author:
         return Author(name=value)
     if not isinstance(value, Mapping):
         raise r.fail("author", f"expected a name or a mapping, got {_show(value)}")
-    a = _Reader(r.file, value, r.path("author") + ".")
+    a = _Reader(r.ctx, value, r.path("author") + ".")
     author = Author(
         name=a.text("name", required=True),
         email=a.text("email", "") or None,
         uri=a.text("uri", "") or None,
     )
-    a.finish()
     return author
 
 
@@ -306,15 +474,14 @@ def _feeds(r: _Reader) -> FeedsConfig:
     if content not in ("full", "summary"):
         raise r.fail("content", f"expected 'full' or 'summary', got {content!r}")
     feeds = FeedsConfig(
-        formats=tuple(dict.fromkeys(formats)),
+        formats=tuple(cast(Format, f) for f in dict.fromkeys(formats)),
         limit=r.integer("limit", 20, 1),
         categories=_selection(r, "categories"),
         tags=_selection(r, "tags"),
         content=content,
-        category_page=r.text("category_page", "/category/:slug.html"),
-        tag_page=r.text("tag_page", "/tag/:slug.html"),
+        category_page=r.text("category_page", "") or None,
+        tag_page=r.text("tag_page", "") or None,
     )
-    r.finish()
     return feeds
 
 
@@ -322,7 +489,6 @@ def _websub(r: _Reader) -> WebSubConfig:
     hubs = r.strings("hubs", [])
     for hub in hubs:
         _check_url(r, "hubs", hub)
-    r.finish()
     return WebSubConfig(hubs=tuple(iri_to_uri(h) for h in hubs))
 
 
@@ -339,11 +505,8 @@ def _webhook(r: _Reader) -> WebhookConfig:
     hook = WebhookConfig(
         secret_env=r.text("secret_env", "FEEDWRIGHT_WEBHOOK_SECRET"), path=path, before_build=before
     )
-    r.finish()
     return hook
 
 
 def _server(r: _Reader) -> ServerConfig:
-    server = ServerConfig(max_age=r.integer("max_age", 300, 0))
-    r.finish()
-    return server
+    return ServerConfig(max_age=r.integer("max_age", 300, 0))

@@ -108,6 +108,16 @@ def parse_date(value: object, tz_name: str) -> datetime:
     return _in_range(naive.replace(tzinfo=_fixed(_offset_minutes(g["tz"]))))
 
 
+def has_offset(value: object) -> bool:
+    """Whether a front-matter date says its own offset (else it is read in the site's zone)."""
+    if isinstance(value, datetime):
+        return value.tzinfo is not None
+    if isinstance(value, str):
+        m = _DATE_RE.match(value)
+        return m is not None and m.group("tz") is not None
+    return False
+
+
 def _in_range(dt: datetime) -> datetime:
     try:
         dt.astimezone(UTC)

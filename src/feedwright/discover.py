@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .config import Config
-from .errors import ConfigError, PostError
+from .config import HTML_EXT, MARKDOWN_EXT, Config, setting_error, setting_name
+from .errors import PostError
 from .model import RawPost
 
-_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)\.(md|markdown|html|htm)$", re.I)
+_DATED = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-?$")
 #: Files larger than this are refused rather than read.
 MAX_POST_BYTES = 16 << 20
 
@@ -96,16 +97,48 @@ def folder_files(folder: PostFolder) -> Iterator[os.DirEntry[str]]:
         return
 
 
-def is_post_name(name: str) -> bool:
+def post_extensions(markdown_ext: tuple[str, ...] = MARKDOWN_EXT) -> tuple[str, ...]:
+    """The extensions of post files: ``markdown_ext`` (``config.site.markdown_ext``), then
+    ``html``/``htm``."""
+    return tuple(dict.fromkeys((*markdown_ext, *HTML_EXT)))
+
+
+def skip_reason(name: str, markdown_ext: tuple[str, ...] = MARKDOWN_EXT) -> str | None:
+    """Why a file in a ``_posts`` folder is not a post (``None`` if it is one by its name)."""
+    return _skip_reason(name, post_extensions(markdown_ext))
+
+
+def _skip_reason(name: str, extensions: tuple[str, ...]) -> str | None:
+    if name.startswith("."):
+        return "a hidden file"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() not in extensions:
+        shown = ", ".join("." + e for e in extensions)
+        return f"not a post extension (posts end in {shown})"
+    if _DATED.match(stem) is not None:
+        return None
+    if _DATE_ONLY.match(stem):
+        return "no title after the date in the file name (YYYY-MM-DD-title.md)"
+    return "no date in the file name (posts are named YYYY-MM-DD-title.md)"
+
+
+def is_post_name(name: str, extensions: tuple[str, ...]) -> bool:
     """Whether a file name is ``YYYY-MM-DD-slug.EXT`` with a post extension."""
-    return _NAME.match(name) is not None
+    stem, dot, ext = name.rpartition(".")
+    return (
+        bool(dot)
+        and not name.startswith(".")
+        and ext.lower() in extensions
+        and _DATED.match(stem) is not None
+    )
 
 
 def raw_post(folder: PostFolder, name: str, size: int, mtime_ns: int) -> RawPost:
     """The post file ``name`` of ``folder`` (a name :func:`is_post_name` accepts)."""
-    m = _NAME.match(name)
+    stem, _dot, ext = name.rpartition(".")
+    m = _DATED.match(stem)
     assert m is not None, name
-    y, mo, d, slug, ext = m.groups()
+    y, mo, d, slug = m.groups()
     return RawPost(
         relpath=f"{folder.rel}/{name}",
         abspath=os.path.join(folder.path, name),
@@ -128,13 +161,19 @@ def stat_entry(entry: os.DirEntry[str]) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def discover(source: Path, *, exclude: tuple[Path, ...] = ()) -> Found:
-    """Every post file under ``source`` (in path order), and the files ignored beside them."""
+def discover(
+    source: Path, *, exclude: tuple[Path, ...] = (), markdown_ext: tuple[str, ...] = MARKDOWN_EXT
+) -> Found:
+    """Every post file under ``source`` (in path order), and the files ignored beside them.
+
+    Posts end in one of ``markdown_ext`` (``config.site.markdown_ext``) or ``html``/``htm``.
+    """
+    extensions = post_extensions(markdown_ext)
     posts: list[RawPost] = []
     ignored: list[str] = []
     for folder in post_folders(source, exclude=exclude):
         for entry in folder_files(folder):
-            if is_post_name(entry.name):
+            if is_post_name(entry.name, extensions):
                 posts.append(raw_post(folder, entry.name, *stat_entry(entry)))
             else:
                 ignored.append(f"{folder.rel}/{entry.name}")
@@ -143,10 +182,46 @@ def discover(source: Path, *, exclude: tuple[Path, ...] = ()) -> Found:
     return Found(posts=posts, ignored=ignored)
 
 
+def skipped_files(config: Config) -> list[tuple[str, str]]:
+    """``(relpath, reason)`` for every file under a ``_posts`` folder that is not a post."""
+    extensions = post_extensions(config.site.markdown_ext)
+    found = []
+    for folder in post_folders(config.source, exclude=(config.output,)):
+        for entry in folder_files(folder):
+            reason = _skip_reason(entry.name, extensions)
+            if reason is not None:
+                found.append((f"{folder.rel}/{entry.name}", reason))
+    return sorted(found)
+
+
+def _has_posts_folder(source: Path, exclude: Path) -> bool:
+    if (source / "_posts").is_dir():
+        return True
+    root, skip = str(source), {os.path.realpath(exclude)}
+    return any(d != root and os.path.basename(d) == "_posts" for d in _walk(root, skip))
+
+
 def require_source(config: Config) -> None:
-    """A missing source folder is an error, never an empty site (that would empty every feed)."""
-    if not config.source.is_dir():
-        raise ConfigError(config.file, "source", f"no such folder: {config.source}")
+    """The source must be a Jekyll site: a folder with a ``_posts`` folder somewhere in it.
+
+    A missing folder, or one without ``_posts``, is an error (never an empty site, which
+    would empty every feed). Messages name the option or key the folder was given by.
+    """
+    source = config.source
+    if not source.is_dir():
+        raise setting_error(config, "source", f"no such folder: {source}")
+    if _has_posts_folder(source, config.output):
+        return
+    if "_posts" in source.parts:
+        site = Path(*source.parts[: source.parts.index("_posts")])
+        name = setting_name(config, "source")
+        message = f"{source} is a _posts folder: point {name} at the site above it, {site}"
+    else:
+        message = (
+            f"no _posts folder in {source} "
+            "(posts go in <site>/_posts/ or <site>/<category>/_posts/, as in Jekyll)"
+        )
+    raise setting_error(config, "source", message)
 
 
 def read_post(source: Path, relpath: str) -> bytes:

@@ -19,19 +19,41 @@ class FeedwrightError(Exception):
 class ConfigError(FeedwrightError):
     """The config file is unreadable or does not match the schema.
 
-    ``str(e)`` is ``<file>: <key.path>: <what was expected>``.
+    ``str(e)`` is ``<file>: <key.path>: <what was expected>``, or ``<file>:<line>: …`` when
+    the file itself cannot be read as YAML.
     """
 
     default_message = "invalid value"
 
-    def __init__(self, file: str, key_path: str, message: str | None = None) -> None:
+    def __init__(
+        self, file: str, key_path: str, message: str | None = None, *, line: int | None = None
+    ) -> None:
         self.file = file
         self.key_path = key_path
+        self.line = line
         super().__init__(message)
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.key_path}" if self.key_path else self.file
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.key_path:
+            where = f"{where}: {self.key_path}"
         return f"{where}: {self.message}"
+
+
+class OptionError(ConfigError):
+    """A value given on the command line (``--source``, ``--output``) is wrong.
+
+    ``str(e)`` is ``--option: <what is wrong>``: the message names the option, not a file.
+    """
+
+    default_message = "invalid value for this option"
+
+    def __init__(self, option: str, message: str | None = None) -> None:
+        self.option = option
+        super().__init__("", option, message)
+
+    def __str__(self) -> str:
+        return f"{self.option}: {self.message}"
 
 
 class PostError(FeedwrightError):
@@ -59,6 +81,19 @@ class OutputError(FeedwrightError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class ServeError(FeedwrightError):
+    """The server cannot start, e.g. its address is taken. ``str(e)`` is ``host:port: …``."""
+
+    default_message = "cannot listen on this address"
+
+    def __init__(self, address: str, message: str | None = None) -> None:
+        self.address = address
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.address}: {self.message}"
 
 
 def describe(e: BaseException) -> str:

@@ -16,6 +16,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from .errors import PostError
+from .yamlerrors import TAB_MESSAGE, describe_yaml_error
 
 # Jekyll's document.rb: \A(---\s*\n.*?\n?)^((---|\.\.\.)\s*$\n?)  (Ruby /m = DOTALL)
 _SPLIT = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S | re.M)
@@ -100,6 +101,9 @@ def _load(path: str, raw: str) -> dict[str, Any]:
     try:
         meta = _YAML.load(raw, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
+        at, said = describe_yaml_error(e, raw)
+        if said == TAB_MESSAGE and at is not None:
+            raise PostError(path, at + 2, f"invalid YAML in front matter: {said}") from e
         mark = e.problem_mark or e.context_mark
         if e.context_mark is not None and mark is e.problem_mark:
             # A problem found only at the end of the stream (an unclosed bracket or quote)

@@ -6,6 +6,7 @@ Everything that names an output file (the engine, the OPML, the server, the CLI)
 
 from __future__ import annotations
 
+from importlib import metadata
 from urllib.parse import unquote, urlsplit
 
 from .config import Config
@@ -33,8 +34,24 @@ FORMAT_OF_NAME: dict[str, Format] = {name: fmt for fmt, name in FILENAMES.items(
 KIND_FOLDERS: dict[GroupKind, str] = {"category": "categories", "tag": "tags"}
 _KIND_OF_FOLDER: dict[str, GroupKind] = {v: k for k, v in KIND_FOLDERS.items()}
 _KIND_ORDER: dict[str, int] = {"site": 0, "category": 1, "tag": 2}
-#: The Atom ``generator`` URI.
-GENERATOR_URI = "https://pypi.org/project/feedwright/"
+
+
+def project_home(distribution: str = "feedwright") -> str | None:
+    """The project's home page, from the installed distribution's metadata (``Project-URL:
+    Homepage, …``, from ``[project.urls]`` in pyproject.toml), or ``None`` if unknown."""
+    try:
+        meta = metadata.metadata(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+    urls = {}
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        urls[label.strip().lower()] = url.strip()
+    return urls.get("homepage") or urls.get("home") or meta["Home-page"] or None
+
+
+#: The Atom ``generator`` URI: the project's own home (``None``: the element has no ``uri``).
+GENERATOR_URI = project_home()
 SITE = GroupKey("site", "")
 
 
@@ -91,11 +108,13 @@ def group_title(config: Config, kind: str, name: str) -> str:
 
 
 def group_page(config: Config, key: tuple[str, str]) -> str:
-    """The alternate (HTML) page of a group on the site."""
+    """The alternate (HTML) page of a group on the site: the home page, unless
+    ``feeds.category_page``/``feeds.tag_page`` gives a template (stock Jekyll has no such
+    pages)."""
     kind, slug = key
-    if kind == "site":
-        return config.site.url + "/"
     template = config.feeds.category_page if kind == "category" else config.feeds.tag_page
+    if kind == "site" or template is None:
+        return config.site.url + "/"
     path = template.replace(":slug", escape_path(slug))
     if path.startswith(("http://", "https://")):
         return iri_to_uri(path)

@@ -200,3 +200,8 @@ class BuildReport:
     @property
     def rejected(self) -> int:
         return len(self.errors)
+
+    @property
+    def distinct_warnings(self) -> tuple[str, ...]:
+        """``warnings`` without repeats: many posts may give the same one (e.g. no zone set)."""
+        return tuple(dict.fromkeys(self.warnings))

@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from .config import Config
-from .dates import DateError, localize, parse_date
+from .config import HTML_EXT, Config
+from .dates import DateError, has_offset, localize, parse_date
 from .errors import PostError
 from .frontmatter import XML_ILLEGAL, Split, decode, split
 from .model import Author, Post, RawPost
@@ -20,6 +20,13 @@ from .urls import absolute, iri_to_uri
 MAX_TITLE = 2000
 # Ruby's String#split: ASCII whitespace only (not U+3000 or U+00A0).
 _RUBY_SPACE = re.compile(r"[ \t\n\v\f\r]+")
+#: Said by every post with a date read in the default zone: the same words each time, so
+#: that a build reports it once (see :attr:`BuildReport.distinct_warnings`).
+NAIVE_DATE_WARNING = (
+    "dates without a UTC offset are read as UTC because no time zone is set: "
+    "set site.timezone in config.yaml (or timezone in _config.yml), e.g. Asia/Shanghai"
+)
+_DATE_KEYS = ("date", "updated", "last_modified_at")
 
 
 class Skip(Exception):
@@ -103,6 +110,20 @@ def _date(doc: Split, path: str, key: str, tz: str) -> datetime | None:
         raise PostError(path, doc.line_of(key), f"{key}: {e}") from e
 
 
+def _reads_default_zone(meta: Mapping[str, Any], config: Config) -> bool:
+    """A date of this post is wall time in a zone nobody chose (the file name's date too)."""
+    if config.site.timezone_configured:
+        return False
+    if meta.get("date") is None:
+        return True
+    return any(meta.get(k) is not None and not has_offset(meta[k]) for k in _DATE_KEYS)
+
+
+def _markup(ext: str, config: Config) -> Literal["markdown", "html"]:
+    """``.html``/``.htm`` posts are HTML (unless ``markdown_ext`` names them); others Markdown."""
+    return "html" if ext in HTML_EXT and ext not in config.site.markdown_ext else "markdown"
+
+
 def _entry_id(own: str, site_url: str) -> str:
     """A post's own ``id``: kept if it is absolute, else resolved against the site URL."""
     if not own:
@@ -168,6 +189,8 @@ def parse_post(
             raise PostError(path, 1, f"the file name's date is not a real date: {e}") from e
     future = meta.get("future") is True
     updated = _date(doc, path, "updated", tz) or _date(doc, path, "last_modified_at", tz) or date
+    if warnings is not None and _reads_default_zone(meta, config):
+        warnings.append(NAIVE_DATE_WARNING)
 
     categories = list(
         dict.fromkeys([*raw.dir_categories, *_names(doc, path, "category", "categories")])
@@ -209,7 +232,7 @@ def parse_post(
         tags=tuple(tags),
         author=_author(doc, path),
         excerpt=clean_text(excerpt) if excerpt else None,
-        markup="markdown" if raw.ext in ("md", "markdown") else "html",
+        markup=_markup(raw.ext, config),
         lang=lang.strip() if lang and lang.strip() else None,
         image=image_url,
         future=future,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import Config
 from .layout import GENERATOR_URI, MEDIA_TYPES, feed_relpath, feed_url, group_page, group_title
-from .model import Author, EntryContent, FeedFile, Group, Post
+from .model import Author, EntryContent, FeedFile, Format, Group, Post
 
 if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
     from feedgen.feed import FeedGenerator
@@ -41,7 +41,7 @@ def _author_dict(author: Author) -> dict[str, str]:
 
 
 def _feedgen(
-    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str, fmt: str
+    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str, fmt: Format
 ) -> FeedGenerator:
     site = config.site
     from feedgen.feed import FeedGenerator

@@ -4,8 +4,9 @@ watchfiles (Rust ``notify``) watches the source folder and the config file; chan
 grouped (``step_ms`` of quiet, at most ``debounce_ms``) so an editor's save or a
 ``git pull`` of many files is one build. The output folder is ignored even when it
 lies inside the source, so a build never triggers itself. A config that fails to load
-is reported and the previous one is kept; a change of ``source``/``output`` moves the
-watch. Reports go to callbacks: this module prints nothing.
+is reported once and the last good one keeps building every change until it is fixed;
+a change of ``source``/``output`` moves the watch. Reports go to callbacks: this module
+prints nothing.
 """
 
 from __future__ import annotations
@@ -52,6 +53,22 @@ class _Filter(watchfiles.DefaultFilter):
         return super().__call__(change, path)
 
 
+def _watched(config_file: Path, config: Config | None, missing_ok: bool) -> list[Path]:
+    """The config file (or its folder while it is missing), and the source folder.
+
+    A config file that may be missing (the site's ``_config.yml`` stands in for it) is not
+    waited for in its folder, which may be as big as a home directory.
+    """
+    paths = []
+    if config_file.exists():
+        paths.append(config_file)
+    elif not missing_ok or config is None:
+        paths.append(config_file.parent)
+    if config is not None and config.source.is_dir():
+        paths.append(config.source)
+    return paths
+
+
 def watch(
     config_path: str | os.PathLike[str],
     *,
@@ -64,16 +81,29 @@ def watch(
     step_ms: int = 200,
     force_polling: bool | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    missing_ok: bool = False,
 ) -> None:
-    """Build once, then after every change, until ``stop_event`` is set (or Ctrl-C)."""
-    config_file = Path(config_path).resolve()
+    """Build once, then after every change, until ``stop_event`` is set (or Ctrl-C).
 
-    def load() -> Config | None:
+    ``missing_ok``: the config file may be missing when the site's ``_config.yml`` stands
+    in for it (see :func:`~feedwright.config.load_config`).
+    """
+    config_file = Path(config_path).resolve()
+    last_error: str | None = None
+
+    def load(good: Config | None) -> Config | None:
+        """The config, or ``good`` (the last one that loaded) if it no longer loads."""
+        nonlocal last_error
         try:
-            return load_config(config_file, source=source, output=output)
+            new = load_config(config_file, source=source, output=output, missing_ok=missing_ok)
         except FeedwrightError as e:
-            on_error(str(e))
-            return None
+            if str(e) != last_error:  # once per mistake, not once per change
+                last_error = str(e)
+                kept = "; building with the last good config until it is fixed" if good else ""
+                on_error(f"{e}{kept}")
+            return good
+        last_error = None
+        return new
 
     def run(config: Config) -> None:
         if not config.source.is_dir():  # never build an empty site over the feeds
@@ -86,13 +116,11 @@ def watch(
         except OSError as e:
             on_error(f"{e.filename or config.output}: {e.strerror or e}")
 
-    config = load()
+    config = load(None)
     if config is not None:
         run(config)
     while stop_event is None or not stop_event.is_set():
-        paths = [config_file if config_file.exists() else config_file.parent]
-        if config is not None and config.source.is_dir():
-            paths.append(config.source)
+        paths = _watched(config_file, config, missing_ok)
         for changes in watchfiles.watch(
             *paths,
             watch_filter=_Filter(config_file, config),
@@ -102,7 +130,7 @@ def watch(
             force_polling=force_polling,
             raise_interrupt=False,
         ):
-            new = load()
+            new = load(config)
             if new is None:
                 continue
             moved = config is None or (new.source, new.output) != (config.source, config.output)

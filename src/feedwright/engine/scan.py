@@ -26,6 +26,7 @@ from ..discover import (
     PostFolder,
     folder_files,
     is_post_name,
+    post_extensions,
     post_folders,
     stat_entry,
 )
@@ -92,8 +93,9 @@ class Scanner:
         self.dirty |= {
             g.gid for g in groups.values() if g.published is not None and g.signature is None
         }
-        if cold:
-            self.dirty = cache.all_gids()
+        if cold:  # every group, and the site's even without a post
+            self.dirty = cache.all_gids() | {cache.gid("site", "")}
+            groups = cache.groups()
         exclude = set(losers)
         now_groups = {}
         for gid in sorted(self.dirty):
@@ -135,7 +137,8 @@ class Scanner:
         known = cache.known(buckets)
         todo: list[tuple[Todo, KnownFile | None]] = []
         digests = Digests()
-        for folder, name, size, mtime in _find(folders, buckets, digests):
+        extensions = post_extensions(self.config.site.markdown_ext)
+        for folder, name, size, mtime in _find(folders, buckets, extensions, digests):
             k = known.pop(f"{folder.rel}/{name}", None)
             if k is None or (size, mtime) != (k.size, k.mtime) or size < 0:
                 todo.append(((folder, name, size, mtime, k.sha if k else None), k))
@@ -281,7 +284,10 @@ def _digests(folders: list[PostFolder]) -> Digests:
 
 
 def _find(
-    folders: list[PostFolder], buckets: set[int] | None, digests: Digests
+    folders: list[PostFolder],
+    buckets: set[int] | None,
+    extensions: tuple[str, ...],
+    digests: Digests,
 ) -> Iterator[tuple[PostFolder, str, int, int]]:
     """``(folder, name, size, mtime)`` of the post files of ``buckets`` (``None``: all);
     ``digests`` adds up those buckets on the way."""
@@ -293,7 +299,7 @@ def _find(
                 continue
             size, mtime = stat_entry(entry)
             digests.add(rel, name, size, mtime)
-            if is_post_name(entry.name):
+            if is_post_name(entry.name, extensions):
                 yield folder, entry.name, size, mtime
 
 

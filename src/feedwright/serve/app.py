@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..config import Config
+from ..errors import ServeError
 from ..layout import (
     FILENAMES,
     FORMAT_OF_NAME,
@@ -230,6 +232,27 @@ def webhook_enabled(config: Config, environ: Mapping[str, str]) -> bool:
     return bool(environ.get(config.webhook.secret_env, ""))
 
 
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`ServeError` unless ``host:port`` can be listened on right now.
+
+    Checked before the first build, so that a port in use is said at once and clearly,
+    not after a long build by a server that then cannot start.
+    """
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ServeError(address, f"cannot listen here: unknown host ({e.strerror})") from e
+    for family, kind, proto, _name, sockaddr in infos:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(sockaddr)
+        except OSError as e:
+            advice = "; is another server running? choose another --port" if port else ""
+            raise ServeError(address, f"cannot listen here: {e.strerror}{advice}") from e
+
+
 def serve(
     config: Config,
     *,
@@ -240,10 +263,16 @@ def serve(
     on_finish: OnFinish | None = None,
     build_first: bool = True,
 ) -> None:
-    """Run the server until interrupted (the ``feedwright serve`` command)."""
+    """Run the server until interrupted (the ``feedwright serve`` command).
+
+    Raises :class:`ServeError`, before building anything, if it cannot listen on
+    ``host:port``.
+    """
     import uvicorn
 
     from .websub import Publisher
+
+    check_address(host, port)
 
     publisher = Publisher(config.websub.hubs) if config.websub.hubs else None
     rebuilder = Rebuilder(config, cwd=cwd, publisher=publisher, on_finish=on_finish)
@@ -256,4 +285,4 @@ def serve(
         rebuilder.close(timeout=60)
 
 
-__all__ = ["create_app", "link_header", "render_index", "serve"]
+__all__ = ["check_address", "create_app", "link_header", "render_index", "serve"]

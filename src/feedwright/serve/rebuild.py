@@ -165,7 +165,7 @@ class Rebuilder:
                 unchanged=len(report.unchanged),
                 removed=len(report.removed),
                 kept=len(report.kept),
-                warnings=list(report.warnings[:MAX_ERRORS]),
+                warnings=list(report.distinct_warnings[:MAX_ERRORS]),
             )
         record["errors"] = errors[:MAX_ERRORS]
         record["errors_total"] = len(errors)
