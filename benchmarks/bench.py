@@ -1,23 +1,46 @@
 #!/usr/bin/env python3
-"""Benchmark feedwright against floors measured in the same run. Prints a Markdown table.
+"""Benchmark feedwright against floors (and Hugo) measured in the same run; print Markdown.
 
-    .venv/bin/python benchmarks/bench.py                     # N = 10,000 and 100,000
+    .venv/bin/python benchmarks/bench.py                      # N = 10,000 and 100,000
     .venv/bin/python benchmarks/bench.py --posts 2000 --runs 1
-    .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k  # an existing corpus
+    .venv/bin/python benchmarks/bench.py --posts 10000 --peers hugo
+    .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k   # an existing corpus
+    .venv/bin/python benchmarks/bench.py --corpus /tmp/c1m --posts 1000000 --runs 1  # kept
+    .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only floors,noop
 
-For each N it generates a corpus with ../shared/bench/gen_corpus.py (60 categories,
-~400 tags, 20 items a feed), then measures, each in a fresh process and reporting the
-median of --runs: the floors (read every file; read + YAML-parse every post with PyYAML's
-C loader; the same through python-frontmatter, which uses that loader), a cold full
-build, a no-op rebuild, a rebuild after one post is edited and one after a post is
-added. Peak RSS is the largest single process (as /usr/bin/time).
-Not a test: timings on shared machines are noisy, which is why floors come from the
-same run.
+For each N it generates a corpus with ../shared/bench/gen_corpus.py (60 categories, ~400
+tags, 20 items a feed), or uses --corpus DIR (generating it there first, and keeping it, if
+DIR has no _posts folder and one --posts N is given). Then it measures, each in a fresh
+process, the median wall time of --runs runs and the peak RSS of the largest single process
+(as /usr/bin/time reports it). --only picks a subset of these steps:
+
+  floors  read every file; read + YAML-parse the front matter of every post with PyYAML's C
+          loader (CSafeLoader), one process: the "parse floor" that the targets of issue #3
+          are stated against (the "× YAML floor" column); the same through python-frontmatter.
+  cold    feedwright's cold full build (--full, empty output). Then the size of
+          <output>/.feedwright/ (SQLite cache with its -wal/-shm files, manifest) is reported
+          against the corpus's post bytes. Without "cold", an untimed build sets up the rest.
+  noop    a rebuild with nothing changed.
+  edit    a rebuild after the newest past post is edited.
+  add     a rebuild after a post is added (the corpus is put back afterwards).
+  hugo    (also --peers hugo) Hugo, site in benchmarks/hugo/, rendering its default RSS for
+          home, the section, each category and each tag of the same posts: cold (empty output,
+          cache and resource folders) and no-op (the same command again). The number of feeds
+          it wrote is in the row label, so a misconfigured peer cannot look fast. Skipped,
+          with a note, where `hugo` is not installed (Debian's package hugo) or would not fit
+          in the memory available (it would not at 1,000,000 posts on a 24 GiB machine).
+
+The floors come from the same run because timings on a shared machine are noisy: a ratio to
+a floor read minutes apart, under the same load and page cache, means more than a number of
+seconds. Nothing here holds every file name or file at once: folders are streamed with
+os.scandir, in the floors too (their work per file is unchanged), so nothing in this script
+grows with --posts 1000000 (about 3.5 GB of posts). Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -25,160 +48,419 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
+HUGO_SITE = Path(__file__).resolve().parent / "hugo"
+MiB = 1024 * 1024
+STEPS = ("floors", "cold", "noop", "edit", "add", "hugo")
+FEEDWRIGHT = {"cold", "noop", "edit", "add"}
+PEERS = ("hugo",)
+# Hugo 0.111 keeps every page in memory: peak RSS was ~3 GiB for 350 MiB of posts (100,000)
+# here, so it is skipped where it would need more than the memory available.
+HUGO_RSS_PER_POST_BYTE = 9
 
-READ_FLOOR = """
+# The floors' file walk: streamed, unlike os.walk, which lists a whole folder first.
+WALK = """
 import os, sys
+def walk(top):
+    with os.scandir(top) as it:
+        for e in it:
+            if e.is_dir(follow_symlinks=False):
+                yield from walk(e.path)
+            else:
+                yield e.path
+"""
+
+READ_FLOOR = (
+    WALK
+    + """
 n = 0
-for d, _, fs in os.walk(sys.argv[1]):
-    for f in fs:
-        with open(os.path.join(d, f), "rb") as fh:
-            n += len(fh.read())
+for path in walk(sys.argv[1]):
+    with open(path, "rb") as fh:
+        n += len(fh.read())
 """
+)
 
-PARSE_FLOOR = """
-import os, sys, yaml
-for d, _, fs in os.walk(sys.argv[1]):
-    for f in fs:
-        if not f.endswith(".md"):
-            continue
-        with open(os.path.join(d, f), encoding="utf-8") as fh:
-            text = fh.read()
-        yaml.load(text.split("---", 2)[1], Loader=yaml.CSafeLoader)
+PARSE_FLOOR = (
+    WALK
+    + """
+import yaml
+for path in walk(sys.argv[1]):
+    if not path.endswith(".md"):
+        continue
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    yaml.load(text.split("---", 2)[1], Loader=yaml.CSafeLoader)
 """
+)
 
-FRONTMATTER_FLOOR = """
-import os, sys, frontmatter
-for d, _, fs in os.walk(sys.argv[1]):
-    for f in fs:
-        if f.endswith(".md"):
-            frontmatter.load(os.path.join(d, f))
+FRONTMATTER_FLOOR = (
+    WALK
+    + """
+import frontmatter
+for path in walk(sys.argv[1]):
+    if path.endswith(".md"):
+        frontmatter.load(path)
 """
+)
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    wall: float
+    rss: float
+
+
+@dataclass
+class Bench:
+    """One corpus, one scratch folder, the steps to measure."""
+
+    corpus: Path
+    work: Path
+    runs: int
+    only: set[str]
+    py: str = sys.executable
+    count: int = 0  # posts
+    post_bytes: int = 0
+    cache: dict[str, int] = field(default_factory=dict)  # filled by the cold build
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def posts(self) -> Path:
+        return self.corpus / "_posts"
+
+    @property
+    def out(self) -> Path:
+        return self.work / "out"
+
+    def build(self, *extra: str) -> list[str]:
+        config = self.work / "config.yaml"
+        if not config.exists():
+            config.write_text(
+                "site: {title: bench, url: 'https://finews.example', timezone: Asia/Shanghai}\n"
+                f"source: '{self.corpus}'\noutput: '{self.out}'\n",
+                encoding="utf-8",
+            )
+        return [self.py, "-m", "feedwright", "build", "--config", str(config), "-q", *extra]
 
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one command in a fresh process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "CI": "1"}
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"command failed: {' '.join(cmd)}\n{stderr}")
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty child can't block
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err, env={**os.environ, "CI": "1"}
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"command failed: {' '.join(cmd)}\n{err.read().decode(errors='replace')}")
     return wall, usage.ru_maxrss / 1024
 
 
-def median(samples: list[tuple[float, float]]) -> tuple[float, float]:
+def timed(
+    cmd: list[str], runs: int, before: Callable[[int], object] | None = None
+) -> tuple[float, float]:
+    """Median wall seconds and largest peak RSS of `runs` runs; `before(i)` prepares run i."""
+    samples = []
+    for i in range(runs):
+        if before:
+            before(i)
+        samples.append(run(cmd))
     return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
 
 
-def newest_visible_post(posts: Path) -> Path:
-    today = time.strftime("%Y-%m-%d")
-    names = sorted(p.name for p in posts.iterdir() if p.name[:10] <= today)
-    return posts / names[-1]
+def walk(top: Path) -> Iterator[os.DirEntry[str]]:
+    """Every file under `top`, streamed."""
+    with os.scandir(top) as it:
+        for entry in it:
+            if entry.is_dir(follow_symlinks=False):
+                yield from walk(Path(entry.path))
+            else:
+                yield entry
 
 
-def measure(corpus: Path, runs: int, work: Path) -> list[tuple[str, float, float]]:
-    py = sys.executable
-    posts = corpus / "_posts"
-    config = work / "config.yaml"
-    out = work / "out"
-    config.write_text(
-        "site: {title: bench, url: 'https://finews.example', timezone: Asia/Shanghai}\n"
-        f"source: '{corpus}'\noutput: '{out}'\n",
+def corpus_stats(posts: Path) -> tuple[int, int]:
+    """Number of posts and their total bytes."""
+    count = size = 0
+    for entry in walk(posts):
+        if entry.name.endswith(".md"):
+            count += 1
+            size += entry.stat(follow_symlinks=False).st_size
+    return count, size
+
+
+def newest_past_post(posts: Path) -> Path:
+    """The newest post dated before today (UTC), so surely not in the future in any zone."""
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    newest = max(
+        (e.name for e in walk(posts) if e.name.endswith(".md") and e.name[:10] < today),
+        default=None,
+    )
+    if newest is None:
+        sys.exit(f"no post dated before {today} in {posts}")
+    return posts / newest
+
+
+def floors(b: Bench) -> Iterator[Row]:
+    for key, label, script in (
+        ("read", "floor: read every file", READ_FLOOR),
+        ("yaml", "floor: read + YAML-parse every post (CSafeLoader)", PARSE_FLOOR),
+        ("fm", "floor: read + python-frontmatter.load every post", FRONTMATTER_FLOOR),
+    ):
+        yield Row(key, label, *timed([b.py, "-c", script, str(b.posts)], b.runs))
+
+
+def cache_on_disk(out: Path) -> dict[str, int]:
+    """Bytes in <output>/.feedwright/: the SQLite cache (+ -wal, -shm), manifest, the rest."""
+    sizes = {"sqlite": 0, "manifest": 0, "other": 0}
+    for entry in walk(out / ".feedwright"):
+        if entry.name.startswith("cache.sqlite"):
+            kind = "sqlite"
+        elif entry.name.startswith("manifest"):
+            kind = "manifest"
+        else:
+            kind = "other"
+        sizes[kind] += entry.stat(follow_symlinks=False).st_size
+    return sizes
+
+
+def feed_files(out: Path) -> int:
+    return sum(1 for e in walk(out) if not e.path.startswith(str(out / ".feedwright")))
+
+
+def feedwright(b: Bench) -> Iterator[Row]:
+    if "cold" in b.only:
+        wall, rss = timed(
+            b.build("--full"), b.runs, lambda _: shutil.rmtree(b.out, ignore_errors=True)
+        )
+        label = f"feedwright: cold full build ({feed_files(b.out):,} files)"
+        yield Row("cold", label, wall, rss)
+    else:
+        run(b.build("--full"))  # untimed: the rebuilds need an output and its cache
+    b.cache = cache_on_disk(b.out)
+    if "noop" in b.only:
+        yield Row("noop", "feedwright: no-op rebuild", *timed(b.build(), b.runs))
+    if b.only & {"edit", "add"}:
+        yield from edit_and_add(b)
+
+
+def edit_and_add(b: Bench) -> Iterator[Row]:
+    """Edit the newest past post, then add copies of it; the corpus is put back after."""
+    target = newest_past_post(b.posts)
+    original = target.read_bytes()
+    added = [b.posts / f"{target.name[:10]}-bench-added-{i}.md" for i in range(b.runs)]
+
+    def edit(i: int) -> None:
+        target.write_bytes(original + f"\n<p>编辑 {i}</p>\n".encode())
+
+    def add(i: int) -> None:
+        added[i].write_bytes(original.replace(b"title: ", f"title: 新增{i} ".encode(), 1))
+
+    try:
+        if "edit" in b.only:
+            yield Row("edit", "feedwright: one post edited", *timed(b.build(), b.runs, edit))
+        if "add" in b.only:
+            yield Row("add", "feedwright: one post added", *timed(b.build(), b.runs, add))
+    finally:
+        for path in added:
+            path.unlink(missing_ok=True)
+        target.write_bytes(original)
+
+
+def hugo_command(b: Bench) -> list[str]:
+    """The Hugo build, with a config that mounts this corpus and keeps Hugo's files in work."""
+    extra = b.work / "hugo-run.toml"
+    extra.write_text(  # JSON strings are valid TOML basic strings
+        f"resourceDir = {json.dumps(str(b.work / 'hugo-resources'))}\n"
+        "[[module.mounts]]\n"
+        f"source = {json.dumps(str(b.posts))}\n"
+        'target = "content/posts"\n',
         encoding="utf-8",
     )
-    build = [py, "-m", "feedwright", "build", "--config", str(config), "-q"]
-    rows = []
-    rows.append(
-        (
-            "floor: read every file",
-            *median([run([py, "-c", READ_FLOOR, str(posts)]) for _ in range(runs)]),
-        )
-    )
-    rows.append(
-        (
-            "floor: read + YAML-parse every post (CSafeLoader)",
-            *median([run([py, "-c", PARSE_FLOOR, str(posts)]) for _ in range(runs)]),
-        )
-    )
-    rows.append(
-        (
-            "floor: read + python-frontmatter.load every post",
-            *median([run([py, "-c", FRONTMATTER_FLOOR, str(posts)]) for _ in range(runs)]),
-        )
-    )
-    cold = []
-    for _ in range(runs):
-        shutil.rmtree(out, ignore_errors=True)
-        cold.append(run([*build, "--full"]))
-    rows.append(("feedwright: cold full build", *median(cold)))
-    rows.append(("feedwright: no-op rebuild", *median([run(build) for _ in range(runs)])))
-    target = newest_visible_post(posts)
-    original = target.read_bytes()
-    edits = []
-    for i in range(runs):
-        target.write_bytes(original + f"\n<p>编辑 {i}</p>\n".encode())
-        edits.append(run(build))
-    rows.append(("feedwright: one post edited", *median(edits)))
-    added = []
-    for i in range(runs):
-        new = posts / f"{target.name[:10]}-bench-added-{i}.md"
-        new.write_bytes(original.replace(b"title: ", f"title: 新增{i} ".encode(), 1))
-        added.append(run(build))
-    rows.append(("feedwright: one post added", *median(added)))
-    for i in range(runs):
-        (posts / f"{target.name[:10]}-bench-added-{i}.md").unlink()
-    target.write_bytes(original)
-    return rows
+    return [
+        *("hugo", "--source", str(HUGO_SITE), "--noBuildLock"),
+        *("--config", f"{HUGO_SITE / 'hugo.toml'},{extra}"),
+        *("--destination", str(b.work / "hugo-out"), "--cacheDir", str(b.work / "hugo-cache")),
+    ]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--posts", type=int, action="append", help="corpus size (repeatable)")
-    ap.add_argument("--corpus", type=Path, help="use this corpus folder instead")
-    ap.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
-    ap.add_argument("--gen", type=Path, default=GEN, help="path of gen_corpus.py")
-    args = ap.parse_args()
-    sizes = args.posts or [10_000, 100_000]
+def hugo_feeds(dest: Path) -> str:
+    """How many feeds Hugo wrote, for the row label; loud if there are none or no items."""
+    feeds = sum(1 for e in walk(dest) if e.name == "index.xml") if dest.is_dir() else 0
+    home = dest / "index.xml"
+    items = home.read_text(encoding="utf-8").count("<item>") if home.exists() else 0
+    if not feeds or not items:
+        print(f"warning: Hugo wrote {feeds} feeds, {items} items in its home feed", file=sys.stderr)
+        return f"{feeds} feeds, {items} home items: MISCONFIGURED?"
+    return f"{feeds:,} feeds"
+
+
+def mem_available() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            fields = dict(line.split(":", 1) for line in fh)
+    except OSError:
+        return None
+    return int(fields["MemAvailable"].split()[0]) * 1024
+
+
+def hugo(b: Bench) -> Iterator[Row]:
+    need, available = b.post_bytes * HUGO_RSS_PER_POST_BYTE, mem_available()
+    if available is not None and need > available:
+        b.notes.append(
+            f"Hugo skipped at {b.count:,} posts: it would need about {need / 2**30:.0f} GiB "
+            f"of memory, {available / 2**30:.0f} GiB is available."
+        )
+        return
+    cmd = hugo_command(b)
+    scratch = [b.work / name for name in ("hugo-out", "hugo-cache", "hugo-resources")]
+
+    def fresh(_: int) -> None:
+        for path in scratch:
+            shutil.rmtree(path, ignore_errors=True)
+
+    wall, rss = timed(cmd, b.runs, fresh)
+    yield Row("hugo-cold", f"hugo: cold build ({hugo_feeds(scratch[0])})", wall, rss)
+    wall, rss = timed(cmd, b.runs)
+    yield Row("hugo-noop", f"hugo: no-op rebuild ({hugo_feeds(scratch[0])})", wall, rss)
+
+
+def measurements(b: Bench) -> Iterator[Row]:
+    if "floors" in b.only:
+        yield from floors(b)
+    if b.only & FEEDWRIGHT:
+        yield from feedwright(b)
+    if "hugo" in b.only:
+        yield from hugo(b)
+
+
+def generate(gen: Path, posts: int, dest: Path) -> None:
+    cmd = [sys.executable, str(gen), "--posts", str(posts), "--out", str(dest), "--quiet"]
+    subprocess.run(cmd, check=True)
+
+
+def prepare_corpus(args: argparse.Namespace, n: int | None, work: Path) -> Path:
+    """The corpus for one size: --corpus (made there if missing), else one made in `work`."""
+    if args.corpus is None:
+        assert n is not None
+        generate(args.gen, n, work / "corpus")
+        return work / "corpus"
+    if not (args.corpus / "_posts").is_dir():
+        assert n is not None  # parse_args checked
+        print(f"generating {n:,} posts in {args.corpus} (kept)", file=sys.stderr)
+        generate(args.gen, n, args.corpus)
+    return args.corpus
+
+
+def print_header(args: argparse.Namespace, only: set[str]) -> None:
+    peer = ""
+    if "hugo" in only:
+        version = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout
+        peer = f", {' '.join(version.split()[:2])}"
+    steps = ", ".join(s for s in STEPS if s in only)
     print(
-        f"feedwright benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"median of {args.runs} run(s)\n"
+        f"feedwright benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}"
+        f"{peer}, median of {args.runs} run(s); measured: {steps}\n"
     )
     print("| posts | measurement | wall s | peak RSS MiB | × YAML floor | × frontmatter floor |")
     print("|---:|---|---:|---:|---:|---:|")
-    targets = [(args.corpus, None)] if args.corpus else [(None, n) for n in sizes]
-    for corpus, n in targets:
-        with tempfile.TemporaryDirectory(prefix="feedwright-bench-") as tmp:
-            work = Path(tmp)
-            if corpus is None:
-                corpus = work / "corpus"
-                subprocess.run(
-                    [
-                        sys.executable,
-                        str(args.gen),
-                        "--posts",
-                        str(n),
-                        "--out",
-                        str(corpus),
-                        "--quiet",
-                    ],
-                    check=True,
-                )
-            count = sum(1 for _ in (corpus / "_posts").iterdir())
-            rows = measure(corpus, args.runs, work)
-            yaml_floor, fm_floor = rows[1][1], rows[2][1]
-            for name, wall, rss in rows:
-                print(
-                    f"| {count:,} | {name} | {wall:.2f} | {rss:.0f} | {wall / yaml_floor:.2f} "
-                    f"| {wall / fm_floor:.2f} |",
-                    flush=True,
-                )
+
+
+def print_row(count: int, row: Row, yaml_floor: float | None, fm_floor: float | None) -> None:
+    ratios = " | ".join(f"{row.wall / f:.2f}" if f else "–" for f in (yaml_floor, fm_floor))
+    print(f"| {count:,} | {row.label} | {row.wall:.2f} | {row.rss:.0f} | {ratios} |", flush=True)
+
+
+def print_cache_table(results: list[Bench]) -> None:
+    results = [b for b in results if b.cache]
+    if not results:
+        return
+    print("\nCache on disk after the cold build (`<output>/.feedwright/`):\n")
+    print(
+        "| posts | post bytes | posts MiB | cache MiB | of it SQLite (+wal/shm) MiB "
+        "| manifest MiB | cache ÷ posts |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for b in results:
+        count, size, cache = b.count, b.post_bytes, b.cache
+        total = sum(cache.values())
+        print(
+            f"| {count:,} | {size:,} | {size / MiB:.1f} | {total / MiB:.1f} "
+            f"| {cache['sqlite'] / MiB:.1f} | {cache['manifest'] / MiB:.2f} "
+            f"| {total / size:.2f} |"
+        )
+
+
+def bench_corpus(args: argparse.Namespace, only: set[str], n: int | None) -> Bench:
+    """Measure one corpus, printing rows as they come."""
+    with tempfile.TemporaryDirectory(prefix="feedwright-bench-") as tmp:
+        work = Path(tmp)
+        b = Bench(prepare_corpus(args, n, work), work, args.runs, only)
+        b.count, b.post_bytes = corpus_stats(b.posts)
+        floor: dict[str, float] = {}
+        held: list[Row] = []  # floor rows wait until the floors they are divided by are known
+        for row in measurements(b):
+            floor[row.key] = row.wall
+            held.append(row)
+            if row.key not in ("read", "yaml"):
+                for r in held:
+                    print_row(b.count, r, floor.get("yaml"), floor.get("fm"))
+                held.clear()
+        return b
+
+
+def csv_of(choices: tuple[str, ...]) -> Callable[[str], set[str]]:
+    def parse(text: str) -> set[str]:
+        picked = {s.strip() for s in text.split(",") if s.strip()}
+        if not picked or picked - set(choices):
+            raise argparse.ArgumentTypeError(f"pick from {','.join(choices)}")
+        return picked
+
+    return parse
+
+
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--posts", type=int, action="append", help="corpus size (repeatable)")
+    ap.add_argument("--corpus", type=Path, help="use (or first generate) this corpus folder")
+    ap.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
+    ap.add_argument("--gen", type=Path, default=GEN, help="path of gen_corpus.py")
+    ap.add_argument("--peers", type=csv_of(PEERS), default=set(), help="also measure: hugo")
+    ap.add_argument("--only", type=csv_of(STEPS), help=f"measure only these: {','.join(STEPS)}")
+    args = ap.parse_args()
+    if args.corpus and args.posts and len(args.posts) > 1:
+        ap.error("--corpus takes at most one --posts")
+    if args.corpus and not args.posts and not (args.corpus / "_posts").is_dir():
+        ap.error(f"{args.corpus} has no _posts folder; add --posts N to generate it there")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    only = args.only or set(STEPS) - {"hugo"} | args.peers
+    if "hugo" in only and shutil.which("hugo") is None:
+        print(
+            "> Hugo is not installed (Debian: `apt-get install hugo`): the Hugo peer is skipped.\n"
+        )
+        only.discard("hugo")
+        if not only:
+            return 1
+    print_header(args, only)
+    sizes: list[int | None] = [None] if args.corpus and not args.posts else []
+    sizes = sizes or args.posts or [10_000, 100_000]
+    results = [bench_corpus(args, only, n) for n in sizes]
+    print_cache_table(results)
+    for note in (note for b in results for note in b.notes):
+        print(f"\n> {note}")
     return 0
 
 
