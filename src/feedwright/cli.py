@@ -16,9 +16,8 @@ from . import __version__
 from .config import Config, load_config
 from .discover import skipped_files
 from .engine import build, list_feeds
-from .engine.cache import CACHE_NAME
 from .errors import ConfigError, FeedwrightError
-from .layout import FILENAMES, OPML, STATE_DIR
+from .layout import FILENAMES, OPML
 from .model import BuildReport
 
 T = TypeVar("T")
@@ -124,11 +123,6 @@ def _shown(path: os.PathLike[str] | str) -> str:
     return relative if not relative.startswith("..") else os.fspath(path)
 
 
-def _is_first_build(config: Config) -> bool:
-    """No build has run in this output folder yet (it has no build cache)."""
-    return not (config.output / STATE_DIR / CACHE_NAME).exists()
-
-
 def first_build_note(config: Config, report: BuildReport) -> str:
     """After a first build into an output folder that already held the feeds (a fresh clone
     of a repository that commits them): ``0 feeds written`` is success, so say so."""
@@ -178,7 +172,6 @@ def build_command(
 ) -> None:
     """Write every feed (site, categories, tags) and feeds.opml."""
     config = _load(config_path, source, output)
-    first = _is_first_build(config)
     show_bar = not quiet and sys.stderr.isatty() and not _in_ci()
     with _progress(show_bar) as progress:
         report = _run(
@@ -195,7 +188,7 @@ def build_command(
         _run(lambda: _show_changes(config, report))
     if not quiet:
         click.echo(summary(report))
-        if first and report.unchanged:
+        if report.cold and report.unchanged:
             click.echo(first_build_note(config, report))
     if strict and report.rejected:
         sys.exit(1)

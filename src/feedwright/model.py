@@ -196,6 +196,9 @@ class BuildReport:
     seconds: float
     #: Public URLs of the feeds written (for WebSub pings).
     written_urls: tuple[str, ...] = field(default=())
+    #: No earlier build's cache was used (a first build, ``--full``, a new config):
+    #: every post was read.
+    cold: bool = False
 
     @property
     def rejected(self) -> int:

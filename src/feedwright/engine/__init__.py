@@ -173,6 +173,7 @@ def _report(run: _Run, seconds: float) -> BuildReport:
         kept=tuple(sorted(applied.kept)),
         seconds=seconds,
         written_urls=tuple(applied.written_urls),
+        cold=scanned.snapshot.cold,
     )
 
 

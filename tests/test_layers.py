@@ -1,0 +1,146 @@
+"""The import rules that keep the layers visible (STYLE.md; issue #7).
+
+- the core (parsing, grouping, rendering, and the two ends that read the source tree and
+  write the output tree) never imports SQLite, concurrency, click, Starlette, the engine
+  or the server;
+- its pure part never touches the disk or the clock;
+- the engine never imports click, Starlette, uvicorn, watchfiles, the server, the CLI or
+  watch mode;
+- the server, the CLI and watch mode reach the engine only through ``feedwright.engine``.
+
+Every import counts, also those inside functions.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "feedwright"
+#: Modules that never touch the disk, the clock or a process pool.
+PURE = {
+    "content",
+    "dates",
+    "errors",
+    "frontmatter",
+    "group",
+    "layout",
+    "markup",
+    "model",
+    "opml",
+    "permalink",
+    "posts",
+    "render",
+    "slug",
+    "urls",
+    "yamlerrors",
+}
+#: The core: the pure modules, and those that read the config, the source and the output.
+CORE = PURE | {"config", "discover", "jekyll", "output"}
+OUTER = {"cli", "watch", "__main__"}
+CONCURRENCY = {"multiprocessing", "concurrent", "threading", "asyncio", "subprocess", "_thread"}
+FRAMEWORKS = {"click", "starlette", "uvicorn", "watchfiles"}
+INNER_ENGINE = "feedwright.engine."
+ENGINE_MODULES = {p.stem for p in (SRC / "engine").glob("*.py")} - {"__init__"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, relative imports resolved, at any depth."""
+    tree = ast.parse(path.read_text("utf-8"))
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    )
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base)
+                target = f"{prefix}.{node.module}" if node.module else prefix
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def modules() -> list[Path]:
+    return sorted(SRC.rglob("*.py"))
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def layer(path: Path) -> str:
+    rel = path.relative_to(SRC)
+    if rel.parts[0] in ("engine", "serve"):
+        return rel.parts[0]
+    name = rel.stem
+    if name in CORE:
+        return "pure" if name in PURE else "core"
+    if name in OUTER or name == "__init__":
+        return "outer"
+    raise AssertionError(f"{rel}: in no layer; add it to a layer in {__file__}")
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_every_module_keeps_its_layers_rules(path):
+    kind = layer(path)
+    found = imports(path)
+    mine = {m for m in found if m.startswith("feedwright.")}
+    if kind in ("pure", "core"):
+        banned = {m for m in found if top(m) in CONCURRENCY | FRAMEWORKS | {"sqlite3"}}
+        banned |= {m for m in mine if m.split(".")[1] in ("engine", "serve", "cli", "watch")}
+        assert not banned, f"the core imports {sorted(banned)}"
+    if kind == "pure":
+        io = {m for m in found if top(m) in ("os", "shutil", "tempfile", "time", "fcntl")}
+        assert not io, f"a pure module imports {sorted(io)}"
+    if kind == "engine":
+        banned = {m for m in found if top(m) in FRAMEWORKS}
+        banned |= {m for m in mine if m.split(".")[1] in ("serve", "cli", "watch")}
+        assert not banned, f"the engine imports {sorted(banned)}"
+    if kind in ("serve", "outer"):
+        inner = {
+            m
+            for m in mine
+            if m.startswith(INNER_ENGINE) and m[len(INNER_ENGINE) :].split(".")[0] in ENGINE_MODULES
+        }
+        assert not inner, f"reaches into the engine: {sorted(inner)} (use feedwright.engine)"
+
+
+@pytest.mark.parametrize("path", [p for p in modules() if p.stem in PURE], ids=lambda p: p.stem)
+def test_pure_modules_never_read_the_clock_or_open_files(path):
+    tree = ast.parse(path.read_text("utf-8"))
+    calls = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "open":
+                calls.append("open()")
+            if isinstance(func, ast.Attribute) and func.attr in ("now", "today", "utcnow"):
+                calls.append(f".{func.attr}()")
+    assert not calls, f"{path.name} calls {calls}"
+
+
+def test_the_rules_can_fail(tmp_path):
+    """The checker sees imports inside functions and relative imports."""
+    bad = SRC / "engine" / "_probe_for_test.py"
+    try:
+        bad.write_text("def f():\n    from ..serve import app\n    import click\n", "utf-8")
+        found = imports(bad)
+        assert "feedwright.serve" in found and "click" in found
+        with pytest.raises(AssertionError, match="the engine imports"):
+            test_every_module_keeps_its_layers_rules(bad)
+    finally:
+        bad.unlink()

@@ -1,0 +1,293 @@
+"""The planner on its own: snapshots in, decisions out. No disk, no cache, no clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedwright.config import parse_config
+from feedwright.engine.plan import (
+    GroupBefore,
+    GroupNow,
+    Keep,
+    Plan,
+    Remove,
+    Render,
+    Snapshot,
+    plan,
+    signature,
+)
+from feedwright.model import Author, GroupKey, ManifestEntry, Post
+
+CONFIG = parse_config(
+    {"site": {"title": "站", "url": "https://news.example"}, "source": ".", "output": "out"},
+    base=Path("/nonexistent"),
+)
+ATOM_ONLY = parse_config(
+    {
+        "site": {"title": "站", "url": "https://news.example"},
+        "source": ".",
+        "output": "out",
+        "feeds": {"formats": ["atom"]},
+    },
+    base=Path("/nonexistent"),
+)
+SITE = GroupKey("site", "")
+NEWS = GroupKey("category", "news")
+TECH = GroupKey("tag", "tech")
+T0 = datetime(2022, 3, 7, 8, 30, tzinfo=UTC)
+
+
+def post(name: str, hours: int = 0) -> Post:
+    when = T0 + timedelta(hours=hours)
+    return Post(
+        relpath=f"_posts/{name}.md",
+        title=name,
+        published=when,
+        updated=when,
+        url=f"https://news.example/{name}.html",
+        id=f"https://news.example/{name}.html",
+        categories=(),
+        tags=(),
+        author=Author("编辑部"),
+        excerpt=None,
+        markup="markdown",
+    )
+
+
+A, B, C = post("a", 2), post("b", 1), post("c", 0)
+
+
+def now(key: GroupKey, *posts: Post, spellings: tuple[str, ...] = ()) -> GroupNow:
+    if not spellings and key.kind != "site":
+        spellings = (key.slug,)
+    shas = tuple(p.relpath.encode() for p in posts)
+    return GroupNow(key=key, posts=posts, shas=shas, spellings=spellings)
+
+
+def files(key: GroupKey, config=CONFIG) -> list[str]:
+    folder = {"site": "", "category": f"categories/{key.slug}/", "tag": f"tags/{key.slug}/"}
+    names = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
+    return [folder[key.kind] + names[f] for f in config.feeds.formats]
+
+
+def owned(*keys: GroupKey, sources: tuple[Post, ...] = (), opml: bool = True) -> dict:
+    entry = ManifestEntry(sources=tuple(p.relpath for p in sources))
+    out = {path: entry for key in keys for path in files(key)}
+    if opml:
+        out["feeds.opml"] = ManifestEntry()
+    return out
+
+
+def published_before(group: GroupNow) -> GroupBefore:
+    """As the last build left a group it rendered completely."""
+    name = min(group.spellings, default="")
+    return GroupBefore(name=name, signature=signature(name, group))
+
+
+def snapshot(**kw) -> Snapshot:
+    kw.setdefault("before", {})
+    kw.setdefault("owned", {})
+    kw.setdefault("broken", frozenset())
+    kw.setdefault("rejected", frozenset())
+    return Snapshot(**kw)
+
+
+def kinds(p: Plan) -> list[tuple[str, GroupKey]]:
+    out = []
+    for d in p.decisions:
+        key = d.group.key if isinstance(d, Render) else d.key
+        out.append((type(d).__name__, key))
+    return out
+
+
+def test_a_new_group_is_rendered_and_the_opml_with_it():
+    site, news = now(SITE, A, B), now(NEWS, A)
+    before = {SITE: published_before(now(SITE, B))}
+    p = plan(snapshot(groups={SITE: site, NEWS: news}, before=before, owned=owned(SITE)), CONFIG)
+    assert kinds(p) == [("Render", SITE), ("Render", NEWS)]
+    assert p.published == {SITE: "", NEWS: "news"}
+    assert p.opml
+
+
+def test_a_group_rendered_from_the_same_posts_is_left_alone():
+    news = now(NEWS, A, B)
+    s = snapshot(groups={NEWS: news}, before={NEWS: published_before(news)}, owned=owned(NEWS))
+    p = plan(s, CONFIG)
+    assert p.decisions == () and not p.opml
+    assert p.published == {NEWS: "news"}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param({"broken": frozenset({"categories/news/rss.xml"})}, id="changed on disk"),
+        pytest.param({"owned": "drop categories/news/feed.json"}, id="not in the manifest"),
+    ],
+)
+def test_a_group_whose_files_were_damaged_is_rendered_again(damage):
+    news = now(NEWS, A, B)
+    mine = owned(NEWS)
+    broken = damage.get("broken", frozenset())
+    if "owned" in damage:
+        del mine["categories/news/feed.json"]
+    s = snapshot(groups={NEWS: news}, before={NEWS: published_before(news)}, owned=mine)
+    s = Snapshot(s.groups, s.before, s.owned, broken, s.rejected)
+    assert kinds(plan(s, CONFIG)) == [("Render", NEWS)]
+
+
+def test_new_content_in_one_post_changes_the_signature():
+    old = now(NEWS, A, B)
+    new = GroupNow(NEWS, (A, B), (b"other", old.shas[1]), ("news",))
+    s = snapshot(groups={NEWS: new}, before={NEWS: published_before(old)}, owned=owned(NEWS))
+    assert kinds(plan(s, CONFIG)) == [("Render", NEWS)]
+
+
+def test_a_group_without_posts_is_removed_with_its_opml_entry():
+    s = snapshot(
+        groups={NEWS: now(NEWS)},
+        before={NEWS: GroupBefore("news", b"x"), SITE: GroupBefore("", b"y")},
+        owned=owned(SITE, NEWS),
+    )
+    p = plan(s, CONFIG)
+    assert p.decisions == (Remove(NEWS, tuple(sorted(files(NEWS)))),)
+    assert p.published == {SITE: ""} and p.opml
+
+
+def test_the_site_has_feeds_even_without_posts():
+    p = plan(snapshot(groups={SITE: now(SITE)}), CONFIG)
+    assert kinds(p) == [("Render", SITE)]
+    assert p.published == {SITE: ""}
+
+
+def test_a_group_whose_posts_were_all_rejected_keeps_its_feeds_and_name():
+    s = snapshot(
+        groups={NEWS: now(NEWS)},
+        before={NEWS: GroupBefore("News", b"x")},
+        owned=owned(NEWS, sources=(A,)),
+        rejected=frozenset({A.relpath}),
+    )
+    p = plan(s, CONFIG)
+    assert p.decisions == (Keep(NEWS, "News", frozenset(files(NEWS))),)
+    assert p.published == {NEWS: "News"} and not p.opml
+
+
+def test_files_that_held_a_rejected_post_are_kept_while_the_group_renders():
+    news = now(NEWS, B, C)  # A turned bad: it left the group
+    s = snapshot(
+        groups={NEWS: news},
+        before={NEWS: GroupBefore("news", b"x")},
+        owned=owned(NEWS, sources=(A, B)),
+        rejected=frozenset({A.relpath}),
+    )
+    (decision,) = plan(s, CONFIG).decisions
+    assert isinstance(decision, Render)
+    assert decision.keep == frozenset(files(NEWS))
+    assert decision.group.posts == (B, C)
+
+
+def test_a_rejected_post_that_the_feeds_never_held_keeps_nothing():
+    news = now(NEWS, B)
+    s = snapshot(
+        groups={NEWS: news},
+        before={NEWS: GroupBefore("news", b"x")},
+        owned=owned(NEWS, sources=(B,)),
+        rejected=frozenset({A.relpath}),
+    )
+    (decision,) = plan(s, CONFIG).decisions
+    assert isinstance(decision, Render) and decision.keep == frozenset()
+
+
+def test_the_name_is_the_first_spelling_and_a_new_name_changes_the_opml():
+    old = now(TECH, A, spellings=("tech",))
+    new = now(TECH, A, B, spellings=("Tech", "tech"))
+    s = snapshot(groups={TECH: new}, before={TECH: published_before(old)}, owned=owned(TECH))
+    p = plan(s, CONFIG)
+    (decision,) = p.decisions
+    assert isinstance(decision, Render) and decision.group.name == "Tech"
+    assert decision.group.spellings == ("Tech", "tech")
+    assert p.published == {TECH: "Tech"} and p.opml
+
+
+def test_groups_not_looked_at_stay_published_as_they_were():
+    s = snapshot(
+        groups={SITE: now(SITE, A)},
+        before={SITE: GroupBefore("", b"x"), NEWS: GroupBefore("news", b"y")},
+        owned=owned(SITE, NEWS),
+    )
+    p = plan(s, CONFIG)
+    assert kinds(p) == [("Render", SITE)]
+    assert p.published == {SITE: "", NEWS: "news"} and not p.opml
+
+
+def test_a_damaged_opml_is_rendered_again():
+    site = now(SITE, A)
+    s = snapshot(
+        groups={SITE: site},
+        before={SITE: published_before(site)},
+        owned=owned(SITE),
+        broken=frozenset({"feeds.opml"}),
+    )
+    p = plan(s, CONFIG)
+    assert p.decisions == () and p.opml
+
+
+def test_a_cold_build_decides_every_group_the_manifest_knows():
+    """No cache: what was published comes from the manifest, with no signatures."""
+    s = snapshot(
+        groups={SITE: now(SITE, B), NEWS: now(NEWS, B)},
+        before={
+            SITE: GroupBefore("", None),
+            NEWS: GroupBefore("news", None),
+            TECH: GroupBefore("tech", None),
+            GroupKey("tag", "held"): GroupBefore("Held", None),
+        },
+        owned={
+            **owned(SITE, NEWS, TECH),
+            "tags/held/atom.xml": ManifestEntry(sources=(A.relpath,), name="Held"),
+            "old-layout/feed.xml": ManifestEntry(),
+        },
+        rejected=frozenset({A.relpath}),
+        cold=True,
+    )
+    p = plan(s, CONFIG)
+    assert kinds(p) == [
+        ("Render", SITE),
+        ("Render", NEWS),
+        ("Keep", GroupKey("tag", "held")),
+        ("Remove", TECH),
+    ]
+    assert p.stale == ("old-layout/feed.xml",)
+    assert p.opml
+    assert p.published == {SITE: "", NEWS: "news", GroupKey("tag", "held"): "Held"}
+
+
+def test_a_dropped_format_removes_its_files():
+    news = now(NEWS, A)
+    s = snapshot(groups={NEWS: news}, before={NEWS: published_before(news)}, owned=owned(NEWS))
+    (decision,) = plan(s, ATOM_ONLY).decisions
+    assert isinstance(decision, Render)
+    assert decision.drop == ("categories/news/feed.json", "categories/news/rss.xml")
+
+
+def test_decisions_come_in_group_order():
+    keys = [GroupKey("tag", "b"), GroupKey("category", "z"), SITE, GroupKey("tag", "a")]
+    p = plan(snapshot(groups={k: now(k, A) for k in keys}), CONFIG)
+    assert [key for _kind, key in kinds(p)] == [
+        SITE,
+        GroupKey("category", "z"),
+        GroupKey("tag", "a"),
+        GroupKey("tag", "b"),
+    ]
+
+
+def test_the_signature_covers_name_posts_and_content():
+    base = now(NEWS, A, B)
+    assert signature("news", base) == signature("news", now(NEWS, A, B))
+    assert signature("News", base) != signature("news", base)
+    assert signature("news", now(NEWS, A)) != signature("news", base)
+    assert signature("news", now(NEWS, B, A)) != signature("news", base)
+    other = GroupNow(NEWS, (A, B), (b"x", base.shas[1]), ("news",))
+    assert signature("news", other) != signature("news", base)
