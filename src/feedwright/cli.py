@@ -188,7 +188,7 @@ def build_command(
         _run(lambda: _show_changes(config, report))
     if not quiet:
         click.echo(summary(report))
-        if report.cold and report.unchanged:
+        if report.cold and not full and not report.written and report.unchanged:
             click.echo(first_build_note(config, report))
     if strict and report.rejected:
         sys.exit(1)
