@@ -95,9 +95,96 @@ def split(path: str, data: bytes) -> Split:
     )
 
 
+# -- the common case, without PyYAML --------------------------------------------------------
+# Most front matter is a few ``key: value`` lines: plain, quoted or ``[a, b]`` values. These
+# are read here, with PyYAML's own tables for what a plain scalar means; anything else
+# (every other YAML construct, and anything unusual in these) goes to PyYAML, and a test
+# checks that both agree wherever the fast path answers.
+_NO = object()
+_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
+_DOUBLE = re.compile(r'"([^"\\]*)" *')
+_SINGLE = re.compile(r"'([^']*)' *")
+_FLOW = re.compile(r"\[([^\[\]{}\"'#]*)\] *")
+# Tabs, line breaks other than ``\n``, a BOM, and what PyYAML refuses: PyYAML reads those.
+_AWKWARD = re.compile(
+    "[\t\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern
+)
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_STR = "tag:yaml.org,2002:str"
+_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})  # timestamps stay text (_Loader)
+
+
+def _tag(plain: str) -> str:
+    """The tag PyYAML resolves a plain scalar to."""
+    for tag, regexp in _RESOLVERS.get(plain[:1], ()):
+        if regexp.match(plain):
+            return str(tag)
+    return _STR
+
+
+def _plain(text: str, flow: bool) -> Any:
+    """A plain scalar's value, or ``_NO`` when it is not one this path reads."""
+    if not text or text[0] in _INDICATORS or ": " in text or " #" in text or text[-1] == ":":
+        return _NO
+    if flow and ":" in text:
+        return _NO
+    tag = _tag(text)
+    if tag in _TEXT_TAGS:
+        return text
+    if tag == "tag:yaml.org,2002:bool" and not flow:
+        return yaml.constructor.SafeConstructor.bool_values[text.lower()]
+    if tag == "tag:yaml.org,2002:null" and not flow:
+        return None
+    return _NO
+
+
+def _value(text: str | None) -> Any:
+    if not text:
+        return None
+    first = text[0]
+    if first == '"' or first == "'":
+        m = (_DOUBLE if first == '"' else _SINGLE).fullmatch(text)
+        return _NO if m is None else m.group(1)
+    if first == "[":
+        m = _FLOW.fullmatch(text)
+        if m is None:
+            return _NO
+        inner = m.group(1)
+        if not inner.strip():
+            return []
+        items = [_plain(item.strip(" "), True) for item in inner.split(",")]
+        return _NO if any(item is _NO for item in items) else items
+    return _plain(text, False)
+
+
+def load_simple(raw: str) -> dict[str, Any] | None:
+    """The front matter when it is only ``key: value`` lines this path reads (plain,
+    quoted or ``[a, b]`` values, comment and blank lines); ``None`` for anything else,
+    which PyYAML then reads. Where it answers, it answers what PyYAML would."""
+    if _AWKWARD.search(raw):
+        return None
+    meta: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        if not line or line[0] == "#" or line.isspace():
+            continue
+        m = _ENTRY.fullmatch(line)
+        if m is None:
+            return None
+        key = m.group(1)
+        value = _value(m.group(2))
+        if value is _NO or _tag(key) != _STR:
+            return None
+        meta[key] = value
+    return meta
+
+
 def _load(path: str, raw: str) -> dict[str, Any]:
     if not raw.strip():
         return {}
+    simple = load_simple(raw)
+    if simple is not None:
+        return simple
     try:
         meta = _YAML.load(raw, Loader=_Loader)
     except yaml.MarkedYAMLError as e:

@@ -88,21 +88,35 @@ def template_keys(template: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+@lru_cache(maxsize=256)
+def _parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """``template`` as (text, placeholder) pairs: the text before each placeholder, and
+    the longest known placeholder that prefixes the word (``:output_ext`` is not
+    ``:output`` + ``_ext``); what follows it in the word is text again."""
+    parts: list[tuple[str, str | None]] = []
+    text = ""
+    start = 0
+    for m in _PLACEHOLDER.finditer(template):
+        text += template[start : m.start()]
+        start = m.end()
+        word = m.group(1)
+        key = next((word[:i] for i in range(len(word), 0, -1) if word[:i] in _VALUES), None)
+        if key is None:
+            text += m.group(0)
+            continue
+        parts.append((text, key))
+        text = word[len(key) :]
+    parts.append((text + template[start:], None))
+    return tuple(parts)
+
+
 def expand(template: str, values: dict[str, str]) -> str:
-    """Fill ``template`` and clean the path the way Jekyll's ``URL#sanitize_url`` does."""
-
-    def sub(m: re.Match[str]) -> str:
-        key = m.group(1)
-        # Longest known placeholder that prefixes the word (":title.html" style is rare,
-        # but ":output_ext" must not be read as ":output" + "_ext").
-        if key in values:
-            return escape_path(values[key])
-        for i in range(len(key) - 1, 0, -1):
-            if key[:i] in values:
-                return escape_path(values[key[:i]]) + key[i:]
-        return m.group(0)
-
-    path = _PLACEHOLDER.sub(sub, template)
+    """Fill ``template`` (``values`` holds every :func:`template_keys` of it) and clean the
+    path the way Jekyll's ``URL#sanitize_url`` does."""
+    path = "".join(
+        text + escape_path(values[key]) if key is not None else text
+        for text, key in _parts(template)
+    )
     path = "/" + path
     path = _DOTS.sub("", path)
     path = _SLASHES.sub("/", path)

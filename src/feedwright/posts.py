@@ -39,6 +39,8 @@ def clean_text(text: str) -> str:
 
 
 def _scalar(value: Any) -> str | None:
+    if type(value) is str:  # the common case, first
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):

@@ -1,0 +1,164 @@
+"""The front-matter fast path reads what PyYAML reads, wherever it answers at all."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedwright.frontmatter import _SPLIT, _Loader, decode, load_simple
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
+GEN = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"
+
+
+def pyyaml(raw: str) -> object:
+    """What PyYAML (the loader feedwright falls back to) makes of ``raw``."""
+    try:
+        data = yaml.load(raw, Loader=_Loader)
+    except yaml.YAMLError as e:
+        return ("error", type(e).__name__)
+    if data is None:
+        return {}
+    if isinstance(data, dict):
+        return {str(k): v for k, v in data.items()}
+    return ("not a mapping", data)
+
+
+def agrees(raw: str) -> bool:
+    """True when the fast path answered (and then it must agree with PyYAML)."""
+    fast = load_simple(raw)
+    if fast is None:
+        return False
+    slow = pyyaml(raw)
+    assert fast == slow, (raw, fast, slow)
+    assert [type(v) for v in fast.values()] == [type(v) for v in slow.values()], raw  # type: ignore[union-attr]
+    return True
+
+
+COMMON = [
+    'layout: post\ntitle: "切实提高新时代群众工作能力"\ndate: 2022-03-07 08:30:46 +0800\n'
+    "categories: zhuzhouribao\ntags: 株洲日报新闻\n",
+    "title: 混本范均\ndate: 2015-01-01 14:46:25 +0800\ncategories: changshawanbao\n"
+    "tags: [长沙晚报新闻, 经济发展, 教育改革]\n",
+    "title: 'Hello, world'\npublished: false\nfuture: true\n# a comment\n\nauthor: 编辑部\n",
+    "title: A title: with a colon\n",  # PyYAML refuses this: the fast path must not answer
+    "permalink: /news/:year/:title.html\nimage: //img.example/a.jpg\nlang: zh-CN\n",
+    "date: 2022-03-07T08:30:46+08:00\nupdated: 2022-03-08\nexcerpt:\ntags: []\n",
+]
+
+
+@pytest.mark.parametrize("raw", COMMON)
+def test_common_front_matter(raw):
+    agrees(raw)
+
+
+def test_the_fast_path_answers_for_the_common_forms():
+    assert sum(agrees(raw) for raw in COMMON) == len(COMMON) - 1
+
+
+def test_the_seed_post_and_a_generated_corpus_take_the_fast_path(tmp_path):
+    subprocess.run(
+        [sys.executable, str(GEN), "--posts", "300", "--out", str(tmp_path), "--quiet"],
+        check=True,
+    )
+    files = sorted(SEED.glob("*.md")) + sorted((tmp_path / "_posts").glob("*.md"))
+    assert len(files) == 301
+    for path in files:
+        m = _SPLIT.match(decode(path.name, path.read_bytes()))
+        assert m is not None
+        assert agrees(m.group(1)), path
+
+
+KEYS = ["title", "date", "tags", "on", "yes", "null", "True", "_x", "a-b", "y", "Title", "0"]
+SEPARATORS = [": ", ":", ":   ", " : ", ":\t", ": \t"]
+WORDS = [
+    "",
+    "post",
+    "株洲日报新闻",
+    "2022-03-07 08:30:46 +0800",
+    "2022-03-07T08:30:46+08:00",
+    "2022-03-07",
+    "2022",
+    "-5",
+    "3.14",
+    ".inf",
+    "0x1f",
+    "1_000",
+    "~",
+    "null",
+    "Null",
+    "true",
+    "yes",
+    "No",
+    "off",
+    "a: b",
+    "a:b",
+    "http://x.example/a#b",
+    "a #comment",
+    "a#b",
+    "=",
+    "<<",
+    "!tag x",
+    "&anchor x",
+    "*alias",
+    "|",
+    ">",
+    "%x",
+    "@x",
+    "`x`",
+    "- item",
+    "?x",
+    "a, b",
+    "{a: b}",
+    "x:",
+]
+
+
+def quoted(text: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([f'"{text}"', f"'{text}'", text])
+
+
+values = (
+    st.sampled_from(WORDS).flatmap(quoted)
+    | st.lists(st.sampled_from(WORDS), max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]")
+    | st.text(
+        st.characters(blacklist_categories=("Cs",)) | st.sampled_from(list(":#[]{},'\"\\ -!&*")),
+        max_size=12,
+    )
+)
+lines = st.one_of(
+    st.tuples(st.sampled_from(KEYS), st.sampled_from(SEPARATORS), values).map("".join),
+    st.sampled_from(["", "   ", "# comment", "  # indented", "  - item", "---", "..."]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(lines, max_size=6).map(lambda xs: "\n".join(xs) + "\n"))
+def test_the_fast_path_agrees_with_pyyaml_wherever_it_answers(raw):
+    agrees(raw)
+
+
+# Lines of the shape the fast path reads, with awkward text in them.
+text = st.text(
+    st.sampled_from(list("株洲日报 新闻abcXY019.-_/:#,'\"&*!?|>@`%=<~")), min_size=1, max_size=10
+)
+nice_values = (
+    st.sampled_from(WORDS).flatmap(quoted)
+    | text.flatmap(quoted)
+    | st.lists(st.sampled_from(WORDS) | text, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]")
+)
+nice_lines = st.tuples(st.sampled_from(KEYS), st.just(": "), nice_values).map("".join) | st.just(
+    "# comment"
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(nice_lines, min_size=1, max_size=5).map(lambda xs: "\n".join(xs) + "\n"))
+def test_the_fast_path_agrees_with_pyyaml_on_lines_of_its_own_shape(raw):
+    agrees(raw)
