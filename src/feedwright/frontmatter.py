@@ -106,9 +106,7 @@ _DOUBLE = re.compile(r'"([^"\\]*)" *')
 _SINGLE = re.compile(r"'([^']*)' *")
 _FLOW = re.compile(r"\[([^\[\]{}\"'#]*)\] *")
 # Tabs, line breaks other than ``\n``, a BOM, and what PyYAML refuses: PyYAML reads those.
-_AWKWARD = re.compile(
-    "[\t\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern
-)
+_AWKWARD = re.compile("[\t\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"

@@ -40,25 +40,17 @@ def _author_dict(author: Author) -> dict[str, str]:
     return out
 
 
-def _feedgen(
-    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str, fmt: Format
-) -> FeedGenerator:
+def _feedgen(config: Config, group: Group, contents: Mapping[str, EntryContent]) -> FeedGenerator:
+    """The group's feed with its entries, for both Atom and RSS (see :func:`_links`)."""
     site = config.site
     from feedgen.feed import FeedGenerator
 
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
-    fg.id(self_url)
     title = group_title(config, group.kind, group.name)
     fg.title(title)
     fg.description(site.description or title)
     fg.author(_author_dict(site.author))
-    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt])
-    for hub in config.websub.hubs:
-        fg.link(href=hub, rel="hub")
-    fg.link(
-        href=group_page(config, group.key), rel="alternate", type="text/html"
-    )  # last: RSS <link>
     if site.language:
         fg.language(site.language)
     fg.generator("feedwright", version=__version__, uri=GENERATOR_URI)
@@ -66,6 +58,16 @@ def _feedgen(
     for post in group.posts:
         _entry(fg, config, post, contents[post.relpath])
     return fg
+
+
+def _links(fg: FeedGenerator, config: Config, group: Group, self_url: str, fmt: Format) -> None:
+    """The feed's id and links for one format: self, hubs, and the alternate page last
+    (RSS ``<channel><link>`` is feedgen's last link)."""
+    fg.id(self_url)
+    fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt], replace=True)
+    for hub in config.websub.hubs:
+        fg.link(href=hub, rel="hub")
+    fg.link(href=group_page(config, group.key), rel="alternate", type="text/html")
 
 
 def _entry(fg: FeedGenerator, config: Config, post: Post, content: EntryContent) -> None:
@@ -101,10 +103,8 @@ def _serialize(tree: etree._ElementTree) -> bytes:
     return data
 
 
-def render_atom(
-    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str
-) -> bytes:
-    fg = _feedgen(config, group, contents, self_url, "atom")
+def render_atom(fg: FeedGenerator, config: Config, group: Group, self_url: str) -> bytes:
+    _links(fg, config, group, self_url, "atom")
     root, tree = fg._create_atom()
     for element, post in zip(root.findall("entry"), group.posts, strict=True):
         if post.lang:
@@ -112,10 +112,8 @@ def render_atom(
     return _serialize(tree)
 
 
-def render_rss(
-    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str
-) -> bytes:
-    fg = _feedgen(config, group, contents, self_url, "rss")
+def render_rss(fg: FeedGenerator, config: Config, group: Group, self_url: str) -> bytes:
+    _links(fg, config, group, self_url, "rss")
     root, tree = fg._create_rss()
     channel = root.find("channel")
     assert channel is not None
@@ -179,19 +177,22 @@ def _json_item(config: Config, post: Post, content: EntryContent) -> dict[str, o
     return item
 
 
-_RENDERERS = {"atom": render_atom, "rss": render_rss, "json": render_json}
-
-
 def render_group(
     config: Config, group: Group, contents: Mapping[str, EntryContent]
 ) -> list[FeedFile]:
-    """The configured formats of one group's feed."""
+    """The configured formats of one group's feed (Atom and RSS from one feedgen feed)."""
     files = []
     sources = tuple(p.relpath for p in group.posts)
+    fg = None
     for fmt in config.feeds.formats:
         relpath = feed_relpath(group.key, fmt)
         url = feed_url(config, relpath)
-        data = _RENDERERS[fmt](config, group, contents, url)
+        if fmt == "json":
+            data = render_json(config, group, contents, url)
+        else:
+            fg = fg or _feedgen(config, group, contents)
+            render = render_atom if fmt == "atom" else render_rss
+            data = render(fg, config, group, url)
         files.append(
             FeedFile(relpath=relpath, data=data, url=url, group=group.key, sources=sources)
         )
