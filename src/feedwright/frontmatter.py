@@ -101,7 +101,7 @@ def split(path: str, data: bytes) -> Split:
 # (every other YAML construct, and anything unusual in these) goes to PyYAML, and a test
 # checks that both agree wherever the fast path answers.
 _NO = object()
-_ENTRY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
+_KEYNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _DOUBLE = re.compile(r'"([^"\\]*)" *')
 _SINGLE = re.compile(r"'([^']*)' *")
 _FLOW = re.compile(r"\[([^\[\]{}\"'#]*)\] *")
@@ -115,7 +115,7 @@ _TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})  # timestamps stay
 
 def _tag(plain: str) -> str:
     """The tag PyYAML resolves a plain scalar to."""
-    for tag, regexp in _RESOLVERS.get(plain[:1], ()):
+    for tag, regexp in _RESOLVERS.get(plain[0] if plain else "", ()):
         if regexp.match(plain):
             return str(tag)
     return _STR
@@ -166,11 +166,10 @@ def load_simple(raw: str) -> dict[str, Any] | None:
     for line in raw.split("\n"):
         if not line or line[0] == "#" or line.isspace():
             continue
-        m = _ENTRY.fullmatch(line)
-        if m is None:
+        key, colon, text = line.partition(":")
+        if not colon or (text and text[0] != " ") or _KEYNAME.fullmatch(key) is None:
             return None
-        key = m.group(1)
-        value = _value(m.group(2))
+        value = _value(text.strip(" "))
         if value is _NO or _tag(key) != _STR:
             return None
         meta[key] = value
