@@ -25,7 +25,7 @@ from .. import __version__
 from ..config import Config
 from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 CACHE_NAME = "cache.sqlite"
 
 _TABLES = """
@@ -41,9 +41,9 @@ CREATE TABLE posts (
     rank INTEGER,                  -- group.rank (POST)
     visible INTEGER,               -- group.visible_from (POST)
     eid INTEGER,                   -- codec.id_hash of the entry id (POST)
-    record TEXT,                   -- codec.encode_post (POST), the error line (ERROR)
-    warnings TEXT,
-    members TEXT                   -- codec.encode_members (POST)
+    record TEXT,                   -- codec.encode_post (POST): the post and its groups
+    error TEXT,                    -- the error line (ERROR)
+    warnings TEXT
 );
 CREATE TABLE groups (
     gid INTEGER PRIMARY KEY,
@@ -115,7 +115,7 @@ def config_key(config: Config) -> str:
 
 # The groups of posts: their ``members`` JSON joined to the groups table.
 _MEMBERSHIPS = (
-    "SELECT {select} FROM posts p, json_each(p.members) j "
+    "SELECT {select} FROM posts p, json_each(p.record, '$[14]') j "
     "JOIN groups g ON g.kind = j.value ->> 0 AND g.slug = j.value ->> 1 {where}"
 )
 
@@ -305,7 +305,7 @@ class Cache:
         where = self._select(post_ids)
         self.db.execute(
             "INSERT OR IGNORE INTO groups (kind, slug) SELECT DISTINCT j.value ->> 0, "
-            f"j.value ->> 1 FROM posts p, json_each(p.members) j {where}"
+            f"j.value ->> 1 FROM posts p, json_each(p.record, '$[14]') j {where}"
         )
         self._gids = self._load_gids()
         select = "g.gid, p.rank, p.id, p.visible, j.value -> 2"
@@ -449,7 +449,7 @@ class Cache:
     def errors(self) -> list[tuple[str, str]]:
         """``(path, line)`` of every file that is not a good post, in path order."""
         rows = self.db.execute(
-            f"SELECT path, record FROM posts INDEXED BY posts_errors WHERE status = {ERROR} "
+            f"SELECT path, error FROM posts INDEXED BY posts_errors WHERE status = {ERROR} "
             "ORDER BY path"
         )
         return [(r[0], r[1]) for r in rows]

@@ -60,8 +60,9 @@ class Digests:
         return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def encode_post(post: Post) -> str:
-    """The post without its path and body, as a JSON array (the order is :func:`decode_post`'s)."""
+def encode_post(post: Post, members: list[Membership]) -> str:
+    """The post without its path and body, and the groups it is in (``[kind, slug,
+    [names…]]`` each, for SQL's ``json_each``), as one JSON array."""
     a = post.author
     published, updated = post.published.isoformat(), post.updated.isoformat()
     return _JSON.encode(
@@ -80,6 +81,7 @@ def encode_post(post: Post) -> str:
             post.image,
             post.future,
             post.body_offset,
+            members,
         ]
     )
 
@@ -100,6 +102,7 @@ def decode_post(path: str, record: str) -> Post:
         image,
         future,
         body_offset,
+        _members,
     ) = json.loads(record)
     when = datetime.fromisoformat(published)
     return Post(
@@ -119,8 +122,3 @@ def decode_post(path: str, record: str) -> Post:
         future=future,
         body_offset=body_offset,
     )
-
-
-def encode_members(members: list[Membership]) -> str:
-    """A post's groups as the cache stores them: ``[[kind, slug, [names…]], …]``."""
-    return _JSON.encode(members)

@@ -32,12 +32,12 @@ class ParsedFile(NamedTuple):
     visible: int | None = None
     #: A 64-bit hash of the entry id, to find duplicates quickly (``POST``).
     eid: int | None = None
-    #: The post without its body, encoded by :mod:`.codec` (``POST``), or the error line.
+    #: The post without its body, and its groups (``POST``): :func:`.codec.encode_post`.
     record: str | None = None
+    #: The ``path:line: message`` line (``ERROR``).
+    error: str | None = None
     #: The post's warnings, one per line, or ``None``.
     warnings: str | None = None
-    #: The groups it is in (``POST``): :func:`.codec.encode_members`.
-    members: str | None = None
 
 
 class KnownFile(NamedTuple):

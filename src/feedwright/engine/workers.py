@@ -25,7 +25,7 @@ from ..errors import PostError, describe
 from ..group import memberships, rank, visible_from
 from ..model import EntryContent, FeedFile, Group, Post, RawPost
 from ..posts import Skip, parse_post, with_body
-from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
+from .codec import bucket_of, content_hash, encode_post, id_hash
 from .rows import ERROR, POST, SAME, SKIP, ParsedFile
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
     try:
         data = read_post(config.source, path)
     except PostError as e:
-        return ParsedFile(path, bucket, size, mtime, b"", ERROR, record=str(e))
+        return ParsedFile(path, bucket, size, mtime, b"", ERROR, error=str(e))
     sha = content_hash(data)
     if sha == known_sha:
         return ParsedFile(path, bucket, size, mtime, sha, SAME)
@@ -48,12 +48,12 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         post = parse_post(raw, data, config, warnings=warnings, keep_body=False)
         members, more = memberships(post, config)
     except PostError as e:
-        return ParsedFile(path, bucket, size, mtime, sha, ERROR, record=str(e))
+        return ParsedFile(path, bucket, size, mtime, sha, ERROR, error=str(e))
     except Skip:
         return ParsedFile(path, bucket, size, mtime, sha, SKIP)
     except Exception as e:  # a bug must not cost the other posts: name the post
         error = str(PostError(path, 1, f"cannot be processed: {describe(e)}"))
-        return ParsedFile(path, bucket, size, mtime, sha, ERROR, record=error)
+        return ParsedFile(path, bucket, size, mtime, sha, ERROR, error=error)
     warnings += more
     return ParsedFile(
         path,
@@ -65,9 +65,8 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         rank=rank(post),
         visible=visible_from(post, config),
         eid=id_hash(post.id),
-        record=encode_post(post),
+        record=encode_post(post, members),
         warnings="\n".join(warnings) if warnings else None,
-        members=encode_members(members),
     )
 
 
