@@ -139,6 +139,7 @@ class Cache:
         self.empty = False
         self.db = self._open_dry(config) if dry_run else self._open(config)
         self._gids = self._load_gids()
+        self._members = "members"
 
     # -- opening ----------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -230,13 +231,17 @@ class Cache:
             self.db.execute("ROLLBACK")
 
     def bulk_begin(self) -> None:
-        """Before an empty cache loads a whole site: no secondary indexes and no group
-        memberships until :meth:`bulk_end` builds them at once (much faster)."""
+        """Before an empty cache loads a whole site: no secondary indexes, and group
+        memberships collected unsorted, until :meth:`bulk_end` sorts them in (much faster)."""
         for name in _INDEX_NAMES:
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
+        self.db.execute("CREATE TEMP TABLE members_load AS SELECT * FROM members WHERE 0")
+        self._members = "members_load"
 
     def bulk_end(self) -> None:
-        self._link(None)
+        self.db.execute("INSERT INTO members SELECT * FROM members_load ORDER BY 1, 2, 3")
+        self.db.execute("DROP TABLE members_load")
+        self._members = "members"
         for sql in _statements(_INDEXES):
             self.db.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
 
@@ -300,22 +305,6 @@ class Cache:
             + ")"
         )
 
-    def _link(self, post_ids: Iterable[int] | None) -> set[int]:
-        """Put these posts (``None``: all) into their groups; returns the groups."""
-        where = self._select(post_ids)
-        self.db.execute(
-            "INSERT OR IGNORE INTO groups (kind, slug) SELECT DISTINCT j.value ->> 0, "
-            f"j.value ->> 1 FROM posts p, json_each(p.record, '$[14]') j {where}"
-        )
-        self._gids = self._load_gids()
-        select = "g.gid, p.rank, p.id, p.visible, j.value -> 2"
-        members = _MEMBERSHIPS.format(select=select, where=where)
-        self.db.execute(f"INSERT INTO members {members} ORDER BY 1, 2, 3")
-        if post_ids is None:
-            return set(self._gids.values())
-        rows = self.db.execute(_MEMBERSHIPS.format(select="DISTINCT g.gid", where=where))
-        return {r[0] for r in rows}
-
     def forget(self, post_ids: Iterable[int]) -> None:
         ids = list(post_ids)
         self._unlink(ids)
@@ -329,9 +318,20 @@ class Cache:
             self._unlink(ids)
         self.db.executemany(
             "INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(i, *r) for i, r in rows],
+            [
+                (i, r.path, r.bucket, r.size, r.mtime, r.sha, r.status, r.rank, r.visible)
+                + (r.eid, r.record, r.error, r.warnings)
+                for i, r in rows
+            ],
         )
-        return set() if new else self._link(ids)
+        gids = self._gids
+        members = [
+            (gids.get((kind, slug)) or self.gid(kind, slug), r.rank, i, r.visible, names)
+            for i, r in rows
+            for kind, slug, names in r.members
+        ]
+        self.db.executemany(f"INSERT INTO {self._members} VALUES (?,?,?,?,?)", members)
+        return {m[0] for m in members}
 
     def gid(self, kind: str, slug: str) -> int:
         """The id of a group, created on first sight."""

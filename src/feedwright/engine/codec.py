@@ -86,6 +86,11 @@ def encode_post(post: Post, members: list[Membership]) -> str:
     )
 
 
+def encode_members(members: list[Membership]) -> tuple[tuple[str, str, str], ...]:
+    """``(kind, slug, names as a JSON list)`` of each group: what a ``members`` row says."""
+    return tuple((m.kind, m.slug, _JSON.encode(m.names)) for m in members)
+
+
 def decode_post(path: str, record: str) -> Post:
     (
         title,

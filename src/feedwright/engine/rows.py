@@ -38,6 +38,8 @@ class ParsedFile(NamedTuple):
     error: str | None = None
     #: The post's warnings, one per line, or ``None``.
     warnings: str | None = None
+    #: The groups it is in (``POST``): ``(kind, slug, names as a JSON list)`` each.
+    members: tuple[tuple[str, str, str], ...] = ()
 
 
 class KnownFile(NamedTuple):

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,14 +34,14 @@ from ..discover import (
 from ..errors import PostError
 from ..group import instant_us, newest, split_duplicates
 from ..layout import group_of_path
-from ..model import GroupKey, ManifestEntry, RawPost
+from ..model import GroupKey, ManifestEntry
 from ..output import Output
 from ..posts import dup_message
 from .cache import Cache
 from .codec import BUCKETS, Digests, decode_post
 from .plan import GroupBefore, GroupNow, Snapshot
 from .rows import POST, SAME, GroupRow, KnownFile, Loser, ParsedFile
-from .workers import Inline, Pool, Todo, bounded_map, chunks, parse_batch
+from .workers import Inline, Pool, Todo, batched, bounded_map, parse_batch
 
 Progress = Callable[[int, int], None]
 #: Parse in worker processes when at least this many files changed.
@@ -135,21 +136,27 @@ class Scanner:
             if not buckets:
                 return False
         known = cache.known(buckets)
-        todo: list[tuple[Todo, KnownFile | None]] = []
         digests = Digests()
         extensions = post_extensions(self.config.site.markdown_ext)
-        for folder, name, size, mtime in _find(folders, buckets, extensions, digests):
-            k = known.pop(f"{folder.rel}/{name}", None)
-            if k is None or (size, mtime) != (k.size, k.mtime) or size < 0:
-                todo.append(((folder, name, size, mtime, k.sha if k else None), k))
+        found = _find(folders, buckets, extensions, digests)
+        todo: Iterable[tuple[Todo, KnownFile | None]] = (
+            ((folder, name, size, mtime, k.sha if k else None), k)
+            for folder, name, size, mtime in found
+            if _changed(k := known.pop(f"{folder.rel}/{name}", None), size, mtime)
+        )
+        if buckets is None:  # everything: parse while the folders are still being read
+            total = _count(folders, extensions)
+        else:
+            todo = list(todo)
+            total = len(todo)
+        changed = self._parse(todo, total)
         if known:  # the files that were not found again
             self.dirty |= cache.groups_of(k.id for k in known.values())
             cache.forget(k.id for k in known.values())
-        changed = self._parse(todo) | bool(known)
         cache.set_digests({b: digests.signed(b) for b in buckets or range(BUCKETS)})
-        return changed
+        return changed or bool(known)
 
-    def _parse(self, todo: list[tuple[Todo, KnownFile | None]]) -> bool:
+    def _parse(self, todo: Iterable[tuple[Todo, KnownFile | None]], total: int) -> bool:
         """Parse ``todo`` and store the results; True if any file's bytes changed."""
         cache = self.cache
         new = cache.empty
@@ -158,7 +165,7 @@ class Scanner:
         next_id = cache.next_id()
         changed = False
         done = 0
-        for batch, results in self._results(todo):
+        for batch, results in self._results(todo, total):
             rows = []
             was_post = []  # posts whose groups before this change must be looked at
             for (_todo, known), parsed in zip(batch, results, strict=True):
@@ -178,19 +185,26 @@ class Scanner:
             self.dirty |= cache.store(rows, new=new)
             done += len(batch)
             if self.progress is not None:
-                self.progress(done, len(todo))
+                self.progress(done, max(done, total))
         if new:
             cache.bulk_end()
         return changed
 
     def _results(
-        self, todo: list[tuple[Todo, KnownFile | None]]
+        self, todo: Iterable[tuple[Todo, KnownFile | None]], total: int
     ) -> Iterator[tuple[list[tuple[Todo, KnownFile | None]], list[ParsedFile]]]:
-        executor = self.pool.get() if len(todo) >= PARALLEL_PARSE else None
-        batches = list(chunks(todo, _BATCH))
-        work = ([item for item, _k in batch] for batch in batches)
-        results = bounded_map(executor or Inline(), parse_batch, self.config, work)
-        yield from zip(batches, results, strict=True)
+        """Each batch of ``todo`` with what it parsed to, in order (the batches are made as
+        the results are asked for, so files are read while the folders are walked)."""
+        executor = self.pool.get() if total >= PARALLEL_PARSE else None
+        sent: deque[list[tuple[Todo, KnownFile | None]]] = deque()
+
+        def work() -> Iterator[list[Todo]]:
+            for batch in batched(todo, _BATCH):
+                sent.append(batch)
+                yield [item for item, _k in batch]
+
+        for results in bounded_map(executor or Inline(), parse_batch, self.config, work()):
+            yield sent.popleft(), results
 
     # -- 3. groups to look at ---------------------------------------------------------------
     def _clock(self) -> None:
@@ -266,10 +280,21 @@ class Scanner:
         )
 
 
-def _changed(raw: RawPost, known: dict[str, KnownFile]) -> bool:
+def _changed(known: KnownFile | None, size: int, mtime: int) -> bool:
     """Whether a file must be read: new, another size or mtime, or not stat-able."""
-    k = known.get(raw.relpath)
-    return k is None or (raw.size, raw.mtime_ns) != (k.size, k.mtime) or raw.size < 0
+    return known is None or (size, mtime) != (known.size, known.mtime) or size < 0
+
+
+def _count(folders: list[PostFolder], extensions: tuple[str, ...]) -> int:
+    """How many post files the folders hold (names only: no stat)."""
+    return sum(is_post_name(name, extensions) for folder in folders for name in _names(folder.path))
+
+
+def _names(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _digests(folders: list[PostFolder]) -> Digests:

@@ -25,7 +25,7 @@ from ..errors import PostError, describe
 from ..group import memberships, rank, visible_from
 from ..model import EntryContent, FeedFile, Group, Post, RawPost
 from ..posts import Skip, parse_post, with_body
-from .codec import bucket_of, content_hash, encode_post, id_hash
+from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
 from .rows import ERROR, POST, SAME, SKIP, ParsedFile
 
 T = TypeVar("T")
@@ -66,6 +66,7 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         visible=visible_from(post, config),
         eid=id_hash(post.id),
         record=encode_post(post, members),
+        members=encode_members(members),
         warnings="\n".join(warnings) if warnings else None,
     )
 
@@ -185,6 +186,18 @@ class Pool:
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` items (the last may be shorter), taken as they come."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def bounded_map(
