@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import feedparser
+import procs
 import pytest
 import yaml
 from lxml import etree
@@ -22,6 +25,57 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 _SCHEMA = etree.RelaxNG(etree.parse(str(HERE / "atom.rng")))
 #: A fixed "now" for builds in tests (posts after it are in the future).
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+#: Every process the test session starts carries this variable in its environment, with a
+#: value of the session's own, so the session can find what it left running (and nothing
+#: else: other runs on the machine have other values).
+SESSION_MARK = "FEEDWRIGHT_TEST_SESSION"
+#: The command line of multiprocessing's fork server and resource tracker (and of the
+#: workers forked from the server).
+_MP_HELPER = "from multiprocessing."
+_session = uuid.uuid4().hex
+#: What the session left running (see :func:`pytest_sessionfinish`), described.
+_left: list[str] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    os.environ[SESSION_MARK] = _session
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Fail the run if a process it started still runs (after a grace of 5 s), and kill it."""
+    left = procs.survivors(_left_behind, timeout=5)
+    if left:
+        _left.append(procs.describe(left))
+        procs.kill(left)
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _left:
+        terminalreporter.write_sep("=", "processes left behind", red=True)
+        terminalreporter.write_line("still running after the tests (killed now):")
+        terminalreporter.write_line("\n".join(_left))
+
+
+def _left_behind() -> list[procs.Proc]:
+    """The session's processes but this one and its own multiprocessing helpers.
+
+    This process's fork server and resource tracker (from builds run in the tests) end
+    when it does; a process any test started that still runs (a ``Popen`` never waited
+    for, the pool of a killed ``feedwright``) does not, and is the leak.
+    """
+    me = os.getpid()
+    mine = {
+        child
+        for helper in procs.children(me)
+        if _MP_HELPER in procs.command(helper)
+        for child in [helper, *procs.descendants(helper.pid)]
+    }
+    session = procs.marked(SESSION_MARK, _session)
+    return [p for p in session if p.pid != me and p not in mine]
 
 
 @pytest.fixture(autouse=True)
