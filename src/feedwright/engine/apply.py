@@ -21,7 +21,7 @@ from typing import Any, cast
 from ..config import Config
 from ..errors import PostError
 from ..layout import OPML, feed_url, group_order, group_paths
-from ..model import EntryContent, FeedFile, Group, GroupKey, GroupKind, ManifestEntry
+from ..model import EntryContent, FeedFile, Group, GroupKey, GroupKind, ManifestEntry, Post
 from ..output import Output
 from .cache import Cache
 from .plan import Keep, Plan, Remove, Render, Snapshot
@@ -66,11 +66,11 @@ class Applier:
         manifest = dict(snapshot.owned)
         published = dict(plan.published)
         self._claim(plan, manifest)
-        for decision, files in self._rendered(plan.render):
+        for render, files in self._rendered(plan.render):
             if files is None:
-                self._demote(decision, manifest, published, snapshot)
+                self._demote(render, manifest, published, snapshot)
             else:
-                self._write_group(decision, files, manifest)
+                self._write_group(render, files, manifest)
         for decision in plan.decisions:
             if isinstance(decision, Keep):
                 self.done.kept |= decision.files
@@ -200,7 +200,7 @@ class Rendering:
 
     def run(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
         uses = Counter(p.relpath for d in renders for p in d.group.posts)
-        needed = {}
+        needed: dict[str, tuple[Post, bytes]] = {}
         for d in renders:
             shas = dict(zip((p.relpath for p in d.group.posts), d.shas, strict=True))
             for post in d.group.posts:
@@ -218,10 +218,10 @@ class Rendering:
                     window.append((None, submitted))
                 else:
                     break
-            decision, future = window.popleft()
+            owner, future = window.popleft()
             result = future.result()
-            if decision is not None:
-                yield decision, result
+            if owner is not None:
+                yield owner, result
                 continue
             for relpath, content in result:
                 if isinstance(content, PostError):
