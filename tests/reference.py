@@ -66,12 +66,20 @@ def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
 
 def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
     """Every feed file of ``groups`` (posts with bodies) and the OPML."""
-    from feedwright.content import render_entry
+    from feedwright.content import EntryRenderer
     from feedwright.layout import feed_url
+    from feedwright.markup import MarkdownRenderer
     from feedwright.opml import render_opml
     from feedwright.render import render_group
 
-    contents = {p.relpath: render_entry(p) for g in groups for p in g.posts}
+    class PlainMarkdown(MarkdownRenderer):
+        """Every body through Python-Markdown whole: the engine's fast path is checked too."""
+
+        def render(self, text: str) -> str:
+            return self.convert(text)
+
+    renderer = EntryRenderer(markdown=PlainMarkdown())
+    contents = {p.relpath: renderer.render_entry(p) for g in groups for p in g.posts}
     files = [f for group in groups for f in render_group(config, group, contents)]
     files.append(
         FeedFile(relpath=OPML, data=render_opml(config, groups), url=feed_url(config, OPML))

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ..config import Config
 from ..discover import PostFolder, raw_post, read_post
@@ -31,6 +31,9 @@ from ..model import EntryContent, FeedFile, Group, Post, RawPost
 from ..posts import Skip, parse_post, with_body
 from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
 from .rows import ERROR, POST, SAME, SKIP, ParsedFile
+
+if TYPE_CHECKING:
+    from ..content import EntryRenderer
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -96,13 +99,24 @@ def render_entry(config: Config, post: Post, sha: bytes) -> EntryContent | PostE
         data = read_post(config.source, post.relpath)
         if content_hash(data) != sha:
             return PostError(post.relpath, 1, "changed while the build ran; read again next build")
-        from ..content import render_entry as render  # Markdown and nh3: only when rendering
-
-        return render(with_body(post, data))
+        return _entry_renderer().render_entry(with_body(post, data))
     except PostError as e:
         return e
     except Exception as e:  # a bug must not cost the other posts: name the post
         return PostError(post.relpath, 1, f"cannot be rendered: {describe(e)}")
+
+
+_local = threading.local()
+
+
+def _entry_renderer() -> EntryRenderer:
+    """This thread's entry renderer (one Markdown instance and nh3 cleaners, reused)."""
+    renderer: EntryRenderer | None = getattr(_local, "renderer", None)
+    if renderer is None:
+        from ..content import EntryRenderer  # Markdown and nh3: only when rendering
+
+        renderer = _local.renderer = EntryRenderer()
+    return renderer
 
 
 def render_entries(
