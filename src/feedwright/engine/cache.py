@@ -23,9 +23,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Config
+from .codec import NAME_SEPARATOR
 from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 CACHE_NAME = "cache.sqlite"
 
 _TABLES = """
@@ -59,7 +60,7 @@ CREATE TABLE members (
     rank INTEGER NOT NULL,
     post INTEGER NOT NULL,
     visible INTEGER NOT NULL,
-    names TEXT NOT NULL,           -- the post's spellings of the group, a JSON list
+    names TEXT NOT NULL,           -- the post's spellings of the group (codec.NAME_SEPARATOR)
     PRIMARY KEY (gid, rank, post)
 ) WITHOUT ROWID;
 CREATE TABLE losers (post INTEGER PRIMARY KEY, path TEXT NOT NULL, message TEXT NOT NULL);
@@ -418,17 +419,14 @@ class Cache:
         """Every spelling visible posts (but ``exclude``) give the group."""
         if not exclude:
             rows = self.db.execute(
-                "SELECT DISTINCT j.value FROM members m, json_each(m.names) j "
-                "WHERE m.gid = ? AND m.visible <= ?",
-                (gid, now),
+                "SELECT DISTINCT names FROM members WHERE gid = ? AND visible <= ?", (gid, now)
+            ).fetchall()
+        else:
+            found = self.db.execute(
+                "SELECT names, post FROM members WHERE gid = ? AND visible <= ?", (gid, now)
             )
-            return {r[0] for r in rows}
-        rows = self.db.execute(
-            "SELECT j.value, m.post FROM members m, json_each(m.names) j "
-            "WHERE m.gid = ? AND m.visible <= ?",
-            (gid, now),
-        )
-        return {name for name, post in rows if post not in exclude}
+            rows = [r for r in found if r[1] not in exclude]
+        return {name for r in rows if r[0] for name in r[0].split(NAME_SEPARATOR)}
 
     def set_group(
         self, gid: int, published: str | None, spellings: Iterable[str], signature: bytes | None

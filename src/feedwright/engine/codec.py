@@ -86,9 +86,14 @@ def encode_post(post: Post, members: list[Membership]) -> str:
     )
 
 
+#: Joins a post's spellings of a group in ``members.names``: never in a name, since it is
+#: one of the control characters removed from every name.
+NAME_SEPARATOR = "\x1f"
+
+
 def encode_members(members: list[Membership]) -> tuple[tuple[str, str, str], ...]:
-    """``(kind, slug, names as a JSON list)`` of each group: what a ``members`` row says."""
-    return tuple((m.kind, m.slug, _JSON.encode(m.names)) for m in members)
+    """``(kind, slug, names)`` of each group, as a ``members`` row says them."""
+    return tuple((m.kind, m.slug, NAME_SEPARATOR.join(m.names)) for m in members)
 
 
 def decode_post(path: str, record: str) -> Post:
