@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -46,6 +47,8 @@ class Output:
         self.root = root
         self.state = root / STATE_DIR
         self.warnings: list[str] = []
+        #: Folders already checked (and created) by :meth:`_target`.
+        self._folders: set[str] = set()
         #: The manifest existed but could not be read.
         self.manifest_damaged = False
 
@@ -130,9 +133,30 @@ class Output:
                     with contextlib.suppress(OSError):
                         os.unlink(os.path.join(dirpath, name))
 
+    def _target(self, relpath: str) -> Path:
+        """:func:`safe_join`, with each folder checked (and created) once per build: only
+        a file that is itself a symlink needs its real path looked at again."""
+        folder, _, name = relpath.rpartition("/")
+        if folder not in self._folders:
+            safe_join(self.root, folder + "/x" if folder else "x")
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        path = self.root / folder / name if folder else self.root / name
+        if name in ("", ".", "..") or "\x00" in name:
+            raise OutputError(relpath, "refusing a path outside the output folder")
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return safe_join(self.root, relpath)
+        except FileNotFoundError:
+            pass
+        return path
+
     def write(self, relpath: str, data: bytes) -> bool:
         """Write ``data`` unless the file already holds exactly it. True if written."""
-        path = safe_join(self.root, relpath)
+        try:
+            path = self._target(relpath)
+        except OSError as e:
+            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
         try:
             with open(path, "rb") as f:
                 if f.read(len(data) + 1) == data:
@@ -144,7 +168,6 @@ class Output:
         except OSError:
             pass
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self._replace(path, data)
         except OSError as e:
             raise OutputError(relpath, f"cannot write: {e.strerror}") from e
@@ -178,5 +201,6 @@ class Output:
                 parent.rmdir()
             except OSError:
                 break
+            self._folders.discard(parent.relative_to(self.root).as_posix())
             parent = parent.parent
         return True
