@@ -6,7 +6,7 @@ Everything that names an output file (the engine, the OPML, the server, the CLI)
 
 from __future__ import annotations
 
-from importlib import metadata
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from .config import Config
@@ -36,9 +36,13 @@ _KIND_OF_FOLDER: dict[str, GroupKind] = {v: k for k, v in KIND_FOLDERS.items()}
 _KIND_ORDER: dict[str, int] = {"site": 0, "category": 1, "tag": 2}
 
 
+@lru_cache(maxsize=4)
 def project_home(distribution: str = "feedwright") -> str | None:
     """The project's home page, from the installed distribution's metadata (``Project-URL:
-    Homepage, …``, from ``[project.urls]`` in pyproject.toml), or ``None`` if unknown."""
+    Homepage, …``, from ``[project.urls]`` in pyproject.toml), or ``None`` if unknown: the
+    Atom ``generator`` URI. Read on first use (reading metadata costs a no-op build time)."""
+    from importlib import metadata
+
     try:
         meta = metadata.metadata(distribution)
     except metadata.PackageNotFoundError:
@@ -50,8 +54,6 @@ def project_home(distribution: str = "feedwright") -> str | None:
     return urls.get("homepage") or urls.get("home") or meta["Home-page"] or None
 
 
-#: The Atom ``generator`` URI: the project's own home (``None``: the element has no ``uri``).
-GENERATOR_URI = project_home()
 SITE = GroupKey("site", "")
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config
-from .layout import GENERATOR_URI, MEDIA_TYPES, feed_relpath, feed_url, group_page, group_title
+from .layout import MEDIA_TYPES, feed_relpath, feed_url, group_page, group_title, project_home
 from .model import Author, EntryContent, FeedFile, Format, Group, Post
 
 if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
@@ -53,7 +53,7 @@ def _feedgen(config: Config, group: Group, contents: Mapping[str, EntryContent])
     fg.author(_author_dict(site.author))
     if site.language:
         fg.language(site.language)
-    fg.generator("feedwright", version=__version__, uri=GENERATOR_URI)
+    fg.generator("feedwright", version=__version__, uri=project_home())
     fg.updated(feed_updated(group))
     for post in group.posts:
         _entry(fg, config, post, contents[post.relpath])

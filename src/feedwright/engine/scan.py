@@ -298,13 +298,14 @@ def _names(path: str) -> list[str]:
 
 
 def _digests(folders: list[PostFolder]) -> Digests:
-    """Each bucket's stat digest, from a stat of every file in the post folders."""
+    """Each bucket's stat digest, from a stat of every file in the post folders (the
+    no-op build's whole cost: one tight loop)."""
     digests = Digests()
+    add = digests.add
     for folder in folders:
         rel = folder.rel.encode("utf-8", "surrogateescape")
         for entry in folder_files(folder):
-            name = entry.name.encode("utf-8", "surrogateescape")
-            digests.add(rel, name, *stat_entry(entry))
+            add(rel, entry.name.encode("utf-8", "surrogateescape"), *stat_entry(entry))
     return digests
 
 
