@@ -35,11 +35,12 @@ def bucket_of(path: str) -> int:
 class Digests:
     """Each bucket's digest of ``(folder, name, size, mtime)`` of the files in it.
 
-    A file's share is a 64-bit checksum (CRC-32 and Adler-32 of those four); a bucket's
-    digest is the sum of its files' shares modulo 2**64, so the order files are found in
-    does not matter. It is computed for a million files per build: C checksums, not a
-    cryptographic hash (nothing here defends against anyone; a change that goes unseen
-    needs a 64-bit collision).
+    A file's share is CPython's hash of the tuple ``(CRC-32 of its folder, CRC-32 of its
+    name, size, mtime)``: integers only, so the hash is the same in every process (and
+    the cache is emptied when the Python version changes); a bucket's digest is the sum of
+    its files' shares modulo 2**64, so the order files are found in does not matter. It
+    runs for a million files in a no-op build, so it is cheap rather than cryptographic:
+    nothing here defends against anyone.
     """
 
     __slots__ = ("sums",)
@@ -47,17 +48,23 @@ class Digests:
     def __init__(self) -> None:
         self.sums = [0] * BUCKETS
 
-    def add(self, folder: bytes, name: bytes, size: int, mtime: int) -> int:
-        """Count one file in; returns its bucket."""
-        data = b"%s/%s\0%d\0%d" % (folder, name, size, mtime)
-        bucket = zlib.crc32(name) % BUCKETS
-        self.sums[bucket] += (zlib.crc32(data) << 32) | zlib.adler32(data)
+    def add(self, folder: int, name: bytes, size: int, mtime: int) -> int:
+        """Count one file in (``folder``: the CRC-32 of its folder's path); returns its
+        bucket."""
+        name_crc = zlib.crc32(name)
+        bucket = name_crc % BUCKETS
+        self.sums[bucket] += hash((folder, name_crc, size, mtime))
         return bucket
 
     def signed(self, bucket: int) -> int:
         """A bucket's digest as SQLite stores it (a signed 64-bit integer)."""
         value = self.sums[bucket] & _MASK64
         return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def folder_crc(rel: str) -> int:
+    """What :meth:`Digests.add` takes for a folder."""
+    return zlib.crc32(rel.encode("utf-8", "surrogateescape"))
 
 
 def encode_post(post: Post, members: list[Membership]) -> str:

@@ -38,7 +38,7 @@ from ..model import GroupKey, ManifestEntry
 from ..output import Output
 from ..posts import dup_message
 from .cache import Cache
-from .codec import BUCKETS, Digests, decode_post
+from .codec import BUCKETS, Digests, decode_post, folder_crc
 from .plan import GroupBefore, GroupNow, Snapshot
 from .rows import POST, SAME, GroupRow, KnownFile, Loser, ParsedFile
 from .workers import Inline, Pool, Todo, batched, bounded_map, parse_batch
@@ -303,7 +303,7 @@ def _digests(folders: list[PostFolder]) -> Digests:
     digests = Digests()
     add = digests.add
     for folder in folders:
-        rel = folder.rel.encode("utf-8", "surrogateescape")
+        rel = folder_crc(folder.rel)
         for entry in folder_files(folder):
             add(rel, entry.name.encode("utf-8", "surrogateescape"), *stat_entry(entry))
     return digests
@@ -318,7 +318,7 @@ def _find(
     """``(folder, name, size, mtime)`` of the post files of ``buckets`` (``None``: all);
     ``digests`` adds up those buckets on the way."""
     for folder in folders:
-        rel = folder.rel.encode("utf-8", "surrogateescape")
+        rel = folder_crc(folder.rel)
         for entry in folder_files(folder):
             name = entry.name.encode("utf-8", "surrogateescape")
             if buckets is not None and zlib.crc32(name) % BUCKETS not in buckets:
