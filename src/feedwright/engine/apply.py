@@ -244,4 +244,4 @@ class Rendering:
                 self.contents.pop(post.relpath, None)
         if not ok:
             return Inline().submit(lambda: None)
-        return self.executor.submit(render_feeds, self.config, decision.group, contents)
+        return Inline().submit(render_feeds, self.config, decision.group, contents)
