@@ -6,7 +6,8 @@ systemd and CI runners send it), all of them must be gone within 2 s. Each test 
 real ``python -m feedwright`` with a marker of its own in its environment, waits until the
 pool is up, records every descendant, sends the signal, and then looks both for the
 recorded processes and for any process that carries the marker (which also finds a
-worker started after the record was taken, wherever it was re-parented).
+worker started after the record was taken, wherever it was re-parented). Ctrl-C must
+end a build too, and never catch the pool half-way through starting a worker.
 """
 
 from __future__ import annotations
@@ -193,3 +194,22 @@ def test_watch_killed_while_it_builds_leaves_no_process(config_path, tmp_path, s
     with feedwright(tmp_path, *args) as running:
         pool = pool_of(running)
         assert end(running, pool, sig) == -sig
+
+
+@killed_by(signal.SIGINT)
+def test_ctrl_c_as_a_worker_starts_waits_until_it_has_started(config_path, tmp_path, sig):
+    """A ``KeyboardInterrupt`` while the pool starts a worker would leave one running
+    that the pool does not know of, which may take the stop sentinel meant for another
+    at shutdown (the build then waits for ever). So Ctrl-C waits until it has started."""
+    args = ("build", "--config", str(config_path), "--output", str(tmp_path / "out"))
+    with feedwright(tmp_path, *args) as running:
+        server = fork_server_of(running)
+        os.kill(server.pid, signal.SIGSTOP)  # before it can start the first worker
+        try:
+            running.proc.send_signal(sig)
+            time.sleep(0.5)
+            assert running.proc.poll() is None, "Ctrl-C stopped the pool starting a worker"
+            assert procs.children(server.pid) == []  # the worker is yet to start
+        finally:
+            os.kill(server.pid, signal.SIGCONT)
+        assert end(running, [server], sig, send=False) == 1  # "Aborted!"

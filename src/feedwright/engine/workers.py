@@ -6,17 +6,21 @@ reads bodies and renders entries, :func:`render_feeds` renders one group's feeds
 
 Workers die with the process that started them, however it ends (even ``SIGKILL``):
 each watches its parent through a pidfd and exits the moment it is gone, and with
-them go multiprocessing's fork server and resource tracker.
+them go multiprocessing's fork server and resource tracker. Ctrl-C waits until a
+worker being started has started (see :class:`_Steady`), so it ends a build rather
+than hanging it.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from ..config import Config
@@ -162,6 +166,51 @@ def _wait_for_exit(pid: int) -> None:
     os._exit(1)
 
 
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold back SIGINT (Ctrl-C) until the block is done, then deliver it.
+
+    Only the main thread gets ``KeyboardInterrupt`` (and may set handlers): elsewhere,
+    and when the handler was not set from Python, this does nothing.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)  # the handler runs now: KeyboardInterrupt
+
+
+class _Steady(Executor):
+    """The pool's executor, with Ctrl-C held back while a task is submitted.
+
+    ``ProcessPoolExecutor.submit`` starts a worker when none is idle. A
+    ``KeyboardInterrupt`` in the middle of that (the worker forked, its pid not yet read
+    back from the fork server) leaves a worker running that the executor does not know
+    of. At shutdown it can take the stop sentinel sent for a known worker, and
+    ``shutdown()`` then waits for that one for ever: in trials, a build or ``watch``
+    sent SIGINT alone (as ``kill -INT`` and some supervisors send it) as its pool
+    started hung about one time in four.
+    """
+
+    def __init__(self, executor: Executor, max_workers: int) -> None:
+        self._executor = executor
+        self._max_workers = max_workers  # read by bounded_map and Rendering
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        with _sigint_held():
+            return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._executor.shutdown(wait, cancel_futures=cancel_futures)
+
+
 class Pool:
     """Worker processes, started only when a build has enough work for them."""
 
@@ -190,7 +239,7 @@ class Pool:
                 initializer=_watch_parent,
                 initargs=(os.getpid(),),
             )
-            self.executor = executor
+            self.executor = _Steady(executor, self.jobs)
         return self.executor
 
     def close(self) -> None:
