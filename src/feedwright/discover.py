@@ -39,34 +39,41 @@ class PostFolder(NamedTuple):
     categories: tuple[str, ...]
 
 
-def _walk(root: str, skip: set[str]) -> Iterator[str]:
-    """Every folder worth entering, depth first, sorted."""
+#: A post folder and the entries in it that are not folders (posts or not).
+Listing = list[tuple[PostFolder, list[os.DirEntry[str]]]]
+
+
+def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """Every folder worth entering, depth first, sorted, with its entries that are not
+    folders (each folder is read once: a ``_posts`` folder may hold a million files)."""
     stack = [root]
     while stack:
         dirpath = stack.pop()
-        yield dirpath
         try:
             with os.scandir(dirpath) as it:
                 entries = list(it)
         except OSError:
-            continue
+            entries = []
         subdirs = []
+        files = []
         for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
-            if (
-                is_dir
-                and (entry.name == "_posts" or not entry.name.startswith((".", "_")))
-                and (not skip or os.path.realpath(entry.path) not in skip)
+            if not is_dir:
+                files.append(entry)
+            elif (entry.name == "_posts" or not entry.name.startswith((".", "_"))) and (
+                not skip or os.path.realpath(entry.path) not in skip
             ):
                 subdirs.append(entry.path)
+        yield dirpath, files
         stack.extend(sorted(subdirs, reverse=True))
 
 
-def post_folders(source: Path, *, exclude: tuple[Path, ...] = ()) -> list[PostFolder]:
-    """Every ``_posts`` folder under ``source`` and the folders below it.
+def post_folders(source: Path, *, exclude: tuple[Path, ...] = ()) -> Listing:
+    """Every ``_posts`` folder under ``source`` and the folders below it, each with the
+    entries in it that are not folders.
 
     Folders above ``_posts`` become categories; folders below it do not (Jekyll).
     Folders starting with ``.`` or ``_`` (other than ``_posts``) and symlinked folders
@@ -75,26 +82,13 @@ def post_folders(source: Path, *, exclude: tuple[Path, ...] = ()) -> list[PostFo
     root = str(source)
     skip = {os.path.realpath(p) for p in exclude}
     folders = []
-    for dirpath in _walk(root, skip):
+    for dirpath, files in _walk(root, skip):
         rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
         parts = [] if rel == "." else rel.split("/")
         if "_posts" in parts:
-            folders.append(PostFolder(rel, dirpath, tuple(parts[: parts.index("_posts")])))
+            folder = PostFolder(rel, dirpath, tuple(parts[: parts.index("_posts")]))
+            folders.append((folder, files))
     return folders
-
-
-def folder_files(folder: PostFolder) -> Iterator[os.DirEntry[str]]:
-    """The entries of a post folder that are not folders (posts or not)."""
-    try:
-        with os.scandir(folder.path) as it:
-            for entry in it:
-                try:
-                    if not entry.is_dir(follow_symlinks=False):
-                        yield entry
-                except OSError:
-                    continue
-    except OSError:
-        return
 
 
 def post_extensions(markdown_ext: tuple[str, ...] = MARKDOWN_EXT) -> tuple[str, ...]:
@@ -171,8 +165,8 @@ def discover(
     extensions = post_extensions(markdown_ext)
     posts: list[RawPost] = []
     ignored: list[str] = []
-    for folder in post_folders(source, exclude=exclude):
-        for entry in folder_files(folder):
+    for folder, files in post_folders(source, exclude=exclude):
+        for entry in files:
             if is_post_name(entry.name, extensions):
                 posts.append(raw_post(folder, entry.name, *stat_entry(entry)))
             else:
@@ -186,8 +180,8 @@ def skipped_files(config: Config) -> list[tuple[str, str]]:
     """``(relpath, reason)`` for every file under a ``_posts`` folder that is not a post."""
     extensions = post_extensions(config.site.markdown_ext)
     found = []
-    for folder in post_folders(config.source, exclude=(config.output,)):
-        for entry in folder_files(folder):
+    for folder, files in post_folders(config.source, exclude=(config.output,)):
+        for entry in files:
             reason = _skip_reason(entry.name, extensions)
             if reason is not None:
                 found.append((f"{folder.rel}/{entry.name}", reason))
@@ -198,7 +192,7 @@ def _has_posts_folder(source: Path, exclude: Path) -> bool:
     if (source / "_posts").is_dir():
         return True
     root, skip = str(source), {os.path.realpath(exclude)}
-    return any(d != root and os.path.basename(d) == "_posts" for d in _walk(root, skip))
+    return any(d != root and os.path.basename(d) == "_posts" for d, _files in _walk(root, skip))
 
 
 def require_source(config: Config) -> None:

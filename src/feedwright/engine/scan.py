@@ -24,8 +24,8 @@ from datetime import datetime
 
 from ..config import Config
 from ..discover import (
+    Listing,
     PostFolder,
-    folder_files,
     is_post_name,
     post_extensions,
     post_folders,
@@ -285,41 +285,34 @@ def _changed(known: KnownFile | None, size: int, mtime: int) -> bool:
     return known is None or (size, mtime) != (known.size, known.mtime) or size < 0
 
 
-def _count(folders: list[PostFolder], extensions: tuple[str, ...]) -> int:
+def _count(folders: Listing, extensions: tuple[str, ...]) -> int:
     """How many post files the folders hold (names only: no stat)."""
-    return sum(is_post_name(name, extensions) for folder in folders for name in _names(folder.path))
+    return sum(is_post_name(e.name, extensions) for _folder, files in folders for e in files)
 
 
-def _names(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
-
-
-def _digests(folders: list[PostFolder]) -> Digests:
+def _digests(folders: Listing) -> Digests:
     """Each bucket's stat digest, from a stat of every file in the post folders (the
     no-op build's whole cost: one tight loop)."""
     digests = Digests()
     add = digests.add
-    for folder in folders:
+    for folder, files in folders:
         rel = folder_crc(folder.rel)
-        for entry in folder_files(folder):
+        for entry in files:
             add(rel, entry.name.encode("utf-8", "surrogateescape"), *stat_entry(entry))
     return digests
 
 
 def _find(
-    folders: list[PostFolder],
+    folders: Listing,
     buckets: set[int] | None,
     extensions: tuple[str, ...],
     digests: Digests,
 ) -> Iterator[tuple[PostFolder, str, int, int]]:
     """``(folder, name, size, mtime)`` of the post files of ``buckets`` (``None``: all);
     ``digests`` adds up those buckets on the way."""
-    for folder in folders:
+    for folder, files in folders:
         rel = folder_crc(folder.rel)
-        for entry in folder_files(folder):
+        for entry in files:
             name = entry.name.encode("utf-8", "surrogateescape")
             if buckets is not None and zlib.crc32(name) % BUCKETS not in buckets:
                 continue
