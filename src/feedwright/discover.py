@@ -39,36 +39,41 @@ class PostFolder(NamedTuple):
     categories: tuple[str, ...]
 
 
-#: A post folder and the entries in it that are not folders (posts or not).
-Listing = list[tuple[PostFolder, list[os.DirEntry[str]]]]
+#: A post folder and the names of the entries in it that are not folders (posts or not).
+Listing = list[tuple[PostFolder, list[str]]]
 
 
-def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
-    """Every folder worth entering, depth first, sorted, with its entries that are not
-    folders (each folder is read once: a ``_posts`` folder may hold a million files)."""
+def _walk(root: str, skip: set[str]) -> Iterator[tuple[str, list[str]]]:
+    """Every folder worth entering, depth first, sorted, with the names of its entries
+    that are not folders. Each folder is read once, and only names are kept: a
+    ``_posts`` folder may hold a million files."""
     stack = [root]
     while stack:
         dirpath = stack.pop()
+        subdirs: list[str] = []
+        files: list[str] = []
         try:
             with os.scandir(dirpath) as it:
-                entries = list(it)
+                for entry in it:
+                    _sort(entry, skip, subdirs, files)
         except OSError:
-            entries = []
-        subdirs = []
-        files = []
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if not is_dir:
-                files.append(entry)
-            elif (entry.name == "_posts" or not entry.name.startswith((".", "_"))) and (
-                not skip or os.path.realpath(entry.path) not in skip
-            ):
-                subdirs.append(entry.path)
+            pass
         yield dirpath, files
         stack.extend(sorted(subdirs, reverse=True))
+
+
+def _sort(entry: os.DirEntry[str], skip: set[str], subdirs: list[str], files: list[str]) -> None:
+    """A folder to enter goes to ``subdirs``, anything but a folder to ``files``."""
+    try:
+        is_dir = entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return
+    if not is_dir:
+        files.append(entry.name)
+    elif (entry.name == "_posts" or not entry.name.startswith((".", "_"))) and (
+        not skip or os.path.realpath(entry.path) not in skip
+    ):
+        subdirs.append(entry.path)
 
 
 def post_folders(source: Path, *, exclude: tuple[Path, ...] = ()) -> Listing:
@@ -145,11 +150,11 @@ def raw_post(folder: PostFolder, name: str, size: int, mtime_ns: int) -> RawPost
     )
 
 
-def stat_entry(entry: os.DirEntry[str]) -> tuple[int, int]:
+def stat_file(path: str) -> tuple[int, int]:
     """``(size, mtime_ns)`` of a file (symlinks followed), ``(-1, -1)`` if it cannot be
     stat'ed (reading it will say why)."""
     try:
-        st = entry.stat(follow_symlinks=True)
+        st = os.stat(path)
     except OSError:
         return -1, -1
     return st.st_size, st.st_mtime_ns
@@ -166,11 +171,11 @@ def discover(
     posts: list[RawPost] = []
     ignored: list[str] = []
     for folder, files in post_folders(source, exclude=exclude):
-        for entry in files:
-            if is_post_name(entry.name, extensions):
-                posts.append(raw_post(folder, entry.name, *stat_entry(entry)))
+        for name in files:
+            if is_post_name(name, extensions):
+                posts.append(raw_post(folder, name, *stat_file(f"{folder.path}/{name}")))
             else:
-                ignored.append(f"{folder.rel}/{entry.name}")
+                ignored.append(f"{folder.rel}/{name}")
     posts.sort(key=lambda p: p.relpath)
     ignored.sort()
     return Found(posts=posts, ignored=ignored)
@@ -181,10 +186,10 @@ def skipped_files(config: Config) -> list[tuple[str, str]]:
     extensions = post_extensions(config.site.markdown_ext)
     found = []
     for folder, files in post_folders(config.source, exclude=(config.output,)):
-        for entry in files:
-            reason = _skip_reason(entry.name, extensions)
+        for name in files:
+            reason = _skip_reason(name, extensions)
             if reason is not None:
-                found.append((f"{folder.rel}/{entry.name}", reason))
+                found.append((f"{folder.rel}/{name}", reason))
     return sorted(found)
 
 

@@ -29,7 +29,7 @@ from ..discover import (
     is_post_name,
     post_extensions,
     post_folders,
-    stat_entry,
+    stat_file,
 )
 from ..errors import PostError
 from ..group import instant_us, newest, split_duplicates
@@ -287,7 +287,7 @@ def _changed(known: KnownFile | None, size: int, mtime: int) -> bool:
 
 def _count(folders: Listing, extensions: tuple[str, ...]) -> int:
     """How many post files the folders hold (names only: no stat)."""
-    return sum(is_post_name(e.name, extensions) for _folder, files in folders for e in files)
+    return sum(is_post_name(name, extensions) for _folder, files in folders for name in files)
 
 
 def _digests(folders: Listing) -> Digests:
@@ -296,9 +296,9 @@ def _digests(folders: Listing) -> Digests:
     digests = Digests()
     add = digests.add
     for folder, files in folders:
-        rel = folder_crc(folder.rel)
-        for entry in files:
-            add(rel, entry.name.encode("utf-8", "surrogateescape"), *stat_entry(entry))
+        rel, path = folder_crc(folder.rel), folder.path
+        for name in files:
+            add(rel, name.encode("utf-8", "surrogateescape"), *stat_file(f"{path}/{name}"))
     return digests
 
 
@@ -312,14 +312,14 @@ def _find(
     ``digests`` adds up those buckets on the way."""
     for folder, files in folders:
         rel = folder_crc(folder.rel)
-        for entry in files:
-            name = entry.name.encode("utf-8", "surrogateescape")
-            if buckets is not None and zlib.crc32(name) % BUCKETS not in buckets:
+        for name in files:
+            encoded = name.encode("utf-8", "surrogateescape")
+            if buckets is not None and zlib.crc32(encoded) % BUCKETS not in buckets:
                 continue
-            size, mtime = stat_entry(entry)
-            digests.add(rel, name, size, mtime)
-            if is_post_name(entry.name, extensions):
-                yield folder, entry.name, size, mtime
+            size, mtime = stat_file(f"{folder.path}/{name}")
+            digests.add(rel, encoded, size, mtime)
+            if is_post_name(name, extensions):
+                yield folder, name, size, mtime
 
 
 def _before(
