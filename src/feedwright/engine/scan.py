@@ -194,7 +194,7 @@ class Scanner:
         self, todo: Iterable[tuple[Todo, KnownFile | None]], total: int
     ) -> Iterator[tuple[list[tuple[Todo, KnownFile | None]], list[ParsedFile]]]:
         """Each batch of ``todo`` with what it parsed to, in order (the batches are made as
-        the results are asked for, so files are read while the folders are walked)."""
+        the results are asked for, so files are parsed while others are still being stat'ed)."""
         executor = self.pool.get() if total >= PARALLEL_PARSE else None
         sent: deque[list[tuple[Todo, KnownFile | None]]] = deque()
 
