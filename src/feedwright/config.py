@@ -27,6 +27,8 @@ from .urls import iri_to_uri
 from .yamlerrors import describe_yaml_error
 
 FORMATS = ("atom", "rss", "json")
+#: Values of ``feeds.images``.
+IMAGES = ("front_matter", "first")
 #: Extensions of Markdown posts unless ``site.markdown_ext`` (Jekyll's ``markdown_ext``) says.
 MARKDOWN_EXT = ("md", "markdown")
 #: Extensions of HTML posts (always posts).
@@ -74,6 +76,9 @@ class FeedsConfig:
     category_page: str | None
     #: Template of a tag's page (``:slug``), or ``None``: its feed links to the home page.
     tag_page: str | None
+    #: Where an entry's picture comes from: ``front_matter`` (the post's ``image`` only) or
+    #: ``first`` (else the first ``<img>`` of its content).
+    images: str = "front_matter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,6 +478,9 @@ def _feeds(r: _Reader) -> FeedsConfig:
     content = r.text("content", "full")
     if content not in ("full", "summary"):
         raise r.fail("content", f"expected 'full' or 'summary', got {content!r}")
+    images = r.text("images", "front_matter")
+    if images not in IMAGES:
+        raise r.fail("images", f"expected one of {', '.join(IMAGES)}, got {images!r}")
     feeds = FeedsConfig(
         formats=tuple(cast(Format, f) for f in dict.fromkeys(formats)),
         limit=r.integer("limit", 20, 1),
@@ -481,6 +489,7 @@ def _feeds(r: _Reader) -> FeedsConfig:
         content=content,
         category_page=r.text("category_page", "") or None,
         tag_page=r.text("tag_page", "") or None,
+        images=images,
     )
     return feeds
 

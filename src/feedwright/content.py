@@ -23,7 +23,7 @@ import nh3
 
 from .markup import MarkdownRenderer
 from .model import EntryContent, Post
-from .urls import absolute
+from .urls import absolute, iri_to_uri
 
 SUMMARY_CHARS = 200
 _MORE = re.compile(r"<!--\s*more\s*-->", re.I)
@@ -157,3 +157,22 @@ def render_entry(post: Post, renderer: EntryRenderer | None = None) -> EntryCont
     """The feed HTML and the summary of one post (with a new renderer if none is given:
     pass one in to render many posts)."""
     return (renderer or EntryRenderer()).render_entry(post)
+
+
+# An <img> tag as nh3 serialises it: lower-case names, values in double quotes (a `"`
+# inside is `&quot;`, but a `>` may stay raw, so the attributes are matched one by one).
+_IMG = re.compile(r'<img((?:\s+[^\s="\'>/]+(?:="[^"]*")?)*)\s*/?>', re.I)
+_SRC = re.compile(r'\ssrc="([^"]*)"')
+
+
+def first_image(fragment: str) -> str | None:
+    """The ``src`` of the first ``<img>`` with an http(s) URL in sanitised feed HTML (whose
+    URLs are already absolute), percent-encoded; ``None`` if there is none."""
+    for tag in _IMG.finditer(fragment):
+        src = _SRC.search(tag.group(1))
+        if src is None:
+            continue
+        url = _html.unescape(src.group(1)).strip()
+        if url.lower().startswith(("http://", "https://")):
+            return iri_to_uri(url)
+    return None

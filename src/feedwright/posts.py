@@ -102,6 +102,45 @@ def _author(doc: Split, path: str) -> Author | None:
     return Author(name=name) if name else None
 
 
+def _image(doc: Split, path: str, site_url: str) -> str | None:
+    """The post's ``image`` as jekyll-feed reads it (a URL, or a mapping with ``path``) →
+    an absolute, percent-encoded http(s) URL. A path is relative to the site (``site.url``
+    with its ``baseurl``), as Jekyll's ``absolute_url`` makes it; ``//host/x`` takes the
+    site's scheme."""
+    value = doc.meta.get("image")
+    if value is None:
+        return None
+    key = "image"
+    if isinstance(value, Mapping):
+        key, value = "image.path", value.get("path")
+    if not isinstance(value, str):
+        got = "nothing" if value is None else f"a {_kind(value)}"
+        raise PostError(path, doc.line_of("image"), f"{key}: expected a URL or a path, got {got}")
+    text = clean_text(value).strip()
+    if not text:
+        return None
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", text)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+        raise PostError(
+            path, doc.line_of("image"), f"{key}: expected an http(s) URL or a path, got {text!r}"
+        )
+    if scheme is None and not text.startswith("//"):
+        text = site_url + "/" + text.lstrip("/")
+    return absolute(site_url + "/", text)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, Mapping):
+        return "mapping"
+    return type(value).__name__
+
+
 def _date(doc: Split, path: str, key: str, tz: str) -> datetime | None:
     value = doc.meta.get(key)
     if value is None:
@@ -217,10 +256,7 @@ def parse_post(
     entry_id = (_entry_id(clean_text(own_id).strip(), config.site.url) if own_id else "") or url
 
     excerpt = _scalar(meta.get("excerpt")) or _scalar(meta.get("description"))
-    image = meta.get("image")
-    if isinstance(image, Mapping):
-        image = image.get("path")
-    image_url = absolute(url, str(image)) if _scalar(image) else None
+    image_url = _image(doc, path, config.site.url)
     lang = _scalar(meta.get("lang"))
 
     return Post(

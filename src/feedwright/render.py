@@ -8,6 +8,7 @@ last so RSS ``<channel><link>`` is the site page, authors always present).
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config
+from .content import first_image
 from .layout import MEDIA_TYPES, feed_relpath, feed_url, group_page, group_title, project_home
 from .model import Author, EntryContent, FeedFile, Format, Group, Post
 
@@ -23,12 +25,24 @@ if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
     from lxml import etree
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+#: Media RSS (https://www.rssboard.org/media-rss): the entry's picture for feed readers.
+MEDIA_NS = "http://search.yahoo.com/mrss/"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def feed_updated(group: Group) -> datetime:
     """The newest entry's ``updated``; the Unix epoch for an empty feed. Never the clock."""
     return max((p.updated for p in group.posts), key=lambda d: d.timestamp(), default=EPOCH)
+
+
+def entry_image(config: Config, post: Post, content: EntryContent) -> str | None:
+    """The post's picture: its ``image``, else (with ``feeds.images: first``) the first
+    ``<img>`` of its content. Absolute and percent-encoded either way."""
+    if post.image:
+        return post.image
+    if config.feeds.images == "first":
+        return first_image(content.html)
+    return None
 
 
 def _author_dict(author: Author) -> dict[str, str]:
@@ -103,20 +117,68 @@ def _serialize(tree: etree._ElementTree) -> bytes:
     return data
 
 
-def render_atom(fg: FeedGenerator, config: Config, group: Group, self_url: str) -> bytes:
+def _add_media(
+    tree: etree._ElementTree, elements: list[etree._Element], images: list[str | None]
+) -> None:
+    """Media RSS ``media:thumbnail`` and ``media:content medium="image"`` (as jekyll-feed
+    writes them) for each entry or item with a picture; the namespace is declared on the
+    root only when some entry has one."""
+    from lxml import etree
+
+    found = False
+    for element, image in zip(elements, images, strict=True):
+        if image:
+            found = True
+            element.append(_element(f"{{{MEDIA_NS}}}thumbnail", url=image))
+            element.append(_element(f"{{{MEDIA_NS}}}content", medium="image", url=image))
+    if found:
+        etree.cleanup_namespaces(tree, top_nsmap={"media": MEDIA_NS})
+
+
+def render_atom(
+    fg: FeedGenerator,
+    config: Config,
+    group: Group,
+    self_url: str,
+    contents: Mapping[str, EntryContent],
+) -> bytes:
     _links(fg, config, group, self_url, "atom")
     root, tree = fg._create_atom()
-    for element, post in zip(root.findall("entry"), group.posts, strict=True):
+    entries = root.findall("entry")
+    for element, post in zip(entries, group.posts, strict=True):
         if post.lang:
             element.set("{http://www.w3.org/XML/1998/namespace}lang", post.lang)
+    _add_media(tree, entries, _images(config, group, contents))
     return _serialize(tree)
 
 
-def render_rss(fg: FeedGenerator, config: Config, group: Group, self_url: str) -> bytes:
+def _images(config: Config, group: Group, contents: Mapping[str, EntryContent]) -> list[str | None]:
+    return [entry_image(config, p, contents[p.relpath]) for p in group.posts]
+
+
+def render_rss(
+    fg: FeedGenerator,
+    config: Config,
+    group: Group,
+    self_url: str,
+    contents: Mapping[str, EntryContent],
+) -> bytes:
     _links(fg, config, group, self_url, "rss")
     root, tree = fg._create_rss()
     channel = root.find("channel")
     assert channel is not None
+    items = channel.findall("item")
+    for item, post in zip(items, group.posts, strict=True):
+        # One credit per item: <dc:creator> always (a name needs no e-mail address); an
+        # <author> beside it is the same fact twice (W3C: DuplicateItemSemantics).
+        for author in item.findall("author"):
+            item.remove(author)
+        # <description> is HTML; when it holds the plain-text summary, that is escaped once
+        # more (else `R&D` reaches readers as a broken entity; W3C: NotHtml).
+        description = item.find("description")
+        if description is not None and description.text and contents[post.relpath].summary:
+            description.text = html.escape(description.text, quote=False)
+    _add_media(tree, items, _images(config, group, contents))
     self_link = channel.find(f"{{{ATOM_NS}}}link")
     assert self_link is not None
     # feedgen writes only rel=self into RSS; hubs go right after it, before any <item>.
@@ -163,8 +225,9 @@ def _json_item(config: Config, post: Post, content: EntryContent) -> dict[str, o
         item["content_text"] = content.summary
     if content.summary:
         item["summary"] = content.summary
-    if post.image:
-        item["image"] = post.image
+    image = entry_image(config, post, content)
+    if image:
+        item["image"] = image
     item["date_published"] = post.published.isoformat()
     item["date_modified"] = post.updated.isoformat()
     if post.author is not None:
@@ -192,7 +255,7 @@ def render_group(
         else:
             fg = fg or _feedgen(config, group, contents)
             render = render_atom if fmt == "atom" else render_rss
-            data = render(fg, config, group, url)
+            data = render(fg, config, group, url, contents)
         files.append(
             FeedFile(relpath=relpath, data=data, url=url, group=group.key, sources=sources)
         )
