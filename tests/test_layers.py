@@ -21,6 +21,7 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "feedwright"
 #: Modules that never touch the disk, the clock or a process pool.
 PURE = {
+    "changes",
     "content",
     "dates",
     "errors",
@@ -39,7 +40,7 @@ PURE = {
 }
 #: The core: the pure modules, and those that read the config, the source and the output.
 CORE = PURE | {"config", "discover", "jekyll", "output"}
-OUTER = {"cli", "watch", "__main__"}
+OUTER = {"cli", "watch", "hooks", "__main__"}
 CONCURRENCY = {"multiprocessing", "concurrent", "threading", "asyncio", "subprocess", "_thread"}
 FRAMEWORKS = {"click", "starlette", "uvicorn", "watchfiles"}
 INNER_ENGINE = "feedwright.engine."

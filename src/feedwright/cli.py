@@ -13,10 +13,12 @@ import click
 from click.core import ParameterSource
 
 from . import __version__
+from .changes import change_report_json
 from .config import Config, load_config
 from .discover import skipped_files
 from .engine import build, list_feeds
 from .errors import ConfigError, FeedwrightError
+from .hooks import HookResult, run_after_build
 from .layout import FILENAMES, OPML
 from .model import BuildReport
 
@@ -161,6 +163,12 @@ def _show_changes(config: Config, report: BuildReport) -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Also list skipped files (and why) and each change."
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the change report (JSON) instead of the summary line.",
+)
 def build_command(
     config_path: str,
     source: str | None,
@@ -169,6 +177,7 @@ def build_command(
     strict: bool,
     quiet: bool,
     verbose: bool,
+    as_json: bool,
 ) -> None:
     """Write every feed (site, categories, tags) and feeds.opml."""
     config = _load(config_path, source, output)
@@ -186,12 +195,21 @@ def build_command(
     _show_problems(report, quiet)
     if verbose:
         _run(lambda: _show_changes(config, report))
-    if not quiet:
+    if as_json:
+        click.echo(change_report_json(config, report))
+    elif not quiet:
         click.echo(summary(report))
         if report.cold and not full and not report.written and report.unchanged:
             click.echo(first_build_note(config, report))
+    show_hook(run_after_build(config, report))
     if strict and report.rejected:
         sys.exit(1)
+
+
+def show_hook(result: HookResult | None) -> None:
+    """A hook that failed is one line on stderr (it never changes the exit status)."""
+    if result is not None and not result.ok:
+        click.echo(f"hooks.after_build failed: {result.message}", err=True)
 
 
 def _in_ci() -> bool:
@@ -292,6 +310,7 @@ def serve_command(
             cwd=os.path.dirname(os.path.abspath(config_path)),
             environ=environ,
             on_finish=finished,
+            on_hook=show_hook,
             build_first=not no_build,
         )
     )
@@ -323,6 +342,7 @@ def watch_command(
         output=_abspath(output),
         on_report=report,
         on_error=lambda message: click.echo(message, err=True),
+        on_hook=show_hook,
         force_polling=True if poll else None,
         missing_ok=missing_ok,
     )

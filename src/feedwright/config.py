@@ -97,6 +97,17 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HooksConfig:
+    #: A command (no shell) that gets each build's change report on its standard input,
+    #: after every build that wrote or removed a file; or ``None``.
+    after_build: tuple[str, ...] | None = None
+    #: Seconds a hook may run before it is stopped.
+    timeout: float = 60.0
+    #: Where hooks run: the config file's folder.
+    folder: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     #: ``Cache-Control: max-age`` for feeds, in seconds.
     max_age: int
@@ -122,6 +133,8 @@ class Config:
     server: ServerConfig
     #: Settings given on the command line (``source``, ``output``): messages name the option.
     options: frozenset[str] = field(default_factory=frozenset)
+    #: Commands run after builds (not part of what the build cache depends on).
+    hooks: HooksConfig = field(default_factory=HooksConfig)
 
 
 def setting_error(config: Config, key: str, message: str) -> ConfigError:
@@ -391,6 +404,7 @@ def parse_config(
         webhook=_webhook(top.section("webhook")),
         server=_server(top.section("server")),
         options=frozenset(k for k, v in (("source", source), ("output", output)) if v is not None),
+        hooks=_hooks(top.section("hooks"), base),
     )
     ctx.check_unknown_keys()
     return config
@@ -515,6 +529,19 @@ def _webhook(r: _Reader) -> WebhookConfig:
         secret_env=r.text("secret_env", "FEEDWRIGHT_WEBHOOK_SECRET"), path=path, before_build=before
     )
     return hook
+
+
+def _hooks(r: _Reader, base: Path) -> HooksConfig:
+    after: tuple[str, ...] | None = None
+    if r.data.get("after_build") is not None:
+        after = r.strings("after_build", [])
+        if not after or not after[0]:
+            raise r.fail("after_build", "expected a non-empty list (a command and arguments)")
+    r.used.add("after_build")
+    timeout = r.get("timeout", 60)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise r.fail("timeout", f"expected a number of seconds > 0, got {_show(timeout)}")
+    return HooksConfig(after_build=after, timeout=float(timeout), folder=base)
 
 
 def _server(r: _Reader) -> ServerConfig:

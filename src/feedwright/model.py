@@ -175,6 +175,47 @@ class ManifestEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorRecord:
+    """A rejected post, for machines: ``str()`` of its error is ``path:line: message``."""
+
+    #: Path of the post relative to the source folder.
+    path: str
+    #: Line of the post the error is about, if known.
+    line: int | None
+    #: What is wrong.
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRef:
+    """A post as a group's feeds show it (or showed it)."""
+
+    #: Path of the post relative to the source folder.
+    path: str
+    #: Its permalink (``None`` for a post that left: only its path is remembered).
+    url: str | None = None
+    #: Its title (``None`` for a post that left).
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """Which posts entered and left a group's feeds (its newest ``feeds.limit`` posts)."""
+
+    kind: GroupKind
+    #: Jekyll slug; empty for the site.
+    slug: str
+    #: Display name; empty for the site.
+    name: str
+    #: Posts in the feeds now that were not before, in feed order.
+    entered: tuple[EntryRef, ...]
+    #: Posts in the feeds before that are not now, by path.
+    left: tuple[EntryRef, ...]
+    #: The group's feeds were removed (it has no visible post any more).
+    removed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     """What a build did."""
 
@@ -199,6 +240,15 @@ class BuildReport:
     #: No earlier build's cache was used (a first build, ``--full``, a new config):
     #: every post was read.
     cold: bool = False
+    #: ``errors`` as records (path, line, message), in the same order.
+    error_records: tuple[ErrorRecord, ...] = ()
+    #: Groups whose feeds gained or lost posts, in group order.
+    groups: tuple[GroupChange, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """The build wrote or removed a file."""
+        return bool(self.written or self.removed)
 
     @property
     def rejected(self) -> int:

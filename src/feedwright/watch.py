@@ -22,6 +22,7 @@ import watchfiles
 from .config import Config, load_config
 from .engine import build
 from .errors import FeedwrightError
+from .hooks import HookResult, HookRunner
 from .model import BuildReport
 
 
@@ -82,13 +83,49 @@ def watch(
     force_polling: bool | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     missing_ok: bool = False,
+    on_hook: Callable[[HookResult], None] | None = None,
 ) -> None:
     """Build once, then after every change, until ``stop_event`` is set (or Ctrl-C).
 
     ``missing_ok``: the config file may be missing when the site's ``_config.yml`` stands
-    in for it (see :func:`~feedwright.config.load_config`).
+    in for it (see :func:`~feedwright.config.load_config`). After each build that changed
+    a file, ``hooks.after_build`` runs in the background (``on_hook`` hears how it went);
+    a hook still running when watching stops is stopped.
     """
-    config_file = Path(config_path).resolve()
+    hooks = HookRunner(on_hook)
+    try:
+        _watch(
+            Path(config_path).resolve(),
+            source,
+            output,
+            on_report,
+            on_error,
+            stop_event,
+            debounce_ms,
+            step_ms,
+            force_polling,
+            clock,
+            missing_ok,
+            hooks,
+        )
+    finally:
+        hooks.close()
+
+
+def _watch(
+    config_file: Path,
+    source: str | None,
+    output: str | None,
+    on_report: Callable[[BuildReport], None],
+    on_error: Callable[[str], None],
+    stop_event: StopEvent | None,
+    debounce_ms: int,
+    step_ms: int,
+    force_polling: bool | None,
+    clock: Callable[[], datetime],
+    missing_ok: bool,
+    hooks: HookRunner,
+) -> None:
     last_error: str | None = None
 
     def load(good: Config | None) -> Config | None:
@@ -110,7 +147,9 @@ def watch(
             on_error(f"{config.source}: the source folder does not exist; nothing was built")
             return
         try:
-            on_report(build(config, now=clock()))
+            report = build(config, now=clock())
+            on_report(report)
+            hooks.submit(config, report)
         except FeedwrightError as e:
             on_error(str(e))
         except OSError as e:

@@ -26,7 +26,7 @@ from ..config import Config
 from ..discover import require_source
 from ..group import collision_warning
 from ..layout import feed_relpath, feed_url, group_order, group_title
-from ..model import BuildReport, Format, GroupKey
+from ..model import BuildReport, ErrorRecord, Format, GroupKey
 from ..output import Output
 from .apply import Applied, Applier
 from .cache import CACHE_NAME, Cache
@@ -174,7 +174,18 @@ def _report(run: _Run, seconds: float) -> BuildReport:
         seconds=seconds,
         written_urls=tuple(applied.written_urls),
         cold=scanned.snapshot.cold,
+        error_records=tuple(error_record(path, line) for path, line in errors),
+        groups=tuple(applied.groups),
     )
+
+
+def error_record(path: str, line: str) -> ErrorRecord:
+    """``path:line: message`` (the form of every post error) → its parts."""
+    rest = line[len(path) + 1 :] if line.startswith(path + ":") else line
+    number, sep, message = rest.partition(": ")
+    if sep and number.isdigit():
+        return ErrorRecord(path, int(number), message)
+    return ErrorRecord(path, None, rest.strip())
 
 
 __all__ = ["FeedInfo", "Progress", "build", "list_feeds"]

@@ -20,8 +20,18 @@ from typing import Any, cast
 
 from ..config import Config
 from ..errors import PostError
-from ..layout import OPML, feed_url, group_order, group_paths
-from ..model import EntryContent, FeedFile, Group, GroupKey, GroupKind, ManifestEntry, Post
+from ..layout import FILENAMES, OPML, feed_relpath, feed_url, group_order, group_paths
+from ..model import (
+    EntryContent,
+    EntryRef,
+    FeedFile,
+    Group,
+    GroupChange,
+    GroupKey,
+    GroupKind,
+    ManifestEntry,
+    Post,
+)
 from ..output import Output
 from .cache import Cache
 from .plan import Keep, Plan, Remove, Render, Snapshot
@@ -47,6 +57,8 @@ class Applied:
     errors: list[PostError] = field(default_factory=list)
     #: Every group with feeds after the build, and the name they carry.
     published: dict[GroupKey, str] = field(default_factory=dict)
+    #: Groups whose feeds gained or lost posts (from the manifest's sources, before and now).
+    groups: list[GroupChange] = field(default_factory=list)
 
 
 class Applier:
@@ -63,6 +75,7 @@ class Applier:
         self.done = Applied()
 
     def run(self, plan: Plan, snapshot: Snapshot) -> Applied:
+        self.snapshot = snapshot
         manifest = dict(snapshot.owned)
         published = dict(plan.published)
         self._claim(plan, manifest)
@@ -71,6 +84,8 @@ class Applier:
                 self._demote(render, manifest, published, snapshot)
             else:
                 self._write_group(render, files, manifest)
+                if any(f.relpath not in render.keep for f in files):
+                    self._membership(render.group.key, render.group.name, render.group.posts)
         for decision in plan.decisions:
             if isinstance(decision, Keep):
                 self.done.kept |= decision.files
@@ -78,6 +93,8 @@ class Applier:
             elif isinstance(decision, Remove):
                 self._remove(decision.files, manifest)
                 self._record(decision.key, None, (), None)
+                self._membership(decision.key, self._old_name(decision.key), None)
+        self.done.groups.sort(key=lambda g: group_order((g.kind, g.slug)))
         if plan.opml or published != plan.published:
             self._write_opml(published, manifest)
         self._remove(plan.stale, manifest)
@@ -87,6 +104,35 @@ class Applier:
         done = set(self.done.written) | set(self.done.removed) | self.done.kept
         self.done.unchanged = sorted(p for p in manifest if p not in done)
         return self.done
+
+    def _old_sources(self, key: GroupKey) -> set[str]:
+        """The posts the group's feeds held before this build (the manifest's record)."""
+        owned = self.snapshot.owned
+        paths = [feed_relpath(key, fmt) for fmt in FILENAMES]
+        return {source for p in paths if p in owned for source in owned[p].sources}
+
+    def _old_name(self, key: GroupKey) -> str:
+        before = self.snapshot.before.get(key)
+        if before is not None:
+            return before.name
+        owned = self.snapshot.owned
+        paths = [feed_relpath(key, fmt) for fmt in FILENAMES]
+        names = [owned[p].name for p in paths if p in owned]
+        return next((n for n in names if n), "")
+
+    def _membership(self, key: GroupKey, name: str, posts: tuple[Post, ...] | None) -> None:
+        """Record which posts entered and left the group's feeds (``posts`` is ``None``
+        when its feeds are removed)."""
+        old = self._old_sources(key)
+        now = {p.relpath for p in posts or ()}
+        entered = tuple(
+            EntryRef(p.relpath, p.url, p.title) for p in posts or () if p.relpath not in old
+        )
+        left = tuple(EntryRef(path) for path in sorted(old - now))
+        if entered or left or posts is None:
+            kind = cast(GroupKind, key.kind)
+            change = GroupChange(kind, key.slug, name, entered, left, removed=posts is None)
+            self.done.groups.append(change)
 
     def _claim(self, plan: Plan, manifest: dict[str, ManifestEntry]) -> None:
         """Own every file this build may write before writing any."""

@@ -13,7 +13,7 @@ import html
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from ..config import Config
 from ..errors import ServeError
+from ..hooks import HookResult, HookRunner
 from ..layout import (
     FILENAMES,
     FORMAT_OF_NAME,
@@ -261,6 +262,7 @@ def serve(
     cwd: str | Path | None,
     environ: Mapping[str, str],
     on_finish: OnFinish | None = None,
+    on_hook: Callable[[HookResult], None] | None = None,
     build_first: bool = True,
 ) -> None:
     """Run the server until interrupted (the ``feedwright serve`` command).
@@ -275,7 +277,9 @@ def serve(
     check_address(host, port)
 
     publisher = Publisher(config.websub.hubs) if config.websub.hubs else None
-    rebuilder = Rebuilder(config, cwd=cwd, publisher=publisher, on_finish=on_finish)
+    rebuilder = Rebuilder(
+        config, cwd=cwd, publisher=publisher, on_finish=on_finish, hooks=HookRunner(on_hook)
+    )
     app = create_app(config, rebuilder, environ=environ)
     if build_first:
         rebuilder.request("startup")

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from ..config import Config
 from ..engine import build
 from ..errors import FeedwrightError
+from ..hooks import HookRunner
 from ..model import BuildReport
 from .websub import Publisher, changed_feeds
 
@@ -57,9 +58,12 @@ class Rebuilder:
         on_finish: OnFinish | None = None,
         clock: Callable[[], datetime] = _utc_now,
         before_build_timeout: float = 600.0,
+        hooks: HookRunner | None = None,
     ) -> None:
-        """``cwd`` is where ``webhook.before_build`` runs (the config file's folder)."""
+        """``cwd`` is where ``webhook.before_build`` runs (the config file's folder);
+        ``hooks`` runs ``hooks.after_build`` after each build that changed a file."""
         self.config = config
+        self._hooks = hooks if hooks is not None else HookRunner()
         self._cwd = cwd
         self._publisher = publisher
         self._on_finish = on_finish
@@ -108,7 +112,9 @@ class Rebuilder:
         with self._lock:
             self._closed = True
             self._queued = None
-        return self.wait(timeout)
+        idle = self.wait(timeout)
+        self._hooks.close()
+        return idle
 
     # -- the worker -------------------------------------------------------------------------
     def _loop(self, trigger: str) -> None:
@@ -175,6 +181,8 @@ class Rebuilder:
                 self._last_success = record["finished"]
         if report is not None and self._publisher is not None:
             self._publisher.publish(changed_feeds(report))
+        if report is not None:
+            self._hooks.submit(self.config, report)
         if self._on_finish is not None:
             try:
                 self._on_finish(record, report)
@@ -222,4 +230,6 @@ class Rebuilder:
             }
         if self._publisher is not None:
             doc["websub"] = self._publisher.status()
+        if self.config.hooks.after_build:
+            doc["after_build"] = self._hooks.status()
         return doc
