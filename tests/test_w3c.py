@@ -165,6 +165,7 @@ RICH_POSTS: list[tuple[str, dict[str, Any], str]] = [
         "<video src='v.mp4' poster='p.jpg'></video>",
     ),
     ("2022-03-09-plain.html", {"title": "纯 HTML"}, "<p>株洲日报讯 纯文本摘要。</p>"),
+    ("2022-03-10-empty.md", {"title": "空 & <空>"}, ""),
 ]
 
 
@@ -187,4 +188,8 @@ def test_a_rich_site_is_clean(make_site, content: str):
     assert rd.author == "记者 <李明>"
     assert by_title["同一时刻"].author == "只有名字"
     assert "href" not in rd.get("author_detail", {})
+    # An empty post's entries carry its title as their text.
+    assert by_title["空 & <空>"].summary == "空 &amp; &lt;空&gt;"
+    atom = site.feed("atom.xml")
+    assert [e.summary for e in atom.entries if e.title == "空 & <空>"] == ["空 & <空>"]
     assert assert_clean(site.out) > 10

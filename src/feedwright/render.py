@@ -98,10 +98,19 @@ def _entry(fg: FeedGenerator, config: Config, post: Post, content: EntryContent)
     fe.dc.dc_creator(author.name)
     for name in dict.fromkeys([*post.categories, *post.tags]):
         fe.category(term=name)
-    if content.summary:
-        fe.summary(content.summary)
+    summary = _summary(config, post, content)
+    if summary:
+        fe.summary(summary)
     if config.feeds.content == "full" and content.html:
         fe.content(content.html, type="html")
+
+
+def _summary(config: Config, post: Post, content: EntryContent) -> str:
+    """An Atom or RSS entry's summary: the post's, else (an empty post: no text at all)
+    its title, so that every entry has some text (W3C: MissingTextualContent)."""
+    if content.summary or (config.feeds.content == "full" and content.html):
+        return content.summary
+    return post.title
 
 
 def _element(tag: str, **attrib: str) -> etree._Element:
@@ -176,7 +185,8 @@ def render_rss(
         # <description> is HTML; when it holds the plain-text summary, that is escaped once
         # more (else `R&D` reaches readers as a broken entity; W3C: NotHtml).
         description = item.find("description")
-        if description is not None and description.text and contents[post.relpath].summary:
+        summary = _summary(config, post, contents[post.relpath])
+        if description is not None and description.text and summary:
             description.text = html.escape(description.text, quote=False)
     _add_media(tree, items, _images(config, group, contents))
     self_link = channel.find(f"{{{ATOM_NS}}}link")
