@@ -250,7 +250,7 @@ BOMB_KEYS = {  # key → the error it gives (None: the value is ignored, the pos
     "author": "author: expected a name or a mapping",
     "permalink": "permalink: expected a path",
     "excerpt": None,
-    "image": None,
+    "image": "image: expected a URL or a path, got a list",
     "id": None,
     "lang": None,
     "slug": None,
