@@ -13,7 +13,7 @@ from datetime import datetime
 from feedwright.config import Config
 from feedwright.discover import Found, discover, read_post, require_source
 from feedwright.errors import PostError, describe
-from feedwright.group import group_posts, is_visible, split_duplicates
+from feedwright.group import group_posts, is_visible, listing, split_duplicates
 from feedwright.layout import OPML
 from feedwright.model import FeedFile, Group, Post
 from feedwright.posts import Skip, dup_message, parse_post, with_body
@@ -70,7 +70,7 @@ def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
     from feedwright.layout import feed_url
     from feedwright.markup import MarkdownRenderer
     from feedwright.opml import render_opml
-    from feedwright.render import render_group
+    from feedwright.render import render_group, render_page_file
 
     class PlainMarkdown(MarkdownRenderer):
         """Every body through Python-Markdown whole: the engine's fast path is checked too."""
@@ -81,6 +81,10 @@ def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
     renderer = EntryRenderer(markdown=PlainMarkdown())
     contents = {p.relpath: renderer.render_entry(p) for g in groups for p in g.posts}
     files = [f for group in groups for f in render_group(config, group, contents)]
+    if config.feeds.pages:  # the site's page lists every group
+        listed = {g.key: listing(g) for g in groups}
+        site = next(g for g in groups if g.kind == "site")
+        files.append(render_page_file(config, site, contents, listed))
     files.append(
         FeedFile(relpath=OPML, data=render_opml(config, groups), url=feed_url(config, OPML))
     )

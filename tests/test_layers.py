@@ -31,6 +31,7 @@ PURE = {
     "markup",
     "model",
     "opml",
+    "pages",
     "permalink",
     "posts",
     "render",

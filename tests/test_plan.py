@@ -21,7 +21,17 @@ from feedwright.engine.plan import (
 )
 from feedwright.model import Author, GroupKey, ManifestEntry, Post
 
+# Pages (feeds.pages) have tests of their own below.
 CONFIG = parse_config(
+    {
+        "site": {"title": "站", "url": "https://news.example"},
+        "source": ".",
+        "output": "out",
+        "feeds": {"pages": False},
+    },
+    base=Path("/nonexistent"),
+)
+PAGES = parse_config(
     {"site": {"title": "站", "url": "https://news.example"}, "source": ".", "output": "out"},
     base=Path("/nonexistent"),
 )
@@ -30,7 +40,7 @@ ATOM_ONLY = parse_config(
         "site": {"title": "站", "url": "https://news.example"},
         "source": ".",
         "output": "out",
-        "feeds": {"formats": ["atom"]},
+        "feeds": {"formats": ["atom"], "pages": False},
     },
     base=Path("/nonexistent"),
 )

@@ -79,6 +79,8 @@ class FeedsConfig:
     #: Where an entry's picture comes from: ``front_matter`` (the post's ``image`` only) or
     #: ``first`` (else the first ``<img>`` of its content).
     images: str = "front_matter"
+    #: Write an ``index.html`` page for people in every group's folder.
+    pages: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,6 +506,7 @@ def _feeds(r: _Reader) -> FeedsConfig:
         category_page=r.text("category_page", "") or None,
         tag_page=r.text("tag_page", "") or None,
         images=images,
+        pages=r.boolean("pages", True),
     )
     return feeds
 

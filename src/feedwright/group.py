@@ -14,7 +14,7 @@ from typing import NamedTuple, cast
 
 from .config import Config
 from .layout import group_order
-from .model import Group, GroupKind, Post
+from .model import Group, GroupKind, Listing, Post
 from .slug import slugify
 
 #: Slugs longer than this (in UTF-8 bytes) cannot be folder names; their groups are skipped.
@@ -167,16 +167,26 @@ def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], lis
         names = tuple(sorted(spellings[key]))
         if len(names) > 1:
             warnings.append(collision_warning(key[0], key[1], names))
-        groups.append(make_group(key, names, newest(members[key], config.feeds.limit)))
+        chosen = newest(members[key], config.feeds.limit)
+        groups.append(make_group(key, names, chosen, count=len(members[key])))
     return groups, warnings
 
 
-def make_group(key: tuple[str, str], spellings: Sequence[str], posts: tuple[Post, ...]) -> Group:
-    """A group named by :func:`display_name`."""
+def make_group(
+    key: tuple[str, str], spellings: Sequence[str], posts: tuple[Post, ...], *, count: int
+) -> Group:
+    """A group named by :func:`display_name`; ``count`` visible posts in all."""
     return Group(
         kind=cast(GroupKind, key[0]),
         slug=key[1],
         name=display_name(spellings),
         posts=posts,
         spellings=tuple(sorted(spellings)),
+        count=count,
     )
+
+
+def listing(group: Group) -> Listing:
+    """What the output folder's page says of a group: name, post count, newest date."""
+    newest_post = group.posts[0].published.isoformat() if group.posts else ""
+    return Listing(group.name, group.count, newest_post)

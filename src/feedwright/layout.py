@@ -15,6 +15,10 @@ from .urls import escape_path, iri_to_uri
 
 #: The OPML list of every feed, at the top of the output folder.
 OPML = "feeds.opml"
+#: The page for people in each group's folder (``feeds.pages``); the site's, at the top,
+#: also lists every group.
+PAGE = "index.html"
+PAGE_MEDIA_TYPE = "text/html"
 #: feedwright's own bookkeeping inside the output folder (manifest, cache, lock).
 STATE_DIR = ".feedwright"
 #: Each format's file name inside a group's folder.
@@ -74,19 +78,37 @@ def feed_relpath(key: tuple[str, str], fmt: Format) -> str:
     return group_dir(key) + FILENAMES[fmt]
 
 
+def page_relpath(key: tuple[str, str]) -> str:
+    """A group's page for people: ``index.html`` in its folder."""
+    return group_dir(key) + PAGE
+
+
+def page_url(config: Config, key: tuple[str, str]) -> str:
+    """The public URL of a group's folder (which serves its page), ending in ``/``."""
+    return feed_url(config, group_dir(key))
+
+
 def group_paths(config: Config, key: tuple[str, str]) -> list[str]:
-    """The files of one group, in the configured formats' order."""
-    return [feed_relpath(key, fmt) for fmt in config.feeds.formats]
+    """The files of one group: its feeds in the configured formats' order, then its page
+    when ``feeds.pages`` is on."""
+    paths = [feed_relpath(key, fmt) for fmt in config.feeds.formats]
+    if config.feeds.pages:
+        paths.append(page_relpath(key))
+    return paths
 
 
 def group_of_path(relpath: str) -> GroupKey | None:
-    """The group a feed file belongs to (``None`` for the OPML and foreign paths)."""
+    """The group a feed or page belongs to (``None`` for the OPML and foreign paths)."""
     parts = relpath.split("/")
     if len(parts) == 1:
-        return SITE if relpath in FORMAT_OF_NAME else None
-    if len(parts) == 3 and parts[0] in _KIND_OF_FOLDER and parts[2] in FORMAT_OF_NAME:
+        return SITE if relpath in FORMAT_OF_NAME or relpath == PAGE else None
+    if len(parts) == 3 and parts[0] in _KIND_OF_FOLDER and _is_group_file(parts[2]):
         return GroupKey(_KIND_OF_FOLDER[parts[0]], parts[1])
     return None
+
+
+def _is_group_file(name: str) -> bool:
+    return name in FORMAT_OF_NAME or name == PAGE
 
 
 def is_feed_name(name: str) -> bool:
@@ -129,4 +151,6 @@ def file_media_type(name: str) -> str | None:
         return MEDIA_TYPES[FORMAT_OF_NAME[name]]
     if name == OPML:
         return OPML_MEDIA_TYPE
+    if name == PAGE:
+        return PAGE_MEDIA_TYPE
     return None

@@ -142,10 +142,24 @@ class Group:
     posts: tuple[Post, ...]
     #: Every distinct spelling that slugified to ``slug``.
     spellings: tuple[str, ...] = ()
+    #: How many visible posts the group holds in all (``posts`` is only the newest).
+    count: int = 0
 
     @property
     def key(self) -> GroupKey:
         return GroupKey(self.kind, self.slug)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A group as the page of the output folder lists it."""
+
+    #: Display name (``""`` for the site).
+    name: str
+    #: How many visible posts it holds.
+    count: int
+    #: When its newest post was published (ISO 8601, with the post's offset), or ``""``.
+    newest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +186,10 @@ class ManifestEntry:
     sources: tuple[str, ...] = ()
     #: Display name of its group (so a kept feed can stay in the OPML).
     name: str = ""
+    #: How many posts its group held, and when the newest was published (ISO 8601 or
+    #: ``""``): what the folder's page lists for a group whose files were not rewritten.
+    count: int = 0
+    newest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

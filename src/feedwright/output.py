@@ -70,6 +70,8 @@ class Output:
                 str(k): ManifestEntry(
                     sources=tuple(str(s) for s in v.get("sources", [])),
                     name=str(v.get("name", "")),
+                    count=int(v.get("count", 0)),
+                    newest=str(v.get("newest", "")),
                 )
                 for k, v in files.items()
             }
@@ -79,7 +81,10 @@ class Output:
             return {}
 
     def save_manifest(self, entries: Mapping[str, ManifestEntry]) -> None:
-        files = {k: {"sources": v.sources, "name": v.name} for k, v in sorted(entries.items())}
+        files = {
+            k: {"sources": v.sources, "name": v.name, "count": v.count, "newest": v.newest}
+            for k, v in sorted(entries.items())
+        }
         doc = {"version": 1, "files": files}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
         self.state.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Pure: a group and its entries' content → the bytes of its Atom, RSS and JSON feeds.
+"""Pure: a group and its entries' content → the bytes of its Atom, RSS and JSON feeds (and
+of its page for people, :mod:`feedwright.pages`).
 
 feedgen writes Atom and RSS; its defaults are overridden where they break ordering
 (entries are appended in our order), determinism (every ``updated`` is set from the
@@ -17,8 +18,17 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import Config
 from .content import first_image
-from .layout import MEDIA_TYPES, feed_relpath, feed_url, group_page, group_title, project_home
-from .model import Author, EntryContent, FeedFile, Format, Group, Post
+from .layout import (
+    MEDIA_TYPES,
+    feed_relpath,
+    feed_url,
+    group_page,
+    group_title,
+    page_relpath,
+    page_url,
+    project_home,
+)
+from .model import Author, EntryContent, FeedFile, Format, Group, GroupKey, Listing, Post
 
 if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
     from feedgen.feed import FeedGenerator
@@ -269,4 +279,24 @@ def render_group(
         files.append(
             FeedFile(relpath=relpath, data=data, url=url, group=group.key, sources=sources)
         )
+    if config.feeds.pages and group.kind != "site":  # the site's lists every group: see apply
+        files.append(render_page_file(config, group, contents))
     return files
+
+
+def render_page_file(
+    config: Config,
+    group: Group,
+    contents: Mapping[str, EntryContent],
+    listed: Mapping[GroupKey, Listing] | None = None,
+) -> FeedFile:
+    """A group's page for people (:mod:`feedwright.pages`) as an output file."""
+    from .pages import render_page
+
+    return FeedFile(
+        relpath=page_relpath(group.key),
+        data=render_page(config, group, contents, listed),
+        url=page_url(config, group.key),
+        group=group.key,
+        sources=tuple(p.relpath for p in group.posts),
+    )

@@ -20,7 +20,17 @@ from typing import Any, cast
 
 from ..config import Config
 from ..errors import PostError
-from ..layout import FILENAMES, OPML, feed_relpath, feed_url, group_order, group_paths
+from ..group import listing
+from ..layout import (
+    FILENAMES,
+    OPML,
+    PAGE,
+    SITE,
+    feed_relpath,
+    feed_url,
+    group_order,
+    group_paths,
+)
 from ..model import (
     EntryContent,
     EntryRef,
@@ -29,10 +39,12 @@ from ..model import (
     GroupChange,
     GroupKey,
     GroupKind,
+    Listing,
     ManifestEntry,
     Post,
 )
 from ..output import Output
+from ..render import render_page_file
 from .cache import Cache
 from .plan import Keep, Plan, Remove, Render, Snapshot
 from .workers import Inline, Pool, chunks, render_entries, render_feeds
@@ -59,6 +71,9 @@ class Applied:
     published: dict[GroupKey, str] = field(default_factory=dict)
     #: Groups whose feeds gained or lost posts (from the manifest's sources, before and now).
     groups: list[GroupChange] = field(default_factory=list)
+    #: With ``feeds.pages``: every group with feeds after the build, as the site's page
+    #: lists it.
+    listed: dict[GroupKey, Listing] = field(default_factory=dict)
 
 
 class Applier:
@@ -73,12 +88,15 @@ class Applier:
         self.pool = pool
         self.dry_run = dry_run
         self.done = Applied()
+        self.site_contents: dict[str, EntryContent] = {}
 
     def run(self, plan: Plan, snapshot: Snapshot) -> Applied:
         self.snapshot = snapshot
         manifest = dict(snapshot.owned)
         published = dict(plan.published)
+        self.done.listed = dict(plan.listed)
         self._claim(plan, manifest)
+        site: tuple[Render, dict[str, EntryContent]] | None = None
         for render, files in self._rendered(plan.render):
             if files is None:
                 self._demote(render, manifest, published, snapshot)
@@ -86,6 +104,10 @@ class Applier:
                 self._write_group(render, files, manifest)
                 if any(f.relpath not in render.keep for f in files):
                     self._membership(render.group.key, render.group.name, render.group.posts)
+                if render.group.key == SITE and self.config.feeds.pages:
+                    site = (render, self.site_contents)
+        if site is not None:
+            self._write_site_page(*site, manifest)
         for decision in plan.decisions:
             if isinstance(decision, Keep):
                 self.done.kept |= decision.files
@@ -149,7 +171,9 @@ class Applier:
         big = entries >= PARALLEL_ENTRIES or len(renders) >= PARALLEL_GROUPS
         executor = self.pool.get() if big or self.pool.running else None
         rendering = Rendering(self.config, executor or Inline())
-        yield from rendering.run(renders)
+        for render, files in rendering.run(renders):
+            self.site_contents = rendering.site_contents
+            yield render, files
         self.done.errors.extend(sorted(rendering.failed.values(), key=lambda e: e.path))
 
     def _write_group(
@@ -161,10 +185,31 @@ class Applier:
                 self.done.kept.add(f.relpath)
                 continue
             self._write(f.relpath, f.data, f.url)
-            manifest[f.relpath] = ManifestEntry(sources=f.sources, name=group.name)
+            manifest[f.relpath] = self._entry(group, f.sources)
         self._remove(decision.drop, manifest)
         signature = None if decision.keep else decision.signature
         self._record(group.key, group.name, group.spellings, signature)
+
+    def _entry(self, group: Group, sources: tuple[str, ...]) -> ManifestEntry:
+        shown = listing(group)
+        return ManifestEntry(
+            sources=sources, name=group.name, count=shown.count, newest=shown.newest
+        )
+
+    def _write_site_page(
+        self,
+        decision: Render,
+        contents: dict[str, EntryContent],
+        manifest: dict[str, ManifestEntry],
+    ) -> None:
+        """The site's page, last: it lists every group as this build left it."""
+        group = decision.group
+        if PAGE in decision.keep:
+            self.done.kept.add(PAGE)
+            return
+        f = render_page_file(self.config, group, contents, self.done.listed)
+        self._write(f.relpath, f.data, f.url)
+        manifest[f.relpath] = self._entry(group, f.sources)
 
     def _demote(
         self,
@@ -180,9 +225,13 @@ class Applier:
         before = snapshot.before.get(key)
         if before is not None and files:
             published[key] = before.name
+            if key in self.done.listed:
+                entry = snapshot.owned[files[0]]
+                self.done.listed[key] = Listing(before.name, entry.count, entry.newest)
             self._record(key, before.name, (before.name,), None)
         else:
             published.pop(key, None)
+            self.done.listed.pop(key, None)
             for path in group_paths(self.config, key):
                 if path not in snapshot.owned:
                     manifest.pop(path, None)
@@ -243,6 +292,8 @@ class Rendering:
         self.limit = 2 * max(1, getattr(executor, "_max_workers", 2))
         self.contents: dict[str, EntryContent] = {}
         self.failed: dict[str, PostError] = {}
+        #: The site's entries (its page is rendered last, see :meth:`Applier.run`).
+        self.site_contents: dict[str, EntryContent] = {}
 
     def run(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
         uses = Counter(p.relpath for d in renders for p in d.group.posts)
@@ -284,6 +335,8 @@ class Rendering:
         posts = decision.group.posts
         ok = not any(p.relpath in self.failed for p in posts)
         contents = {p.relpath: self.contents[p.relpath] for p in posts if ok}
+        if decision.group.key == SITE:
+            self.site_contents = contents
         for post in posts:
             uses[post.relpath] -= 1
             if not uses[post.relpath]:

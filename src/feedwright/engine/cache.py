@@ -428,6 +428,32 @@ class Cache:
             rows = [r for r in found if r[1] not in exclude]
         return {name for r in rows if r[0] for name in r[0].split(NAME_SEPARATOR)}
 
+    def counts(self, gids: set[int], now: int) -> dict[int, int]:
+        """How many visible posts each group holds, duplicate-id losers left out."""
+        if not gids:
+            return {}
+        if len(gids) > 50:  # one pass over every membership (a cold build)
+            where, args = "visible <= ?", [now]
+        else:
+            marks = ",".join("?" * len(gids))
+            where, args = f"gid IN ({marks}) AND visible <= ?", [*sorted(gids), now]
+        found: dict[int, int] = dict.fromkeys(gids, 0)
+        rows = self.db.execute(
+            f"SELECT gid, COUNT(*) FROM members WHERE {where} GROUP BY gid", args
+        )
+        for gid, n in rows:
+            if gid in found:
+                found[gid] = n
+        lost = self.db.execute(
+            f"SELECT gid, COUNT(*) FROM members WHERE {where} "
+            "AND post IN (SELECT post FROM losers) GROUP BY gid",
+            args,
+        )
+        for gid, n in lost:
+            if gid in found:
+                found[gid] -= n
+        return found
+
     def set_group(
         self, gid: int, published: str | None, spellings: Iterable[str], signature: bytes | None
     ) -> None:

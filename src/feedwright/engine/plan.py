@@ -11,7 +11,10 @@ The rules, each in one place:
 - a category or tag with no visible post loses its feeds; the site always has them;
 - feeds are rendered again only when what they are rendered from (name and posts, with
   their content hashes) changed, or a file is missing or was changed on disk;
-- the OPML is rendered again when the set of published groups or their names changed.
+- the OPML is rendered again when the set of published groups or their names changed;
+- with ``feeds.pages``, a group's page is one of its files, and a group is rendered again
+  when its post count or newest date changed too; the site's page lists every group, so
+  the site is rendered again whenever that list changed.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import Config
-from ..group import display_name, make_group
-from ..layout import OPML, group_of_path, group_order, group_paths
-from ..model import Group, GroupKey, ManifestEntry, Post
+from ..group import display_name, listing, make_group
+from ..layout import OPML, SITE, group_of_path, group_order, group_paths
+from ..model import Group, GroupKey, Listing, ManifestEntry, Post
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,8 @@ class GroupNow:
     shas: tuple[bytes, ...]
     #: Every spelling of its name among its visible posts.
     spellings: tuple[str, ...]
+    #: How many visible posts it holds in all (counted only with ``feeds.pages``).
+    count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,9 @@ class Plan:
     opml: bool
     #: Owned files that belong to no group and are not the OPML (removed).
     stale: tuple[str, ...] = ()
+    #: With ``feeds.pages``: every group with feeds after the build, as the site's page
+    #: lists it.
+    listed: Mapping[GroupKey, Listing] = field(default_factory=dict)
 
     @property
     def render(self) -> list[Render]:
@@ -143,25 +151,75 @@ def plan(snapshot: Snapshot, config: Config) -> Plan:
     if snapshot.cold:
         keys |= set(snapshot.before) | set(owned_by)
     published = {key: b.name for key, b in snapshot.before.items()}
+    listed_before = _listed_before(snapshot, owned_by) if config.feeds.pages else {}
+    listed = {key: listed_before.get(key, Listing(name, 0, "")) for key, name in published.items()}
     decisions: list[Decision] = []
     for key in sorted(keys, key=group_order):
-        decision = _decide(snapshot, config, key, owned_by.get(key, []))
+        decision = _decide(snapshot, config, key, owned_by.get(key, []), listed_before.get(key))
         if decision is None:
             continue
         decisions.append(decision)
         if isinstance(decision, Render):
             published[key] = decision.group.name
+            listed[key] = listing(decision.group)
         elif isinstance(decision, Keep):
             published[key] = decision.name
+            listed[key] = listed_before.get(key, Listing(decision.name, 0, ""))
         else:
             published.pop(key, None)
+            listed.pop(key, None)
     before = {key: b.name for key, b in snapshot.before.items()}
     opml = snapshot.cold or published != before or _damaged(snapshot, OPML)
+    if config.feeds.pages:
+        decisions = _site_lists(snapshot, decisions, listed, listed_before)
     return Plan(
         decisions=tuple(decisions),
         published=published,
         opml=opml,
         stale=tuple(stale) if snapshot.cold else (),
+        listed=listed if config.feeds.pages else {},
+    )
+
+
+def _listed_before(
+    snapshot: Snapshot, owned_by: Mapping[GroupKey, list[str]]
+) -> dict[GroupKey, Listing]:
+    """Each group as the last build listed it (its files' manifest entries say)."""
+    out = {}
+    for key, paths in owned_by.items():
+        entry = snapshot.owned[paths[0]]
+        out[key] = Listing(entry.name, entry.count, entry.newest)
+    return out
+
+
+def _site_lists(
+    snapshot: Snapshot,
+    decisions: list[Decision],
+    listed: Mapping[GroupKey, Listing],
+    listed_before: Mapping[GroupKey, Listing],
+) -> list[Decision]:
+    """The site's page lists every group: render the site again when that list changed."""
+    if any(isinstance(d, Render) and d.group.key == SITE for d in decisions):
+        return decisions
+    now = snapshot.groups.get(SITE)
+    if now is None or dict(listed) == dict(listed_before):
+        return decisions
+    if any(d.key == SITE for d in decisions if isinstance(d, Keep | Remove)):
+        return decisions
+    name = display_name(now.spellings)
+    site = Render(
+        make_group(SITE, now.spellings, now.posts, count=now.count),
+        now.shas,
+        signature(name, now),
+        keep=_held(snapshot, [p for p in snapshot.owned if group_of_path(p) == SITE]),
+    )
+    return [site, *decisions]
+
+
+def _held(snapshot: Snapshot, owned: list[str]) -> frozenset[str]:
+    """Owned files that hold a post which is rejected now (they are kept as they were)."""
+    return frozenset(
+        p for p in owned if not snapshot.rejected.isdisjoint(snapshot.owned[p].sources)
     )
 
 
@@ -169,11 +227,15 @@ def _damaged(snapshot: Snapshot, path: str) -> bool:
     return path not in snapshot.owned or path in snapshot.broken
 
 
-def _decide(snapshot: Snapshot, config: Config, key: GroupKey, owned: list[str]) -> Decision | None:
+def _decide(
+    snapshot: Snapshot,
+    config: Config,
+    key: GroupKey,
+    owned: list[str],
+    listed_before: Listing | None,
+) -> Decision | None:
     """One group's decision; ``None`` when its feeds stay as they are."""
-    held = frozenset(
-        p for p in owned if not snapshot.rejected.isdisjoint(snapshot.owned[p].sources)
-    )
+    held = _held(snapshot, owned)
     now = snapshot.groups.get(key)
     before = snapshot.before.get(key)
     if now is None or (not now.posts and key.kind != "site"):
@@ -188,6 +250,8 @@ def _decide(snapshot: Snapshot, config: Config, key: GroupKey, owned: list[str])
     paths = group_paths(config, key)
     drop = tuple(p for p in owned if p not in paths)
     intact = not drop and not any(_damaged(snapshot, p) for p in paths)
-    if before is not None and before.signature == sig and intact:
+    group = make_group(key, now.spellings, now.posts, count=now.count)
+    same_listing = not config.feeds.pages or listed_before == listing(group)
+    if before is not None and before.signature == sig and intact and same_listing:
         return None
-    return Render(make_group(key, now.spellings, now.posts), now.shas, sig, keep=held, drop=drop)
+    return Render(group, now.shas, sig, keep=held, drop=drop)

@@ -90,6 +90,8 @@ class Scanner:
         losers = self._duplicates(changed or cold)
         owned = self._owned()
         broken = self._broken()
+        if self.config.feeds.pages and self.dirty:  # the site's page lists every group
+            self.dirty.add(cache.gid("site", ""))
         groups = cache.groups()
         self.dirty |= {
             g.gid for g in groups.values() if g.published is not None and g.signature is None
@@ -98,13 +100,14 @@ class Scanner:
             self.dirty = cache.all_gids() | {cache.gid("site", "")}
             groups = cache.groups()
         exclude = set(losers)
+        counts = cache.counts(self.dirty, self.now) if self.config.feeds.pages else {}
         now_groups = {}
         for gid in sorted(self.dirty):
             row = groups.get(gid)
             if row is None:
                 continue
             key = GroupKey(row.kind, row.slug)
-            now_groups[key] = self._group_now(gid, key, exclude)
+            now_groups[key] = self._group_now(gid, key, exclude, counts.get(gid, 0))
         errors = cache.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
         errors.sort()
@@ -266,7 +269,7 @@ class Scanner:
         return broken
 
     # -- 4. groups as they are now ----------------------------------------------------------
-    def _group_now(self, gid: int, key: GroupKey, exclude: set[int]) -> GroupNow:
+    def _group_now(self, gid: int, key: GroupKey, exclude: set[int], count: int) -> GroupNow:
         limit = self.config.feeds.limit
         found = self.cache.candidates(gid, self.now, limit, exclude)
         shas = {c.path: c.sha for c in found}
@@ -277,6 +280,7 @@ class Scanner:
             posts=posts,
             shas=tuple(shas[p.relpath] for p in posts),
             spellings=tuple(sorted(spellings)),
+            count=count,
         )
 
 
