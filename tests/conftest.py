@@ -218,16 +218,29 @@ def parse_feed(path: Path) -> Any:
 
 
 def check_tree(out: Path) -> None:
-    """Every feed file under ``out`` goes through a real parser."""
+    """Every feed file under ``out`` goes through a real parser, every page an HTML5 one."""
     if not out.exists():
         return
     for path in sorted(out.rglob("*")):
-        if (
-            path.is_file()
-            and path.suffix in (".xml", ".json", ".opml")
-            and ".feedwright" not in path.parts
-        ):
+        if not path.is_file() or ".feedwright" in path.parts:
+            continue
+        if path.suffix in (".xml", ".json", ".opml"):
             parse_feed(path)
+        elif path.suffix == ".html":
+            parse_page(path.read_bytes(), str(path))
+
+
+def parse_page(data: bytes, name: str = "page") -> Any:
+    """An HTML page parsed by html5lib (the WHATWG parsing algorithm), which must report no
+    parse error; the document as an ElementTree element (no namespaces)."""
+    import html5lib
+
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"), namespaceHTMLElements=False)
+    doc = parser.parse(data, transport_encoding="utf-8")
+    assert parser.errors == [], f"{name}: HTML5 parse errors {parser.errors}"
+    assert data.startswith(b"<!DOCTYPE html>\n"), name
+    assert b"<script" not in data.lower(), f"{name}: pages need no JavaScript"
+    return doc
 
 
 @pytest.fixture(params=["UTC", "Asia/Shanghai", "America/New_York"])
@@ -244,4 +257,13 @@ def mtimes(out: Path) -> dict[str, int]:
     return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
 
-__all__ = ["NOW", "Site", "atom_problems", "check_tree", "mtimes", "parse_feed", "write_post"]
+__all__ = [
+    "NOW",
+    "Site",
+    "atom_problems",
+    "check_tree",
+    "mtimes",
+    "parse_feed",
+    "parse_page",
+    "write_post",
+]

@@ -291,6 +291,7 @@ def test_feeds_can_be_limited_to_chosen_categories_and_no_tags(make_site):
     assert sorted(p for p in tree if "/" in p) == [
         "categories/news/atom.xml",
         "categories/news/feed.json",
+        "categories/news/index.html",
         "categories/news/rss.xml",
     ]
     assert [e.title for e in site.feed("categories/news/atom.xml").entries] == ["乙", "甲"]

@@ -17,7 +17,7 @@ from .changes import change_report_json
 from .config import Config, load_config
 from .discover import skipped_files
 from .engine import build, list_feeds
-from .errors import ConfigError, FeedwrightError
+from .errors import ConfigError, FeedwrightError, OptionError
 from .hooks import HookResult, run_after_build
 from .layout import FILENAMES, OPML
 from .model import BuildReport
@@ -236,9 +236,25 @@ def check_command(config_path: str, source: str | None, quiet: bool) -> None:
 @cli.command("feeds")
 @config_option
 @source_option
-def feeds_command(config_path: str, source: str | None) -> None:
+@click.option(
+    "--html",
+    "as_html",
+    is_flag=True,
+    help='Print the <link rel="alternate"> tags a site template pastes into <head>.',
+)
+@click.option(
+    "--group",
+    metavar="KIND/NAME",
+    help="With --html: the tags of one group (category/NAME or tag/NAME; default: the site).",
+)
+def feeds_command(config_path: str, source: str | None, as_html: bool, group: str | None) -> None:
     """List every feed: kind, name, format and public URL."""
     config = _load(config_path, source)
+    if group is not None and not as_html:
+        raise ConfigUsageError("--group: only with --html")
+    if as_html:
+        click.echo(_run(lambda: _snippet(config, group)), nl=False)
+        return
 
     def collect() -> list[str]:
         return [
@@ -248,6 +264,26 @@ def feeds_command(config_path: str, source: str | None) -> None:
 
     for line in _run(collect):
         click.echo(line)
+
+
+def _snippet(config: Config, group: str | None) -> str:
+    """The autodiscovery tags of the site or of one published group (``kind/NAME``)."""
+    from .pages import snippet
+    from .slug import slugify
+
+    if group is None or group == "site":
+        return snippet(config, ("site", ""), "")
+    kind, _, name = group.partition("/")
+    if kind not in ("category", "tag") or not name:
+        raise OptionError("--group", f"expected site, category/NAME or tag/NAME, got {group!r}")
+    slug = slugify(name)
+    found = {(f.kind, f.slug): f.name for f in list_feeds(config, now=datetime.now(UTC))}
+    if (kind, slug) not in found:
+        plural = "categories" if kind == "category" else "tags"
+        known = sorted(n for (k, _s), n in found.items() if k == kind)
+        listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "") or "none"
+        raise OptionError("--group", f"no {kind} {name!r} is published ({plural}: {listed})")
+    return snippet(config, (kind, slug), found[(kind, slug)])
 
 
 output_option = click.option(

@@ -44,6 +44,7 @@ _EN = {
     "opml": "Every feed of the site at once:",
     "newest": "Newest posts",
     "none": "No posts yet.",
+    "count": "Posts in all: {count} (the newest {shown} below).",
     "zone": "Times are in {zone}.",
     "all": "All feeds",
     "back": "All feeds of {site}",
@@ -63,6 +64,7 @@ _ZH = {
     "opml": "一次订阅全站所有源：",
     "newest": "最新文章",
     "none": "暂无文章。",
+    "count": "共 {count} 篇文章，以下为最新 {shown} 篇。",
     "zone": "时间为 {zone} 时区。",
     "all": "全部订阅源",
     "back": "{site}的全部订阅源",
@@ -169,7 +171,9 @@ def _entries(
     out = ["<section>", f"<h2>{escape(words['newest'])}</h2>"]
     if not group.posts:
         return [*out, f"<p>{escape(words['none'])}</p>", "</section>"]
-    out.append(f'<p class="meta">{escape(words["zone"].format(zone=config.site.timezone))}</p>')
+    count = words["count"].format(count=group.count, shown=len(group.posts))
+    zone_note = words["zone"].format(zone=config.site.timezone)
+    out.append(f'<p class="meta">{escape(count)} {escape(zone_note)}</p>')
     out.append('<ol class="entries">')
     for post in group.posts:
         when = local_time(config, post.published)

@@ -66,6 +66,9 @@ class FeedInfo:
     format: Format
     #: Its public URL.
     url: str
+    #: Its group's slug (``""`` for the site) and display name.
+    slug: str = ""
+    name: str = ""
 
 
 def list_feeds(config: Config, *, now: datetime | None = None) -> list[FeedInfo]:
@@ -73,7 +76,14 @@ def list_feeds(config: Config, *, now: datetime | None = None) -> list[FeedInfo]
     lists them: a dry run, which is quick when the cache is fresh."""
     run = _execute(config, now, True, False, None, None, None)
     return [
-        FeedInfo(key.kind, group_title(config, key.kind, name), fmt, _url(config, key, fmt))
+        FeedInfo(
+            key.kind,
+            group_title(config, key.kind, name),
+            fmt,
+            _url(config, key, fmt),
+            slug=key.slug,
+            name=name,
+        )
         for key, name in sorted(run.applied.published.items(), key=lambda i: group_order(i[0]))
         for fmt in config.feeds.formats
     ]

@@ -2,6 +2,8 @@
 
 - ``GET /``: an HTML page listing every feed, with autodiscovery links for the site feeds;
 - ``GET <path of feeds_url>/…``: the output folder, for feed readers (:mod:`.feedfiles`);
+  a folder (``/feeds/tags/<slug>/``) answers with its ``index.html`` (``feeds.pages``),
+  and its URL without the slash redirects to it;
 - ``GET /status``: the :class:`~feedwright.serve.rebuild.Rebuilder`'s status, as JSON;
 - ``POST <webhook.path>``: authenticated (:mod:`.webhook`), answered ``202`` at once,
   and handed to the rebuilder. Absent (``404``) when no secret is configured.
@@ -22,7 +24,7 @@ from lxml import etree
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..config import Config
@@ -34,6 +36,7 @@ from ..layout import (
     LABELS,
     MEDIA_TYPES,
     OPML,
+    PAGE,
     feed_url,
     feeds_prefix,
     is_feed_name,
@@ -66,9 +69,15 @@ class FeedServer:
 
     async def feed(self, request: Request) -> Response:
         relpath: str = request.path_params["path"]
-        if relpath == "":
-            return await self.index(request)
+        folder = relpath == "" or relpath.endswith("/")
+        if folder:  # a folder answers with its page (feeds.pages)
+            relpath += PAGE
         rep = await run_in_threadpool(self._lookup, relpath)
+        if rep is None and folder and relpath == PAGE:
+            return await self.index(request)
+        if rep is None and not folder and await run_in_threadpool(self._has_page, relpath):
+            location = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+            return RedirectResponse(location.split("?", 1)[0] + "/", status_code=301)
         if rep is None:
             return Response("Not Found\n", status_code=404, media_type="text/plain")
         link = link_header(self.config, relpath)
@@ -82,6 +91,11 @@ class FeedServer:
     def _lookup(self, relpath: str) -> Representation | None:
         path = resolve(self.root, relpath)
         return None if path is None else self.cache.get(path)
+
+    def _has_page(self, relpath: str) -> bool:
+        """Whether ``relpath`` is a folder with a page (its URL wants a slash)."""
+        path = resolve(self.root, relpath)
+        return path is not None and path.is_dir() and self._lookup(f"{relpath}/{PAGE}") is not None
 
     async def index(self, request: Request) -> Response:
         rep = await run_in_threadpool(self._index_page)
