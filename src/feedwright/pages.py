@@ -75,12 +75,12 @@ _ZH = {
 }
 
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;line-height:1.5;max-width:46rem;"
+    "body{font-family:system-ui,sans-serif;line-height:1.5;max-width:46rem;overflow-wrap:anywhere;"
     "margin:0 auto;padding:1rem;color:#222;background:#fff}"
     "h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.2rem;margin-top:2rem}"
     "h3{font-size:1.05rem;margin:0}a{color:#0645ad}"
     ".subscribe{background:#f4f6f8;border-radius:.5rem;padding:.5rem 1rem}"
-    ".subscribe li,td{overflow-wrap:anywhere}code{font-size:.9em}"
+    "code{font-size:.9em}"
     "ol.entries{list-style:none;padding:0}ol.entries li{margin:0 0 1.2rem}"
     ".meta{color:#555;font-size:.9em;margin:.1rem 0}.summary{margin:.3rem 0}"
     "table{border-collapse:collapse;width:100%}"
