@@ -50,8 +50,8 @@ def test_example_builds_cleanly(built: tuple[Path, object]) -> None:
 
 def test_every_committed_feed_parses() -> None:
     files = [p for p in FEEDS.rglob("*") if p.is_file() and ".feedwright" not in p.parts]
-    # 5 categories + 16 tags + the site, three formats each, and the OPML.
-    assert len(files) == 22 * 3 + 1
+    # 5 categories + 16 tags + the site, three formats and a page each, and the OPML.
+    assert len(files) == 22 * 4 + 1
     for path in files:
         parse_feed(path)
 
