@@ -8,7 +8,8 @@ import os
 import pytest
 from conftest import mtimes
 
-FEED_NAMES = ("atom.xml", "rss.xml", "feed.json")
+# Every file of a group: its feeds and its page (feeds.pages is on by default).
+FEED_NAMES = ("atom.xml", "rss.xml", "feed.json", "index.html")
 OLD = 1_600_000_000_000_000_000
 
 
@@ -49,7 +50,7 @@ def test_second_build_writes_nothing(site):
     before_bytes = feed_bytes(site.out)
     before = mtimes(site.out)
     report = site.build()
-    assert (report.written, report.removed, len(report.unchanged)) == ((), (), 16)
+    assert (report.written, report.removed, len(report.unchanged)) == ((), (), 21)
     after = mtimes(site.out)
     cache = ".feedwright/cache.sqlite"  # the build cache may record the run; nothing else
     assert {k: v for k, v in after.items() if k != cache} == {
@@ -60,7 +61,7 @@ def test_second_build_writes_nothing(site):
     report = site.build()
     assert report.written == ()
     assert report.removed == ()
-    assert len(report.unchanged) == 16
+    assert len(report.unchanged) == 21
     assert feed_bytes(site.out) == before_bytes
     changed = {k for k, v in mtimes(site.out).items() if before.get(k) != v}
     assert not {k for k in changed if not k.startswith(".feedwright/")}
@@ -104,7 +105,11 @@ def test_editing_a_post_rewrites_the_feeds_it_is_in(site):
 
 
 def test_a_vanished_group_is_removed_but_foreign_files_are_kept(site):
-    (site.out / "index.html").write_bytes(b"<html>mine</html>")
+    (site.out / "index.html").unlink()  # feedwright's page, replaced by one of the user's
+    (site.out / ".feedwright" / "manifest").write_text(
+        site.read(".feedwright/manifest").decode().replace('"index.html"', '"other.html"')
+    )
+    (site.out / "index.html").write_bytes(b"<!DOCTYPE html>\n<title>mine</title>\n")
     (site.out / "tags" / "体育" / "notes.txt").write_bytes(b"mine")
     (site.out / "tags" / "manual").mkdir()
     foreign = site.read("atom.xml")  # a valid feed, so check_tree can parse it
@@ -117,7 +122,10 @@ def test_a_vanished_group_is_removed_but_foreign_files_are_kept(site):
     assert not (site.out / "categories" / "news").exists()
     assert not (site.out / "tags" / "株洲").exists()
     assert sorted(p.name for p in (site.out / "tags" / "体育").iterdir()) == ["notes.txt"]
-    assert (site.out / "index.html").read_bytes() == b"<html>mine</html>"
+    assert (site.out / "index.html").read_bytes() == b"<!DOCTYPE html>\n<title>mine</title>\n"
+    assert "index.html: not written: a file feedwright did not write is in its place" in (
+        " ".join(report.warnings)
+    )
     assert (site.out / "tags" / "manual" / "atom.xml").read_bytes() == foreign
     titles = {o.get("title") for o in site.feed("feeds.opml").iter("outline")}
     assert titles == {None, "测试站", "测试站 · sport"}

@@ -45,18 +45,18 @@ def site(make_site):
 def test_build_prints_one_summary_line(site):
     result = run("build", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 0, 10, 0, 0)
+    assert counts(result.stdout) == (2, 0, 13, 0, 0)
     assert result.stderr == ""
     check_tree(site.out)
     again = run("build", "--config", str(site.config_path))
-    assert counts(again.stdout) == (2, 0, 0, 10, 0)
+    assert counts(again.stdout) == (2, 0, 0, 13, 0)
 
 
 def test_a_bad_post_is_reported_and_the_rest_published(site):
     site.post("2022-03-09-bad.md", BAD_POST)
     result = run("build", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 1, 10, 0, 0)
+    assert counts(result.stdout) == (2, 1, 13, 0, 0)
     assert len(BAD_LINE.findall(result.stderr)) == 1
     assert [e.title for e in site.feed("atom.xml").entries] == ["乙", "甲"]
 
@@ -66,7 +66,7 @@ def test_strict_exits_1_on_a_rejected_post_but_still_publishes(site):
     result = run("build", "--strict", "--config", str(site.config_path))
     assert result.exit_code == 1
     assert BAD_LINE.search(result.stderr)
-    assert counts(result.stdout)[:3] == (2, 1, 10)
+    assert counts(result.stdout)[:3] == (2, 1, 13)
     assert (site.out / "atom.xml").is_file()
     check_tree(site.out)
 
@@ -97,7 +97,7 @@ def test_source_and_output_override_the_config(site, tmp_path, monkeypatch):
         "build", "--config", str(site.config_path), "--source", "other-site", "--output", "built"
     )
     assert result.exit_code == 0, result.output
-    assert counts(result.stdout)[:3] == (1, 0, 4)
+    assert counts(result.stdout)[:3] == (1, 0, 5)
     built = tmp_path / "work" / "built"
     check_tree(built)
     assert [e.title for e in parse_feed(built / "atom.xml").entries] == ["另一个"]
@@ -185,7 +185,7 @@ def test_real_process_build_and_strict(site):
         check=False,
     )
     assert done.returncode == 1
-    assert counts(done.stdout)[:3] == (2, 1, 10)
+    assert counts(done.stdout)[:3] == (2, 1, 13)
     assert BAD_LINE.search(done.stderr)
     check_tree(site.out)
 
@@ -218,7 +218,7 @@ def test_real_process_default_config_in_the_working_directory(site):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert counts(done.stdout) == (2, 0, 10, 0, 0)
+    assert counts(done.stdout) == (2, 0, 13, 0, 0)
     check_tree(site.out)
 
 
@@ -229,7 +229,7 @@ def test_full_ignores_the_cache(site):
     path.write_bytes(path.read_bytes().replace("乙".encode(), "丙".encode()))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
     result = run("build", "--full", "--config", str(site.config_path))
-    assert counts(result.stdout)[:3] == (2, 0, 3)
+    assert counts(result.stdout)[:3] == (2, 0, 4)
     assert site.feed("atom.xml").entries[0].title == "丙"
 
 
@@ -238,8 +238,13 @@ def test_summary_counts_removals_and_verbose_names_each_removed_feed(site):
     site.post("2022-03-07-a.md", {"title": "甲", "categories": "news"})  # the tag is gone
     result = run("build", "-v", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 0, 7, 0, 3)
+    assert counts(result.stdout) == (2, 0, 8, 1, 4)  # the news page shows no tags: unchanged
     removed = sorted(line for line in result.stderr.splitlines() if line.startswith("removed "))
     tag = "tags/株洲/"
-    assert removed == [f"removed {tag}atom.xml", f"removed {tag}feed.json", f"removed {tag}rss.xml"]
+    assert removed == [
+        f"removed {tag}atom.xml",
+        f"removed {tag}feed.json",
+        f"removed {tag}index.html",
+        f"removed {tag}rss.xml",
+    ]
     assert not (site.out / "tags").exists() or not any((site.out / "tags").rglob("*.xml"))

@@ -356,7 +356,9 @@ def test_a_site_with_an_empty_posts_folder_writes_its_empty_site_feeds(make_site
     site.build()
     (site.src / "_posts" / GOOD).unlink()
     site.build()  # the last post deleted: empty site feeds and an OPML
-    after_delete = {p: site.read(p) for p in ("atom.xml", "rss.xml", "feed.json", "feeds.opml")}
+    after_delete = {
+        p: site.read(p) for p in ("atom.xml", "rss.xml", "feed.json", "feeds.opml", "index.html")
+    }
     fresh = make_site(output="fresh")
     (fresh.src / "_posts").mkdir(parents=True, exist_ok=True)
     report = fresh.build()

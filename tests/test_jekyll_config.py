@@ -53,7 +53,7 @@ def test_build_with_no_config_yaml_reads_the_sites_own_config(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     result = run("build", "--source", "mysite")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("1 posts, 0 rejected, 7 feeds written, 0 unchanged")
+    assert result.stdout.startswith("1 posts, 0 rejected, 9 feeds written, 0 unchanged")
     assert result.stderr == ""  # a zone is set: no warning about naive dates
     out = tmp_path / "feeds"  # relative to where config.yaml would be: the working directory
     check_tree(out)

@@ -123,7 +123,7 @@ def test_feed_updated_is_the_newest_entry_updated_never_the_build_time(make_site
         "Fri, 01 Apr 2022 10:00:00 +0800"
     )
     first = feed_files(site.out)
-    assert sorted(first) == ["atom.xml", "feed.json", "feeds.opml", "rss.xml"]
+    assert sorted(first) == ["atom.xml", "feed.json", "feeds.opml", "index.html", "rss.xml"]
     # Another build, a year later, into another folder: the same bytes.
     other = tmp_path / "other"
     build(load_config(site.config_path, output=str(other)), now=NOW + timedelta(days=365))

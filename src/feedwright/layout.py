@@ -111,6 +111,12 @@ def _is_group_file(name: str) -> bool:
     return name in FORMAT_OF_NAME or name == PAGE
 
 
+def is_page(relpath: str) -> bool:
+    """Whether an output path is a group's page (``index.html`` at the top or in a group
+    folder)."""
+    return relpath.rsplit("/", 1)[-1] == PAGE and group_of_path(relpath) is not None
+
+
 def is_feed_name(name: str) -> bool:
     """Whether a file name is one feedwright gives feeds (``atom.xml``, ``rss.xml``…)."""
     return name in FORMAT_OF_NAME

@@ -30,6 +30,7 @@ from ..layout import (
     feed_url,
     group_order,
     group_paths,
+    is_page,
 )
 from ..model import (
     EntryContent,
@@ -89,6 +90,8 @@ class Applier:
         self.dry_run = dry_run
         self.done = Applied()
         self.site_contents: dict[str, EntryContent] = {}
+        #: Pages this build would write where a file it did not write already is.
+        self.foreign: set[str] = set()
 
     def run(self, plan: Plan, snapshot: Snapshot) -> Applied:
         self.snapshot = snapshot
@@ -162,6 +165,9 @@ class Applier:
         wanted += [OPML] if plan.opml else []
         new = [p for p in wanted if p not in manifest]
         for path in new:
+            if is_page(path) and os.path.lexists(self.output.root / path):
+                self.foreign.add(path)  # someone's own index.html: never overwritten
+                continue
             manifest[path] = ManifestEntry()
         if new and not self.dry_run:
             self.output.save_manifest(manifest)
@@ -184,8 +190,8 @@ class Applier:
             if f.relpath in decision.keep:
                 self.done.kept.add(f.relpath)
                 continue
-            self._write(f.relpath, f.data, f.url)
-            manifest[f.relpath] = self._entry(group, f.sources)
+            if self._write(f.relpath, f.data, f.url):
+                manifest[f.relpath] = self._entry(group, f.sources)
         self._remove(decision.drop, manifest)
         signature = None if decision.keep else decision.signature
         self._record(group.key, group.name, group.spellings, signature)
@@ -208,8 +214,8 @@ class Applier:
             self.done.kept.add(PAGE)
             return
         f = render_page_file(self.config, group, contents, self.done.listed)
-        self._write(f.relpath, f.data, f.url)
-        manifest[f.relpath] = self._entry(group, f.sources)
+        if self._write(f.relpath, f.data, f.url):
+            manifest[f.relpath] = self._entry(group, f.sources)
 
     def _demote(
         self,
@@ -250,14 +256,22 @@ class Applier:
         manifest[OPML] = ManifestEntry()
 
     # -- the output folder and the cache ----------------------------------------------------
-    def _write(self, path: str, data: bytes, url: str) -> None:
+    def _write(self, path: str, data: bytes, url: str) -> bool:
+        """Write (unless the bytes are there already); False for a file that is not ours."""
+        if path in self.foreign:
+            self.output.warnings.append(
+                f"{path}: not written: a file feedwright did not write is in its place "
+                "(remove it, or set feeds.pages: false)"
+            )
+            return False
         if self.dry_run:
-            return
+            return True
         if self.output.write(path, data):
             self.done.written.append(path)
             self.done.written_urls.append(url)
         st = os.stat(self.output.root / path)
         self.cache.put_file(path, st.st_size, st.st_mtime_ns)
+        return True
 
     def _remove(self, paths: Iterable[str], manifest: dict[str, ManifestEntry]) -> None:
         for path in paths:
