@@ -116,11 +116,11 @@ def test_the_watch_command_prints_a_summary_per_build(make_site):
         reader.start()
         try:
             first = lines.get(timeout=15)
-            assert first.startswith("1 posts, 0 rejected, 4 feeds written")
+            assert first.startswith("1 posts, 0 rejected, 5 feeds written")
             time.sleep(0.5)
             site.post(POST, front("二"))
             second = lines.get(timeout=15)
-            assert second.startswith("1 posts, 0 rejected, 3 feeds written, 1 unchanged")
+            assert second.startswith("1 posts, 0 rejected, 4 feeds written, 1 unchanged")
             assert titles(site.out) == ["二"]
         finally:
             proc.send_signal(signal.SIGINT)
