@@ -301,3 +301,20 @@ def test_the_committed_example_has_a_page_per_folder() -> None:
     feeds = Path(__file__).resolve().parent.parent / "feeds"
     folders = {p.parent for p in feeds.rglob("atom.xml")}
     assert folders and all((f / "index.html").is_file() for f in folders)
+
+
+def test_a_post_rejected_for_a_duplicate_id_is_not_counted(make_site, tmp_path):
+    site = make_site()
+    site.post("2022-03-07-a.md", {"title": "A", "id": "urn:x:1", "tags": ["t"]})
+    site.post("2022-03-08-b.md", {"title": "B", "id": "urn:x:1", "tags": ["t"]})
+    site.post("2022-03-09-c.md", {"title": "C", "tags": ["t"]})
+    assert len(site.build().errors) == 1
+    counts = {tr.find("td/a").text: text(tr.find("td[2]")) for tr in rows(site, "index.html")}
+    assert counts == {"测试站": "2", "t": "2"}
+    (site.src / "_posts" / "2022-03-08-b.md").unlink()  # A is published again
+    site.build()
+    counts = {tr.find("td/a").text: text(tr.find("td[2]")) for tr in rows(site, "index.html")}
+    assert counts == {"测试站": "2", "t": "2"}
+    full = tmp_path / "full"
+    build(load_config(site.config_path, output=str(full)), now=site_now(), full=True)
+    assert feed_tree(full) == feed_tree(site.out)

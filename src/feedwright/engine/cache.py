@@ -444,6 +444,8 @@ class Cache:
         for gid, n in rows:
             if gid in found:
                 found[gid] = n
+        if self.db.execute("SELECT 1 FROM losers LIMIT 1").fetchone() is None:
+            return found
         lost = self.db.execute(
             f"SELECT gid, COUNT(*) FROM members WHERE {where} "
             "AND post IN (SELECT post FROM losers) GROUP BY gid",
