@@ -301,3 +301,78 @@ def test_the_signature_covers_name_posts_and_content():
     assert signature("news", now(NEWS, B, A)) != signature("news", base)
     other = GroupNow(NEWS, (A, B), (b"x", base.shas[1]), ("news",))
     assert signature("news", other) != signature("news", base)
+
+
+# -- pages (feeds.pages): the page is a file of its group; the site's lists every group -------
+def listed_owned(*groups: tuple[GroupNow, int]) -> dict:
+    """The manifest after a build that wrote these groups with these post counts."""
+    out = {"feeds.opml": ManifestEntry()}
+    for now_, count in groups:
+        name = min(now_.spellings, default="")
+        newest = now_.posts[0].published.isoformat() if now_.posts else ""
+        entry = ManifestEntry(sources=(), name=name, count=count, newest=newest)
+        for path in files(now_.key, PAGES) + [page_of(now_.key)]:
+            out[path] = entry
+    return out
+
+
+def page_of(key: GroupKey) -> str:
+    return {"site": "", "category": f"categories/{key.slug}/", "tag": f"tags/{key.slug}/"}[
+        key.kind
+    ] + "index.html"
+
+
+def with_count(now_: GroupNow, count: int) -> GroupNow:
+    return GroupNow(now_.key, now_.posts, now_.shas, now_.spellings, count=count)
+
+
+def test_pages_same_posts_and_same_count_is_left_alone():
+    site, news = with_count(now(SITE, A, B), 2), with_count(now(NEWS, A), 1)
+    s = snapshot(
+        groups={SITE: site, NEWS: news},
+        before={SITE: published_before(site), NEWS: published_before(news)},
+        owned=listed_owned((site, 2), (news, 1)),
+    )
+    p = plan(s, PAGES)
+    assert p.decisions == () and not p.opml
+    assert {k: (v.name, v.count) for k, v in p.listed.items()} == {SITE: ("", 2), NEWS: ("news", 1)}
+
+
+def test_pages_a_count_that_changed_renders_the_group_and_the_site_that_lists_it():
+    # An old post of news went (beyond feeds.limit): news's feeds hold the same posts.
+    news = with_count(now(NEWS, A), 1)
+    site = with_count(now(SITE, A, B), 2)
+    s = snapshot(
+        groups={SITE: site, NEWS: news},
+        before={SITE: published_before(site), NEWS: published_before(news)},
+        owned=listed_owned((site, 2), (news, 5)),
+    )
+    p = plan(s, PAGES)
+    assert kinds(p) == [("Render", SITE), ("Render", NEWS)]
+    assert p.listed[NEWS].count == 1 and not p.opml
+
+
+def test_pages_a_missing_page_renders_its_group():
+    site, news = with_count(now(SITE, A), 1), with_count(now(NEWS, A), 1)
+    owned_ = listed_owned((site, 1), (news, 1))
+    del owned_["categories/news/index.html"]
+    s = snapshot(
+        groups={SITE: site, NEWS: news},
+        before={SITE: published_before(site), NEWS: published_before(news)},
+        owned=owned_,
+    )
+    assert kinds(plan(s, PAGES)) == [("Render", NEWS)]
+
+
+def test_pages_a_group_removed_renders_the_site_whose_page_lists_it():
+    site, tech = with_count(now(SITE, A), 1), now(TECH)
+    s = snapshot(
+        groups={SITE: site, TECH: tech},
+        before={SITE: published_before(site), TECH: published_before(now(TECH, A))},
+        owned=listed_owned((site, 1), (now(TECH, A), 1)),
+    )
+    p = plan(s, PAGES)
+    assert kinds(p) == [("Render", SITE), ("Remove", TECH)]
+    assert TECH not in p.listed
+    remove = p.decisions[1]
+    assert isinstance(remove, Remove) and "tags/tech/index.html" in remove.files
