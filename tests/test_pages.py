@@ -318,3 +318,10 @@ def test_a_post_rejected_for_a_duplicate_id_is_not_counted(make_site, tmp_path):
     full = tmp_path / "full"
     build(load_config(site.config_path, output=str(full)), now=site_now(), full=True)
     assert feed_tree(full) == feed_tree(site.out)
+
+
+def test_characters_html_cannot_hold_are_left_out_of_pages(make_site):
+    site = make_site()
+    site.post("2022-03-07-a.md", {"title": "A\x85B\x7fC\ufdd0D\U0010ffffE", "tags": ["t\x9f"]})
+    site.build()  # every page passes the HTML5 parser (check_tree)
+    assert "ABCDE" in [a.text for a in page(site, "tags/t/index.html").iter("a")]

@@ -13,9 +13,10 @@ Plain HTML5 with a little inline CSS and no JavaScript; every piece of text is e
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from datetime import datetime
-from html import escape
 
 from .config import Config
 from .dates import zone
@@ -32,6 +33,21 @@ from .layout import (
 )
 from .model import EntryContent, Group, GroupKey, Listing
 from .urls import escape_path
+
+#: What HTML forbids in text: controls other than whitespace, and noncharacters.
+_NOT_HTML = re.compile(
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
+    )
+    + "]"
+)
+
+
+def escape(text: str) -> str:
+    """Text as HTML: escaped (quotes too), without the characters HTML cannot hold."""
+    return html.escape(_NOT_HTML.sub("", text), quote=True)
+
 
 _EN = {
     "category": "Category",
