@@ -87,12 +87,15 @@ def test_build_json_reports_counts_files_errors_and_memberships(make_site):
     ]
     assert first["errors"][0]["message"].startswith("date: ")
     written = {f["path"]: f["url"] for f in first["files"]}
-    assert len(written) == first["written"] == 3 * 3 + 1
+    # Three groups' feeds and pages (feeds.pages is on by default), and the OPML.
+    assert len(written) == first["written"] == 3 * 4 + 1
     assert (
         written["tags/株洲/atom.xml"]
         == "https://news.example/feeds/tags/%E6%A0%AA%E6%B4%B2/atom.xml"
     )
     assert written["feeds.opml"] == "https://news.example/feeds/feeds.opml"
+    assert written["tags/株洲/index.html"] == "https://news.example/feeds/tags/%E6%A0%AA%E6%B4%B2/"
+    assert written["index.html"] == "https://news.example/feeds/"
     assert {f["change"] for f in first["files"]} == {"written"}
     tag = group(first, "tag", "株洲")
     assert tag is not None
@@ -133,9 +136,10 @@ def test_build_json_reports_counts_files_errors_and_memberships(make_site):
     new = group(second, "tag", "交通")
     assert new is not None and [e["title"] for e in new["entered"]] == ["乙"]
     removed = {f["path"]: f["url"] for f in second["files"] if f["change"] == "removed"}
+    folder = "https://news.example/feeds/tags/%E6%B0%91%E7%94%9F/"
     assert removed == {
-        f"tags/民生/{name}": f"https://news.example/feeds/tags/%E6%B0%91%E7%94%9F/{name}"
-        for name in ("atom.xml", "rss.xml", "feed.json")
+        **{f"tags/民生/{name}": folder + name for name in ("atom.xml", "rss.xml", "feed.json")},
+        "tags/民生/index.html": folder,
     }
     assert not (site.out / "tags/民生").exists()
     # Nothing changed: an empty report, and still one JSON object.
@@ -191,7 +195,7 @@ def test_after_build_gets_the_report_on_stdin_in_the_config_folder(make_site, tm
     assert len(runs) == 1
     assert runs[0]["cwd"] == str(site.config_path.parent)
     sent = json.loads(runs[0]["stdin"])
-    assert sent["written"] == 3 + 3 + 1 and sent["posts"] == 1
+    assert sent["written"] == 4 + 4 + 1 and sent["posts"] == 1
     # --json prints the very report the hook read.
     post(site, "2022-03-08-b.md", "乙", ["株洲"], "2022-03-08 08:00:00 +0800")
     printed = report_of(cli_build(site, "--json"))

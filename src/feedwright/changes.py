@@ -8,7 +8,7 @@ from typing import Any
 
 from . import __version__
 from .config import Config
-from .layout import feed_url, group_title
+from .layout import group_title, output_url
 from .model import BuildReport, EntryRef
 
 #: Bumped when a key changes meaning or goes away (new keys may appear at any time).
@@ -31,7 +31,7 @@ def change_report(config: Config, report: BuildReport) -> dict[str, Any]:
         for path, url in zip(report.written, report.written_urls, strict=True)
     ]
     files += [
-        {"path": path, "url": feed_url(config, path), "change": "removed"}
+        {"path": path, "url": output_url(config, path), "change": "removed"}
         for path in report.removed
     ]
     groups = [

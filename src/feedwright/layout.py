@@ -111,6 +111,14 @@ def _is_group_file(name: str) -> bool:
     return name in FORMAT_OF_NAME or name == PAGE
 
 
+def output_url(config: Config, relpath: str) -> str:
+    """The public URL of any file feedwright writes: a page's is its folder's."""
+    key = group_of_path(relpath)
+    if key is not None and relpath.rsplit("/", 1)[-1] == PAGE:
+        return page_url(config, key)
+    return feed_url(config, relpath)
+
+
 def is_page(relpath: str) -> bool:
     """Whether an output path is a group's page (``index.html`` at the top or in a group
     folder)."""
