@@ -1,7 +1,7 @@
 """The in-memory reference pipeline the engine is compared with.
 
 Every post parsed, grouped and rendered at once: no cache, no worker processes, no
-history. The tests use :func:`simple_build_files` as what an incremental build must write.
+history but the id ledger the engine left in the output folder (its ids are an input). The tests use :func:`simple_build_files` as what an incremental build must write.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from feedwright.config import Config
 from feedwright.discover import Found, discover, read_post, require_source
 from feedwright.errors import PostError, describe
 from feedwright.group import group_posts, is_visible, listing, split_duplicates
-from feedwright.layout import OPML
+from feedwright.layout import IDS, OPML, STATE_DIR
+from feedwright.ledger import Row, ledger_id, parse_ledger
 from feedwright.model import FeedFile, Group, Post
 from feedwright.posts import Skip, dup_message, parse_post, with_body
 
@@ -39,10 +40,12 @@ def read_posts(config: Config, *, now: datetime, progress: Progress | None = Non
     errors: list[PostError] = []
     warnings: list[str] = []
     total = len(found.posts)
+    ledger = read_ledger(config)
     for i, raw in enumerate(found.posts):
         try:
             data = read_post(config.source, raw.relpath)
             post = parse_post(raw, data, config, warnings=warnings, keep_body=False)
+            post = replace(post, id=ledger_id(post.id, post.url, ledger.get(raw.relpath)))
             if is_visible(post, config, now):
                 posts.append(post)
         except PostError as e:
@@ -54,6 +57,12 @@ def read_posts(config: Config, *, now: datetime, progress: Progress | None = Non
         if progress is not None:
             progress(i + 1, total)
     return Parsed(posts=_dedupe(posts, errors), errors=errors, warnings=warnings, found=found)
+
+
+def read_ledger(config: Config) -> dict[str, Row]:
+    """The id ledger the engine left in the output folder (none: every id is a permalink)."""
+    path = config.output / STATE_DIR / IDS
+    return parse_ledger(path.read_bytes(), str(path)) if path.exists() else {}
 
 
 def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:

@@ -18,6 +18,7 @@ from feedwright.config import load_config
 from feedwright.errors import (
     ConfigError,
     FeedwrightError,
+    LedgerError,
     OptionError,
     OutputError,
     PostError,
@@ -45,6 +46,7 @@ EXAMPLES = {
     PostError: (("_posts/2022-03-07-株洲.md", 7), "_posts/2022-03-07-株洲.md:7"),
     OutputError: (("tags/株洲/atom.xml",), "tags/株洲/atom.xml"),
     OptionError: (("--source",), "--source"),
+    LedgerError: (("out/.feedwright/ids", 3), "out/.feedwright/ids:3"),
     ServeError: (("127.0.0.1:8000",), "127.0.0.1:8000"),
 }
 

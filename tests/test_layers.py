@@ -28,6 +28,7 @@ PURE = {
     "frontmatter",
     "group",
     "layout",
+    "ledger",
     "markup",
     "model",
     "opml",

@@ -56,6 +56,16 @@ class OptionError(ConfigError):
         return f"{self.option}: {self.message}"
 
 
+class LedgerError(ConfigError):
+    """The id ledger (``.feedwright/ids``) is not what feedwright wrote: the build stops
+    (exit 2) rather than give any post a new id. ``str(e)`` is ``path:line: message``."""
+
+    default_message = "not an id ledger feedwright wrote"
+
+    def __init__(self, path: str, line: int, message: str | None = None) -> None:
+        super().__init__(path, "", message, line=line)
+
+
 class PostError(FeedwrightError):
     """A post that cannot be published. ``str(e)`` is ``path:line: message``."""
 

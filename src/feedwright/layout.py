@@ -19,8 +19,10 @@ OPML = "feeds.opml"
 #: also lists every group.
 PAGE = "index.html"
 PAGE_MEDIA_TYPE = "text/html"
-#: feedwright's own bookkeeping inside the output folder (manifest, cache, lock).
+#: feedwright's own bookkeeping inside the output folder (manifest, id ledger, cache, lock).
 STATE_DIR = ".feedwright"
+#: The id ledger inside :data:`STATE_DIR`: the entry id each post was first published with.
+IDS = "ids"
 #: Each format's file name inside a group's folder.
 FILENAMES: dict[Format, str] = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
 #: Each format's media type (without parameters).

@@ -90,6 +90,24 @@ class Output:
         self.state.mkdir(parents=True, exist_ok=True)
         self._replace(self.state / MANIFEST, data)
 
+    # -- other state files (the id ledger) ------------------------------------------------
+    def read_state(self, name: str) -> bytes | None:
+        """A file of :data:`~feedwright.layout.STATE_DIR`, or ``None`` if there is none."""
+        try:
+            return (self.state / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise OutputError(f"{self.state / name}", f"cannot read: {e.strerror}") from e
+
+    def write_state(self, name: str, data: bytes) -> None:
+        """Replace a file of :data:`~feedwright.layout.STATE_DIR` atomically."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        try:
+            self._replace(self.state / name, data)
+        except OSError as e:
+            raise OutputError(f"{self.state / name}", f"cannot write: {e.strerror}") from e
+
     # -- lock -------------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(

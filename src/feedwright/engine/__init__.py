@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from ..config import Config
 from ..discover import require_source
 from ..group import collision_warning
-from ..layout import feed_relpath, feed_url, group_order, group_title
+from ..layout import IDS, feed_relpath, feed_url, group_order, group_title
+from ..ledger import Ledger, digest, format_ledger, parse_ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey
 from ..output import Output
 from .apply import Applied, Applier
@@ -117,15 +118,22 @@ def _execute(
             out.prepare()
             stack.enter_context(out.lock(on_wait=on_wait))
             out.clean_temporary()
+        ids = out.read_state(IDS)
+        rows = {} if ids is None else parse_ledger(ids, str(out.state / IDS))
         pool = Pool(jobs if jobs is not None else (os.cpu_count() or 1))
         stack.callback(pool.close)
         path = out.state / CACHE_NAME
         for attempt in range(2):
             cache = Cache(path, config, dry_run=dry_run)
             try:
-                if full and attempt == 0:
+                # The cache stores the ids the ledger fixed: a ledger changed by hand (or
+                # reset on purpose) means every post is read again.
+                if (full and attempt == 0) or (
+                    not cache.empty and cache.get_meta("ledger") != digest(ids)
+                ):
                     cache.reset(config)
-                return _steps(config, cache, out, now, pool, progress, dry_run)
+                ledger = Ledger(rows)
+                return _steps(config, cache, out, now, pool, progress, dry_run, (ledger, ids))
             except sqlite3.DatabaseError as e:
                 if attempt or dry_run:
                     raise
@@ -144,10 +152,13 @@ def _steps(
     pool: Pool,
     progress: Progress | None,
     dry_run: bool,
+    ledger_read: tuple[Ledger, bytes | None],
 ) -> _Run:
+    ledger, ids = ledger_read
     cache.begin()
     try:
-        scanned = Scanner(config, cache, out, now, pool, progress).run()
+        scanned = Scanner(config, cache, out, now, pool, progress, ledger).run()
+        _save_ledger(cache, out, ledger, ids, dry_run)
         decided = plan(scanned.snapshot, config)
         applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
         collisions = [
@@ -168,6 +179,17 @@ def _steps(
     ]
     warnings = (*cache.warnings, *scanned.warnings, *collisions, *kept, *out.warnings)
     return _Run(scanned, applied, warnings)
+
+
+def _save_ledger(
+    cache: Cache, out: Output, ledger: Ledger, before: bytes | None, dry_run: bool
+) -> None:
+    """Write the ids the scan fixed (before any feed carries them), and remember the file
+    in the cache (whose records hold those ids)."""
+    data = before if before is not None and not ledger.changed else format_ledger(ledger.rows)
+    if data != before and not dry_run:
+        out.write_state(IDS, data)
+    cache.set_meta("ledger", digest(data))
 
 
 def _report(run: _Run, seconds: float) -> BuildReport:

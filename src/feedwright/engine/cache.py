@@ -138,6 +138,7 @@ class Cache:
         self.warnings: list[str] = []
         #: The cache knew nothing (new, emptied or rebuilt): every post is new.
         self.empty = False
+        self.dry_run = dry_run
         self.db = self._open_dry(config) if dry_run else self._open(config)
         self._gids = self._load_gids()
         self._members = "members"
@@ -185,8 +186,15 @@ class Cache:
         return db
 
     def reset(self, config: Config) -> None:
-        """Forget everything (``--full``)."""
-        self._reset(self.db, config)
+        """Forget everything (``--full``, a changed id ledger); a dry run's cache is left as
+        it is on disk and an empty one in memory stands in."""
+        if self.dry_run and self.path is not None:
+            self.db.close()
+            self.path = None
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+            self._create(self.db, config)
+        else:
+            self._reset(self.db, config)
         self._gids = {}
 
     def discard(self) -> None:

@@ -93,6 +93,13 @@ def encode_post(post: Post, members: list[Membership]) -> str:
     )
 
 
+def with_entry_id(record: str, entry_id: str) -> str:
+    """A post's record (:func:`encode_post`) with another entry id."""
+    fields = json.loads(record)
+    fields[4] = None if entry_id == fields[3] else entry_id
+    return _JSON.encode(fields)
+
+
 #: Joins a post's spellings of a group in ``members.names``: never in a name, since it is
 #: one of the control characters removed from every name.
 NAME_SEPARATOR = "\x1f"

@@ -40,6 +40,10 @@ class ParsedFile(NamedTuple):
     warnings: str | None = None
     #: The groups it is in (``POST``): ``(kind, slug, names as a JSON list)`` each.
     members: tuple[tuple[str, str, str], ...] = ()
+    #: The permalink and the entry id it was parsed with (``POST``): the id ledger
+    #: (:mod:`feedwright.ledger`) may fix another id.
+    url: str | None = None
+    entry_id: str | None = None
 
 
 class KnownFile(NamedTuple):

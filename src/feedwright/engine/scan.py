@@ -34,11 +34,12 @@ from ..discover import (
 from ..errors import PostError
 from ..group import instant_us, newest, split_duplicates
 from ..layout import group_of_path
+from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
 from ..output import Output
 from ..posts import dup_message
 from .cache import Cache
-from .codec import BUCKETS, Digests, decode_post, folder_crc
+from .codec import BUCKETS, Digests, decode_post, folder_crc, id_hash, with_entry_id
 from .plan import GroupBefore, GroupNow, Snapshot
 from .rows import POST, SAME, GroupRow, KnownFile, Loser, ParsedFile
 from .workers import Inline, Pool, Todo, batched, bounded_map, parse_batch
@@ -73,8 +74,10 @@ class Scanner:
         now: datetime,
         pool: Pool,
         progress: Progress | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.config = config
+        self.ledger = ledger if ledger is not None else Ledger()
         self.cache = cache
         self.output = output
         self.now = instant_us(now)
@@ -181,7 +184,7 @@ class Scanner:
                     post_id = known.id
                     if known.status == POST:
                         was_post.append(post_id)
-                rows.append((post_id, parsed))
+                rows.append((post_id, self._fix_id(parsed)))
             changed |= bool(rows)
             if was_post:
                 self.dirty |= cache.groups_of(was_post)
@@ -192,6 +195,25 @@ class Scanner:
         if new:
             cache.bulk_end()
         return changed
+
+    def _fix_id(self, parsed: ParsedFile) -> ParsedFile:
+        """A parsed post with the entry id the ledger fixes for it (recorded there)."""
+        if parsed.status != POST or parsed.url is None or parsed.entry_id is None:
+            return parsed
+        source = self.config.source
+        fixed = self.ledger.assign(
+            parsed.path,
+            parsed.sha,
+            parsed.entry_id,
+            parsed.url,
+            gone=lambda old: not os.path.lexists(source / old),
+        )
+        if fixed == parsed.entry_id:
+            return parsed
+        assert parsed.record is not None
+        return parsed._replace(
+            record=with_entry_id(parsed.record, fixed), eid=id_hash(fixed), entry_id=fixed
+        )
 
     def _results(
         self, todo: Iterable[tuple[Todo, KnownFile | None]], total: int

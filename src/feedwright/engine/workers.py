@@ -76,6 +76,8 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         record=encode_post(post, members),
         members=encode_members(members),
         warnings="\n".join(warnings) if warnings else None,
+        url=post.url,
+        entry_id=post.id,
     )
 
 
