@@ -1,7 +1,8 @@
 """The in-memory reference pipeline the engine is compared with.
 
 Every post parsed, grouped and rendered at once: no cache, no worker processes, no
-history but the id ledger the engine left in the output folder (its ids are an input). The tests use :func:`simple_build_files` as what an incremental build must write.
+history but the id ledger the engine left in the output folder (its ids are an input).
+The tests use :func:`simple_build_files` as what an incremental build must write.
 """
 
 from __future__ import annotations
