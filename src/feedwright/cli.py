@@ -147,6 +147,8 @@ def _show_changes(config: Config, report: BuildReport) -> None:
         click.echo(f"wrote {path}", err=True)
     for path in report.removed:
         click.echo(f"removed {path}", err=True)
+    for line in report.excluded:
+        click.echo(line, err=True)
 
 
 @cli.command("build")
@@ -161,7 +163,10 @@ def _show_changes(config: Config, report: BuildReport) -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 if any post was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option(
-    "-v", "--verbose", is_flag=True, help="Also list skipped files (and why) and each change."
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also list skipped files and groups without feeds (and why), and each change.",
 )
 @click.option(
     "--json",
@@ -190,6 +195,7 @@ def build_command(
                 full=full,
                 progress=progress,
                 on_wait=lambda message: click.echo(message, err=True),
+                explain=verbose,
             )
         )
     _show_problems(report, quiet)
@@ -223,11 +229,18 @@ def _in_ci() -> bool:
 @source_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def check_command(config_path: str, source: str | None, quiet: bool) -> None:
-    """Validate the config and every post; write nothing. Exit 1 if anything is wrong."""
+    """Validate the config and every post; write nothing. Exit 1 if anything is wrong.
+
+    Also lists posts whose permalink moved away from their entry id (the id ledger keeps
+    the id) and entry ids that more than one post claims."""
     config = _load(config_path, source)
-    report = _run(lambda: build(config, now=datetime.now(UTC), dry_run=True))
+    report = _run(lambda: build(config, now=datetime.now(UTC), dry_run=True, explain=True))
     _show_problems(report, quiet)
     if not quiet:
+        for line in report.moved:
+            click.echo(f"moved: {line}")
+        for line in report.claimed:
+            click.echo(f"claimed twice: {line}")
         click.echo(f"{report.posts} posts, {report.rejected} rejected")
     if report.rejected:
         sys.exit(1)

@@ -64,6 +64,23 @@ class SiteConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedPolicy:
+    """Which categories (or tags) get feeds, when ``feeds.categories``/``feeds.tags`` is a
+    mapping. The rule itself is :func:`feedwright.group.excluded_groups`."""
+
+    #: Only groups with at least this many (visible) posts get feeds.
+    min_posts: int = 1
+    #: Only these names or slugs (``None``: every group).
+    only: tuple[str, ...] | None = None
+    #: Never these names or slugs.
+    except_: tuple[str, ...] = ()
+    #: Only the this many largest groups (``None``: no cap).
+    max_feeds: int | None = None
+    #: Posts per feed of this kind (``None``: ``feeds.limit``).
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FeedsConfig:
     formats: tuple[Format, ...]
     limit: int
@@ -81,6 +98,9 @@ class FeedsConfig:
     images: str = "front_matter"
     #: Write an ``index.html`` page for people in every group's folder.
     pages: bool = True
+    #: The policy of ``feeds.categories`` / ``feeds.tags`` when given as a mapping.
+    category_policy: FeedPolicy | None = None
+    tag_policy: FeedPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,10 +500,31 @@ def _author(r: _Reader, site_title: str) -> Author:
 
 def _selection(r: _Reader, key: str) -> bool | tuple[str, ...]:
     value = r.data.get(key, True)
-    if isinstance(value, bool):
+    if isinstance(value, bool) or isinstance(value, Mapping):
         r.used.add(key)
-        return value
+        return True if isinstance(value, Mapping) else value
     return r.strings(key, [])
+
+
+def _policy(r: _Reader, key: str) -> FeedPolicy | None:
+    """``feeds.categories`` / ``feeds.tags`` as a mapping: a :class:`FeedPolicy`."""
+    if not isinstance(r.data.get(key), Mapping):
+        return None
+    p = r.section(key)
+
+    def optional(name: str) -> int | None:
+        p.used.add(name)
+        return None if p.data.get(name) is None else p.integer(name, 1, 1)
+
+    only = None if p.data.get("only") is None else p.strings("only", [])
+    p.used.add("only")
+    return FeedPolicy(
+        min_posts=p.integer("min_posts", 1, 1),
+        only=only,
+        except_=p.strings("except", []),
+        max_feeds=optional("max_feeds"),
+        limit=optional("limit"),
+    )
 
 
 def _feeds(r: _Reader) -> FeedsConfig:
@@ -507,6 +548,8 @@ def _feeds(r: _Reader) -> FeedsConfig:
         tag_page=r.text("tag_page", "") or None,
         images=images,
         pages=r.boolean("pages", True),
+        category_policy=_policy(r, "categories"),
+        tag_policy=_policy(r, "tags"),
     )
     return feeds
 

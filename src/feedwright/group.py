@@ -8,11 +8,11 @@ are decided here, by the same code for the incremental engine and the tests' ref
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, cast
 
-from .config import Config
+from .config import Config, FeedPolicy
 from .layout import group_order
 from .model import Group, GroupKind, Listing, Post
 from .slug import slugify
@@ -144,6 +144,67 @@ def memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]
     return out, warnings
 
 
+# -- feed policy -------------------------------------------------------------------------------
+_PLURAL = {"category": "categories", "tag": "tags"}
+
+
+def policy_of(config: Config, kind: str) -> FeedPolicy | None:
+    """The policy of a kind of group (``feeds.categories``/``feeds.tags`` as a mapping)."""
+    if kind == "category":
+        return config.feeds.category_policy
+    if kind == "tag":
+        return config.feeds.tag_policy
+    return None
+
+
+def has_policy(config: Config) -> bool:
+    return config.feeds.category_policy is not None or config.feeds.tag_policy is not None
+
+
+def feed_limit(config: Config, kind: str) -> int:
+    """Posts per feed of a kind of group: the policy's ``limit``, else ``feeds.limit``."""
+    policy = policy_of(config, kind)
+    if policy is not None and policy.limit is not None:
+        return policy.limit
+    return config.feeds.limit
+
+
+def excluded_groups(
+    config: Config, sizes: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], str]:
+    """The groups a feed policy leaves without feeds, each with why: the one definition of
+    the policy. ``sizes`` holds every group with visible posts (its count of visible posts
+    without duplicates). In order: ``only``, ``except``, ``min_posts``, then ``max_feeds``
+    keeps the largest of the rest (equal sizes by slug)."""
+    out: dict[tuple[str, str], str] = {}
+    for kind, plural in _PLURAL.items():
+        policy = policy_of(config, kind)
+        if policy is None:
+            continue
+        where = f"feeds.{plural}"
+        only = None if policy.only is None else {slugify(n) for n in policy.only}
+        never = {slugify(n) for n in policy.except_}
+        eligible: list[tuple[int, str]] = []
+        for (k, slug), size in sizes.items():
+            if k != kind or size <= 0:
+                continue
+            if only is not None and slug not in only:
+                out[(k, slug)] = f"not in {where}.only"
+            elif slug in never:
+                out[(k, slug)] = f"in {where}.except"
+            elif size < policy.min_posts:
+                posts = "1 post" if size == 1 else f"{size} posts"
+                out[(k, slug)] = f"{posts}, fewer than {where}.min_posts ({policy.min_posts})"
+            else:
+                eligible.append((-size, slug))
+        if policy.max_feeds is not None:
+            for _size, slug in sorted(eligible)[policy.max_feeds :]:
+                out[(kind, slug)] = (
+                    f"not among the {policy.max_feeds} largest {plural} ({where}.max_feeds)"
+                )
+    return out
+
+
 # -- feeds -------------------------------------------------------------------------------------
 def newest(candidates: Iterable[Post], limit: int) -> tuple[Post, ...]:
     """The ``limit`` first posts in feed order."""
@@ -151,8 +212,9 @@ def newest(candidates: Iterable[Post], limit: int) -> tuple[Post, ...]:
 
 
 def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], list[str]]:
-    """Every group of ``posts`` (visible, without duplicates) with its newest ``feeds.limit``
-    posts, and warnings about names: the in-memory way, for the tests' reference."""
+    """Every group of ``posts`` (visible, without duplicates) that the feed policy keeps,
+    with its newest :func:`feed_limit` posts, and warnings about names: the in-memory way,
+    for the tests' reference."""
     members: dict[tuple[str, str], list[Post]] = {("site", ""): []}
     spellings: dict[tuple[str, str], set[str]] = {("site", ""): set()}
     warnings: list[str] = []
@@ -162,12 +224,15 @@ def group_posts(posts: Iterable[Post], config: Config) -> tuple[list[Group], lis
         for kind, slug, names in found:
             members.setdefault((kind, slug), []).append(post)
             spellings.setdefault((kind, slug), set()).update(names)
+    excluded = excluded_groups(config, {key: len(posts) for key, posts in members.items()})
     groups = []
     for key in sorted(members, key=group_order):
+        if key in excluded:
+            continue
         names = tuple(sorted(spellings[key]))
         if len(names) > 1:
             warnings.append(collision_warning(key[0], key[1], names))
-        chosen = newest(members[key], config.feeds.limit)
+        chosen = newest(members[key], feed_limit(config, key[0]))
         groups.append(make_group(key, names, chosen, count=len(members[key])))
     return groups, warnings
 

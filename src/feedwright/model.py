@@ -262,6 +262,12 @@ class BuildReport:
     error_records: tuple[ErrorRecord, ...] = ()
     #: Groups whose feeds gained or lost posts, in group order.
     groups: tuple[GroupChange, ...] = ()
+    #: With ``explain``: each group the feed policy leaves without feeds, and why.
+    excluded: tuple[str, ...] = ()
+    #: With ``explain``: each post whose permalink moved away from its (fixed) entry id.
+    moved: tuple[str, ...] = ()
+    #: With ``explain``: each entry id that more than one post claims, and the posts.
+    claimed: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:

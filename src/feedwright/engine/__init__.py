@@ -19,18 +19,19 @@ import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from ..config import Config
 from ..discover import require_source
-from ..group import collision_warning
-from ..layout import IDS, feed_relpath, feed_url, group_order, group_title
+from ..group import collision_warning, instant_us, order_key
+from ..layout import IDS, feed_relpath, feed_url, group_dir, group_order, group_title
 from ..ledger import Ledger, digest, format_ledger, parse_ledger
-from ..model import BuildReport, ErrorRecord, Format, GroupKey
+from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
 from .apply import Applied, Applier
 from .cache import CACHE_NAME, Cache
+from .codec import decode_post
 from .plan import plan
 from .scan import Progress, Scanned, Scanner
 from .workers import Pool
@@ -45,15 +46,17 @@ def build(
     progress: Progress | None = None,
     jobs: int | None = None,
     on_wait: Callable[[str], None] | None = None,
+    explain: bool = False,
 ) -> BuildReport:
     """Build every feed of the site. ``now`` decides which posts are in the future.
 
     ``dry_run`` parses and plans but writes nothing (the cache is left as it was);
     ``full`` ignores the cache. ``jobs`` worker processes parse and render big batches
     (default: every core); ``on_wait`` hears when another build holds the output folder.
+    ``explain`` fills the report's ``excluded``, ``moved`` and ``claimed``.
     """
     start = time.monotonic()
-    run = _execute(config, now, dry_run, full, progress, jobs, on_wait)
+    run = _execute(config, now, dry_run, full, progress, jobs, on_wait, explain)
     return _report(run, time.monotonic() - start)
 
 
@@ -75,7 +78,7 @@ class FeedInfo:
 def list_feeds(config: Config, *, now: datetime | None = None) -> list[FeedInfo]:
     """Every feed the build publishes (feeds kept as they were included), as ``feeds.opml``
     lists them: a dry run, which is quick when the cache is fresh."""
-    run = _execute(config, now, True, False, None, None, None)
+    run = _execute(config, now, True, False, None, None, None, False)
     return [
         FeedInfo(
             key.kind,
@@ -99,6 +102,7 @@ class _Run:
     scanned: Scanned
     applied: Applied
     warnings: tuple[str, ...]
+    explained: Explained | None = None
 
 
 def _execute(
@@ -109,6 +113,7 @@ def _execute(
     progress: Progress | None,
     jobs: int | None,
     on_wait: Callable[[str], None] | None,
+    explain: bool,
 ) -> _Run:
     now = now or datetime.now(UTC)
     require_source(config)
@@ -133,7 +138,9 @@ def _execute(
                 ):
                     cache.reset(config)
                 ledger = Ledger(rows)
-                return _steps(config, cache, out, now, pool, progress, dry_run, (ledger, ids))
+                return _steps(
+                    config, cache, out, now, pool, progress, dry_run, (ledger, ids), explain
+                )
             except sqlite3.DatabaseError as e:
                 if attempt or dry_run:
                     raise
@@ -153,12 +160,14 @@ def _steps(
     progress: Progress | None,
     dry_run: bool,
     ledger_read: tuple[Ledger, bytes | None],
+    explain: bool,
 ) -> _Run:
     ledger, ids = ledger_read
     cache.begin()
     try:
-        scanned = Scanner(config, cache, out, now, pool, progress, ledger).run()
+        scanned = Scanner(config, cache, out, now, pool, progress, ledger, explain).run()
         _save_ledger(cache, out, ledger, ids, dry_run)
+        explained = _explain(scanned, cache, ledger, now) if explain else None
         decided = plan(scanned.snapshot, config)
         applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
         collisions = [
@@ -178,7 +187,38 @@ def _steps(
         for path in sorted(applied.kept)
     ]
     warnings = (*cache.warnings, *scanned.warnings, *collisions, *kept, *out.warnings)
-    return _Run(scanned, applied, warnings)
+    return _Run(scanned, applied, warnings, explained)
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    excluded: tuple[str, ...]
+    moved: tuple[str, ...]
+    claimed: tuple[str, ...]
+
+
+def _explain(scanned: Scanned, cache: Cache, ledger: Ledger, now: datetime) -> Explained:
+    """Why groups have no feed, which permalinks moved away from their ids, which ids
+    more than one post claims."""
+    excluded = [
+        f"{group_dir(key).rstrip('/')}: no feed: {why}"
+        for key, why in sorted(scanned.snapshot.excluded.items(), key=lambda i: group_order(i[0]))
+    ]
+    moved = [
+        f"{path}: the permalink moved to {url}; the entry id stays {entry_id}"
+        for path, url, entry_id in cache.other_ids()
+        if ledger.moved(path, entry_id, url)
+    ]
+    by_id: dict[str, list[Post]] = {}
+    for c in cache.shared_ids(instant_us(now)):
+        post = decode_post(c.path, c.record)
+        by_id.setdefault(post.id, []).append(post)
+    claimed = [
+        f"{entry_id}: claimed by {', '.join(p.relpath for p in sorted(posts, key=order_key))}"
+        for entry_id, posts in sorted(by_id.items())
+        if len(posts) > 1
+    ]
+    return Explained(tuple(excluded), tuple(moved), tuple(claimed))
 
 
 def _save_ledger(
@@ -208,6 +248,7 @@ def _report(run: _Run, seconds: float) -> BuildReport:
         cold=scanned.snapshot.cold,
         error_records=tuple(error_record(path, line) for path, line in errors),
         groups=tuple(applied.groups),
+        **({} if run.explained is None else asdict(run.explained)),
     )
 
 

@@ -374,6 +374,14 @@ class Cache:
         )
         return [Candidate(*r) for r in rows]
 
+    def other_ids(self) -> list[tuple[str, str, str]]:
+        """``(path, permalink, entry id)`` of each good post whose id is not its permalink."""
+        rows = self.db.execute(
+            "SELECT path, record ->> '$[3]', record ->> '$[4]' FROM posts "
+            "WHERE status = 0 AND record ->> '$[4]' IS NOT NULL ORDER BY path"
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def losers(self) -> dict[int, Loser]:
         return {r[0]: Loser(*r) for r in self.db.execute("SELECT post, path, message FROM losers")}
 

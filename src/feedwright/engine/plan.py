@@ -8,7 +8,9 @@ for each group, render its feeds, keep them as they were, remove them, or nothin
 The rules, each in one place:
 - a group whose feeds held a post that is now rejected keeps those files as they were
   (a typo never empties a feed), and so does a group left with no posts because of it;
-- a category or tag with no visible post loses its feeds; the site always has them;
+- a category or tag with no visible post loses its feeds; the site always has them; one
+  the feed policy excludes (:func:`feedwright.group.excluded_groups`) loses them the
+  same way;
 - feeds are rendered again only when what they are rendered from (name and posts, with
   their content hashes) changed, or a file is missing or was changed on disk;
 - the OPML is rendered again when the set of published groups or their names changed;
@@ -71,6 +73,9 @@ class Snapshot:
     rejected: frozenset[str]
     #: The cache knew nothing: every group is in ``groups``, and the OPML is rendered.
     cold: bool = False
+    #: Groups the feed policy leaves without feeds, and why (every such group whenever
+    #: ``groups`` is not empty): they are decided as if they had no posts.
+    excluded: Mapping[GroupKey, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,7 @@ def plan(snapshot: Snapshot, config: Config) -> Plan:
         elif path != OPML:
             stale.append(path)
     keys = set(snapshot.groups)
+    keys |= {k for k in snapshot.excluded if k in snapshot.before or k in owned_by}
     if snapshot.cold:
         keys |= set(snapshot.before) | set(owned_by)
     published = {key: b.name for key, b in snapshot.before.items()}
@@ -236,7 +242,7 @@ def _decide(
 ) -> Decision | None:
     """One group's decision; ``None`` when its feeds stay as they are."""
     held = _held(snapshot, owned)
-    now = snapshot.groups.get(key)
+    now = None if key in snapshot.excluded else snapshot.groups.get(key)
     before = snapshot.before.get(key)
     if now is None or (not now.posts and key.kind != "site"):
         if held:

@@ -32,7 +32,7 @@ from ..discover import (
     stat_file,
 )
 from ..errors import PostError
-from ..group import instant_us, newest, split_duplicates
+from ..group import excluded_groups, feed_limit, has_policy, instant_us, newest, split_duplicates
 from ..layout import group_of_path
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
@@ -75,9 +75,12 @@ class Scanner:
         pool: Pool,
         progress: Progress | None = None,
         ledger: Ledger | None = None,
+        explain: bool = False,
     ) -> None:
         self.config = config
         self.ledger = ledger if ledger is not None else Ledger()
+        #: Work out the feed policy's exclusions even when no group is looked at.
+        self.explain = explain
         self.cache = cache
         self.output = output
         self.now = instant_us(now)
@@ -104,13 +107,15 @@ class Scanner:
             groups = cache.groups()
         exclude = set(losers)
         counts = cache.counts(self.dirty, self.now) if self.config.feeds.pages else {}
+        excluded = self._policy(groups)
         now_groups = {}
         for gid in sorted(self.dirty):
             row = groups.get(gid)
             if row is None:
                 continue
             key = GroupKey(row.kind, row.slug)
-            now_groups[key] = self._group_now(gid, key, exclude, counts.get(gid, 0))
+            if key not in excluded:
+                now_groups[key] = self._group_now(gid, key, exclude, counts.get(gid, 0))
         errors = cache.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
         errors.sort()
@@ -121,6 +126,7 @@ class Scanner:
             broken=frozenset(broken),
             rejected=frozenset(path for path, _line in errors),
             cold=cold,
+            excluded=excluded,
         )
         return Scanned(
             snapshot=snapshot,
@@ -290,9 +296,28 @@ class Scanner:
                     self.dirty.add(self.cache.gid(*key))
         return broken
 
+    def _policy(self, groups: dict[int, GroupRow]) -> dict[GroupKey, str]:
+        """The groups the feed policy excludes now, worked out whenever a group is looked
+        at; a group that crossed the policy's line since the last build is looked at."""
+        if not has_policy(self.config) or not (self.dirty or self.explain):
+            return {}
+        sizes: dict[tuple[str, str], int] = {
+            GroupKey(groups[gid].kind, groups[gid].slug): size
+            for gid, size in self.cache.counts(set(groups), self.now).items()
+        }
+        excluded = {GroupKey(*key): why for key, why in excluded_groups(self.config, sizes).items()}
+        for gid, row in groups.items():
+            key = GroupKey(row.kind, row.slug)
+            published = row.published is not None
+            if (key in excluded and published) or (
+                key not in excluded and not published and sizes.get(key, 0) > 0
+            ):
+                self.dirty.add(gid)
+        return excluded
+
     # -- 4. groups as they are now ----------------------------------------------------------
     def _group_now(self, gid: int, key: GroupKey, exclude: set[int], count: int) -> GroupNow:
-        limit = self.config.feeds.limit
+        limit = feed_limit(self.config, key.kind)
         found = self.cache.candidates(gid, self.now, limit, exclude)
         shas = {c.path: c.sha for c in found}
         posts = newest((decode_post(c.path, c.record) for c in found), limit)
