@@ -60,9 +60,17 @@ def is_visible(post: Post, config: Config, now: datetime) -> bool:
 
 
 # -- duplicate entry ids -----------------------------------------------------------------------
+def claim_order(post: Post) -> tuple[bool, tuple[int, str, str]]:
+    """Which of posts that share an entry id comes first: one whose id is not its
+    permalink (its own ``id:``, or the id the ledger fixed before its permalink moved)
+    before one whose permalink merely is that id; then feed order."""
+    return (post.id_is_permalink, order_key(post))
+
+
 def first_in_order(posts: Iterable[Post]) -> Post:
-    """Of posts that share an entry id, the one that is published: the first in feed order."""
-    return min(posts, key=order_key)
+    """Of posts that share an entry id, the one that is published (:func:`claim_order`):
+    a post that holds an id keeps it when a new post's permalink lands on it."""
+    return min(posts, key=claim_order)
 
 
 def split_duplicates(posts: Iterable[Post]) -> tuple[list[Post], list[tuple[Post, Post]]]:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from ..config import Config
 from ..discover import require_source
-from ..group import collision_warning, instant_us, order_key
+from ..group import claim_order, collision_warning, instant_us
 from ..layout import IDS, feed_relpath, feed_url, group_dir, group_order, group_title
 from ..ledger import Ledger, digest, format_ledger, parse_ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
@@ -214,7 +214,7 @@ def _explain(scanned: Scanned, cache: Cache, ledger: Ledger, now: datetime) -> E
         post = decode_post(c.path, c.record)
         by_id.setdefault(post.id, []).append(post)
     claimed = [
-        f"{entry_id}: claimed by {', '.join(p.relpath for p in sorted(posts, key=order_key))}"
+        f"{entry_id}: claimed by {', '.join(p.relpath for p in sorted(posts, key=claim_order))}"
         for entry_id, posts in sorted(by_id.items())
         if len(posts) > 1
     ]

@@ -1,0 +1,255 @@
+"""The id ledger: an entry id never changes once a build has published it (issue #9, point 2).
+
+Every build writes real files; ids and links are read back with feedparser (Atom, RSS) and
+the JSON Feed as JSON.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+from conftest import mtimes
+
+from feedwright.cli import cli
+from feedwright.engine.cache import CACHE_NAME
+from feedwright.errors import LedgerError
+from feedwright.ledger import HEADER, Ledger, Row, format_ledger, parse_ledger
+
+SHA = bytes(range(16))
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def entries(site, relpath: str = "atom.xml") -> list[tuple[str, str]]:
+    """``(id, link)`` of each entry of a feed, in feed order, in every format."""
+    atom = [(e.id, e.link) for e in site.feed(relpath).entries]
+    rss = [(e.id, e.link) for e in site.feed(relpath.replace("atom.xml", "rss.xml")).entries]
+    json_feed = site.feed(relpath.replace("atom.xml", "feed.json"))["items"]
+    assert rss == atom
+    assert [(i["id"], i["url"]) for i in json_feed] == atom
+    return atom
+
+
+def ids(site, relpath: str = "atom.xml") -> list[str]:
+    return [entry_id for entry_id, _link in entries(site, relpath)]
+
+
+def links(site, relpath: str = "atom.xml") -> list[str]:
+    return [link for _id, link in entries(site, relpath)]
+
+
+@pytest.fixture
+def site(make_site):
+    site = make_site(site={"url": "http://news.example"})
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "slug": "jia"})
+    site.post("2022-03-08-b.md", {"title": "乙", "categories": "sport"})
+    return site
+
+
+A = "http://news.example/news/2022/03/07/jia.html"
+B = "http://news.example/sport/2022/03/08/b.html"
+
+
+def test_ids_survive_a_retitle_a_category_change_https_a_cache_deletion_and_full(site):
+    site.build()
+    assert entries(site) == [(B, B), (A, A)]
+    # a retitle that changes the slug (and so the permalink)
+    site.post("2022-03-07-a.md", {"title": "甲新", "categories": "news", "slug": "jia-xin"})
+    site.build()
+    assert entries(site) == [(B, B), (A, "http://news.example/news/2022/03/07/jia-xin.html")]
+    # a category change with a :categories permalink: the post moves to another feed
+    site.post("2022-03-08-b.md", {"title": "乙", "categories": "体育"})
+    site.build()
+    moved_b = "http://news.example/%E4%BD%93%E8%82%B2/2022/03/08/b.html"
+    assert ids(site) == [B, A] and links(site)[0] == moved_b
+    assert entries(site, "categories/体育/atom.xml") == [(B, moved_b)]
+    assert not (site.out / "categories/sport").exists()
+    assert b'<guid isPermaLink="false">' + B.encode() in site.read("rss.xml")
+    # http → https: every link follows, no id moves
+    site.settings["site"]["url"] = "https://news.example"
+    site.save()
+    site.build()
+    assert ids(site) == [B, A]
+    assert all(link.startswith("https://news.example/") for link in links(site))
+    before = site.read("atom.xml")
+    # the cache is disposable: deleting it, or --full, changes no byte
+    (site.out / ".feedwright" / CACHE_NAME).unlink()
+    assert site.build().written == ()
+    assert site.build(full=True).written == ()
+    assert site.read("atom.xml") == before
+
+
+def test_the_ledger_is_a_readable_versioned_file_beside_the_cache(site):
+    site.build()
+    text = (site.out / ".feedwright" / "ids").read_text("utf-8")
+    lines = text.splitlines()
+    assert lines[0] == HEADER and lines[1].startswith("#")
+    assert [line.split("\t")[0] for line in lines[2:]] == [
+        "_posts/2022-03-07-a.md",
+        "_posts/2022-03-08-b.md",
+    ]
+    assert [line.split("\t")[2] for line in lines[2:]] == [A, B]
+    mtime = (site.out / ".feedwright" / "ids").stat().st_mtime_ns
+    site.build()  # nothing new: the ledger is not rewritten
+    assert (site.out / ".feedwright" / "ids").stat().st_mtime_ns == mtime
+
+
+def test_a_renamed_post_keeps_its_id_and_a_copy_gets_its_own(site):
+    site.build()
+    old = site.src / "_posts" / "2022-03-08-b.md"
+    data = old.read_bytes()
+    old.rename(site.src / "_posts" / "2022-03-08-renamed.md")
+    site.build()
+    assert entries(site)[0] == (B, "http://news.example/sport/2022/03/08/renamed.html")
+    # a copy (the original is still there) is another post with an id of its own
+    (site.src / "_posts" / "2022-03-08-copy.md").write_bytes(data)
+    report = site.build()
+    assert report.errors == ()
+    copy = "http://news.example/sport/2022/03/08/copy.html"
+    assert (copy, copy) in entries(site) and B in ids(site)
+
+
+def test_a_rename_seen_only_after_a_deletion_still_keeps_the_id(site):
+    site.build()
+    path = site.src / "_posts" / "2022-03-08-b.md"
+    data = path.read_bytes()
+    path.unlink()
+    site.build()
+    assert ids(site) == [A]
+    (site.src / "_posts" / "2022-03-08-back.md").write_bytes(data)
+    site.build()
+    assert ids(site) == [B, A]
+
+
+def test_front_matter_id_wins(site):
+    site.build()
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "id": "urn:uuid:1"})
+    site.build()
+    assert ids(site) == [B, "urn:uuid:1"]
+    # without it again, the ledger's id is back
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "slug": "jia"})
+    site.build()
+    assert ids(site) == [B, A]
+
+
+def test_a_ledger_reset_on_purpose_gives_every_post_its_permalink(site):
+    site.build()
+    site.post("2022-03-08-b.md", {"title": "乙", "categories": "news"})
+    site.build()
+    assert ids(site)[0] == B
+    (site.out / ".feedwright" / "ids").unlink()  # the documented reset
+    site.build()
+    new_b = "http://news.example/news/2022/03/08/b.html"
+    assert entries(site) == [(new_b, new_b), (A, A)]
+
+
+def test_an_id_edited_by_hand_is_used_and_the_cache_does_not_hide_it(site):
+    site.build()
+    ledger = site.out / ".feedwright" / "ids"
+    ledger.write_text(ledger.read_text("utf-8").replace(A, "tag:news.example,2022:a"), "utf-8")
+    site.build()
+    assert ids(site) == [B, "tag:news.example,2022:a"]
+
+
+BROKEN = {
+    "another version": (lambda text: text.replace(HEADER, "feedwright-ids 2"), 1),
+    "not a ledger": (lambda text: "{}\n", 1),
+    "empty": (lambda text: "", 1),
+    "a field lost": (lambda text: text.replace("\thttp://news.example/news", "http"), 3),
+    "a bad hash": (lambda text: text.replace("md\t", "md\tzz", 1), 3),
+    "a path twice": (lambda text: text + text.splitlines()[2] + "\n", 5),
+    "a bad escape": (lambda text: text.replace("_posts/2022-03-07", "_posts\\q2022", 1), 3),
+    "an id with a space": (lambda text: text.replace("jia.html", "jia .html"), 3),
+}
+
+
+@pytest.mark.parametrize("damage", list(BROKEN), ids=list(BROKEN))
+def test_a_broken_ledger_stops_the_build_with_its_line_and_writes_nothing(site, damage):
+    site.build()
+    ledger = site.out / ".feedwright" / "ids"
+    change, line = BROKEN[damage]
+    ledger.write_text(change(ledger.read_text("utf-8")), "utf-8")
+    site.post("2022-03-09-c.md", {"title": "丙", "categories": "news"})  # work to do
+    before = mtimes(site.out)
+    for command in ("build", "check", "feeds"):
+        result = run(command, "--config", str(site.config_path))
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{ledger}:{line}: " in result.stderr
+        assert "Traceback" not in result.output
+    assert mtimes(site.out) == before
+
+
+def test_undecodable_bytes_are_named_by_line(site):
+    site.build()
+    ledger = site.out / ".feedwright" / "ids"
+    ledger.write_bytes(HEADER.encode() + b"\n\xff\xfe\n")
+    with pytest.raises(LedgerError, match=r"ids:1: |ids:2: "):
+        site.build()
+
+
+def test_check_lists_moved_permalinks_and_ids_claimed_twice(site):
+    site.build()
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "sport", "slug": "jia"})
+    site.build()
+    result = run("check", "--config", str(site.config_path))
+    assert result.exit_code == 0, result.output
+    moved = "http://news.example/sport/2022/03/07/jia.html"
+    assert f"moved: _posts/2022-03-07-a.md: the permalink moved to {moved}; " in result.stdout
+    assert f"the entry id stays {A}" in result.stdout
+    # a new post at the old permalink claims the id the ledger fixed for the moved one
+    site.post("2022-03-07-c.md", {"title": "丙", "categories": "news", "slug": "jia"})
+    result = run("check", "--config", str(site.config_path))
+    assert result.exit_code == 1
+    line = f"claimed twice: {A}: claimed by _posts/2022-03-07-a.md, _posts/2022-03-07-c.md"
+    assert line in result.stdout.splitlines()
+    assert "_posts/2022-03-07-c.md:1: has the same entry id as _posts/2022-03-07-a.md" in (
+        result.stderr
+    )
+    # the post that held the id keeps it (and its place in the feeds); the newcomer waits
+    report = site.build()
+    assert [e.split(":")[0] for e in report.errors] == ["_posts/2022-03-07-c.md"]
+    assert entries(site, "categories/sport/atom.xml") == [(A, moved)]
+
+
+# -- the pure part ---------------------------------------------------------------------------
+def test_format_and_parse_round_trip_with_awkward_paths():
+    rows = {
+        "_posts/2022-03-07-a\tb.md": Row(SHA, "https://x.example/a"),
+        "新闻/_posts/2022-03-07-\\n.md": Row(SHA[::-1], "https://x.example/%E6%96%B0"),
+    }
+    data = format_ledger(rows)
+    assert data.count(b"\n") == 4
+    assert parse_ledger(data, "ids") == rows
+    assert format_ledger(parse_ledger(data, "ids")) == data
+
+
+def test_assign_fixes_the_first_id_and_follows_renames_only_from_gone_posts():
+    ledger = Ledger()
+    assert ledger.assign("a.md", SHA, "https://x/1", "https://x/1", gone=lambda p: True) == (
+        "https://x/1"
+    )
+    # the permalink moves: the id stays, the hash follows the content
+    other = SHA[::-1]
+    assert ledger.assign("a.md", other, "https://x/2", "https://x/2", gone=lambda p: True) == (
+        "https://x/1"
+    )
+    assert ledger.rows["a.md"] == Row(other, "https://x/1")
+    # same content at a new path while a.md is still there: a copy, its own id
+    copy = ledger.assign("b.md", other, "https://x/3", "https://x/3", gone=lambda p: False)
+    assert copy == "https://x/3"
+    # once a.md is gone, the same content at a new path is a.md renamed
+    renamed = ledger.assign("c.md", other, "https://x/4", "https://x/4", gone=lambda p: p == "a.md")
+    assert renamed == "https://x/1" and "a.md" not in ledger.rows
+    # an own id is kept and not recorded
+    assert ledger.assign("d.md", SHA, "urn:x", "https://x/5", gone=lambda p: True) == "urn:x"
+    assert "d.md" not in ledger.rows
+
+
+def test_the_ledger_file_is_not_served_and_not_in_the_opml(site):
+    site.build()
+    assert b".feedwright" not in site.read("feeds.opml")
+    assert os.path.exists(site.out / ".feedwright" / "ids")
