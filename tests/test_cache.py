@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -63,14 +64,14 @@ op = st.tuples(
 class Twin:
     """One source built two ways: incrementally (cached) and with --full, side by side."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, feeds: dict[str, Any] | None = None) -> None:
         self.src = root / "site"
         (self.src / "_posts").mkdir(parents=True)
         config = {
             "site": {"title": "测试站", "url": "https://news.example", "timezone": "Asia/Shanghai"},
             "source": "site",
             "output": "cached",
-            "feeds": {"limit": 3},
+            "feeds": {"limit": 3, **(feeds or {})},
         }
         (root / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
         self.cached = load_config(root / "config.yaml")
@@ -100,6 +101,8 @@ class Twin:
         b = build(self.full, now=self.now, full=True)
         check_tree(self.cached.output)
         assert feed_tree(self.cached.output) == feed_tree(self.full.output)
+        ids = Path(".feedwright") / "ids"  # the same ids fixed, whichever way it was built
+        assert (self.cached.output / ids).read_bytes() == (self.full.output / ids).read_bytes()
         assert (a.posts, a.errors, set(a.kept)) == (b.posts, b.errors, set(b.kept))
         if not a.errors:  # the in-memory reference pipeline agrees too
             files, _ = simple_build_files(self.cached, now=self.now)
@@ -112,6 +115,27 @@ class Twin:
 @given(ops=st.lists(op, min_size=1, max_size=6))
 def test_cached_builds_equal_full_builds(tmp_path_factory, ops):
     twin = Twin(tmp_path_factory.mktemp("twin"))
+    for i in range(5):
+        twin.apply("add", i, 1)
+    twin.check()
+    for kind, i, variant in ops:
+        twin.apply(kind, i, variant)
+        twin.check()
+
+
+#: Policies that groups cross as posts are edited, added, deleted and come into view.
+POLICIES = {
+    "categories": {"min_posts": 2, "max_feeds": 2, "limit": 2},
+    "tags": {"min_posts": 2, "except": ["经济"]},
+}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=st.lists(op, min_size=1, max_size=6))
+def test_cached_builds_equal_full_builds_with_feed_policies(tmp_path_factory, ops):
+    twin = Twin(tmp_path_factory.mktemp("twin"), feeds=POLICIES)
     for i in range(5):
         twin.apply("add", i, 1)
     twin.check()
