@@ -218,11 +218,12 @@ def test_check_lists_moved_permalinks_and_ids_claimed_twice(site):
 # -- the pure part ---------------------------------------------------------------------------
 def test_format_and_parse_round_trip_with_awkward_paths():
     rows = {
-        "_posts/2022-03-07-a\tb.md": Row(SHA, "https://x.example/a"),
-        "新闻/_posts/2022-03-07-\\n.md": Row(SHA[::-1], "https://x.example/%E6%96%B0"),
+        "_posts/2022-03-07-a\tb.md": Row(SHA.hex(), "https://x.example/a"),
+        "新闻/_posts/2022-03-07-\\n.md": Row(SHA[::-1].hex(), "https://x.example/%E6%96%B0"),
+        "_posts/2022-03-08-plain.md": Row(SHA.hex(), "https://x.example/b"),
     }
     data = format_ledger(rows)
-    assert data.count(b"\n") == 4
+    assert data.count(b"\n") == 5
     assert parse_ledger(data, "ids") == rows
     assert format_ledger(parse_ledger(data, "ids")) == data
 
@@ -237,7 +238,7 @@ def test_assign_fixes_the_first_id_and_follows_renames_only_from_gone_posts():
     assert ledger.assign("a.md", other, "https://x/2", "https://x/2", gone=lambda p: True) == (
         "https://x/1"
     )
-    assert ledger.rows["a.md"] == Row(other, "https://x/1")
+    assert ledger.rows["a.md"] == Row(other.hex(), "https://x/1")
     # same content at a new path while a.md is still there: a copy, its own id
     copy = ledger.assign("b.md", other, "https://x/3", "https://x/3", gone=lambda p: False)
     assert copy == "https://x/3"

@@ -46,9 +46,7 @@ def test_a_tag_gains_its_feeds_when_it_reaches_min_posts_and_loses_them_below(ma
     (site.src / "_posts" / "2022-03-08-b.md").unlink()  # 株洲 falls to one post
     report = site.build()
     assert tag_dirs(site) == ["经济"]
-    assert {"tags/株洲/atom.xml", "tags/株洲/rss.xml", "tags/株洲/feed.json"} <= set(
-        report.removed
-    )
+    assert {"tags/株洲/atom.xml", "tags/株洲/rss.xml", "tags/株洲/feed.json"} <= set(report.removed)
     assert not any("%E6%A0%AA%E6%B4%B2" in u for u in opml_urls(site))
 
 

@@ -28,7 +28,6 @@ The rules (:meth:`Ledger.assign`):
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -41,33 +40,34 @@ _COMMENT = (
     "# path<TAB>content hash<TAB>entry id, one post a line; written by feedwright. "
     "Delete this file to reset every id to its post's permalink."
 )
-_HEX = re.compile(r"^[0-9a-f]{32}$")
+_HEX = re.compile(r"[0-9a-f]{32}\Z")
+#: A row without escapes.
+_ROW = re.compile(r"^([^\t\n\\#][^\t\n\\]*)\t([0-9a-f]{32})\t([^\s\\]+)$", re.M)
+#: An entry id: not empty, no white space.
+_ID = re.compile(r"\S+\Z")
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPES = {v[1]: k for k, v in _ESCAPES.items()}
 _ESCAPE = re.compile(r"[\\\t\n\r]")
 _UNESCAPE = re.compile(r"\\(.?)")
-#: The digest of a missing ledger.
-NO_LEDGER = "none"
 
 
 class Row(NamedTuple):
-    """One post's line: the hash of its content when last seen, and its entry id."""
+    """One post's line: the hash of its content when last seen (hex), and its entry id."""
 
-    sha: bytes
+    sha: str
     id: str
 
 
-def digest(data: bytes | None) -> str:
-    """What a build remembers of the ledger it read and wrote (a changed file, e.g. a
-    hand-edit or a reset, means the cache's stored ids cannot be trusted)."""
-    return NO_LEDGER if data is None else hashlib.sha256(data).hexdigest()
-
-
 def _escape(text: str) -> str:
+    if "\\" not in text and "\t" not in text and "\n" not in text and "\r" not in text:
+        return text
     return _ESCAPE.sub(lambda m: _ESCAPES[m.group()], text)
 
 
 def _unescape(text: str, where: str, line: int) -> str:
+    if "\\" not in text:
+        return text
+
     def one(m: re.Match[str]) -> str:
         if m.group(1) not in _UNESCAPES:
             raise LedgerError(where, line, f"unknown escape {m.group()!r}")
@@ -78,56 +78,68 @@ def _unescape(text: str, where: str, line: int) -> str:
 
 def parse_ledger(data: bytes, where: str) -> dict[str, Row]:
     """The rows of a ledger file, by path; :class:`LedgerError` (naming ``where`` and the
-    line) for anything feedwright does not write."""
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
+    line) for anything feedwright does not write. (Bytes that are not UTF-8 are kept as
+    they are, as a file name may hold them.)"""
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    if lines[-1] == "":
         lines.pop()
-    rows: dict[str, Row] = {}
-    first: dict[str, int] = {}
-    for number, raw in enumerate(lines, 1):
-        try:
-            line = raw.decode("utf-8", "surrogateescape" if number > 1 else "strict")
-        except UnicodeDecodeError as e:
-            raise LedgerError(where, number, "not UTF-8 text") from e
-        if number == 1:
-            if line != HEADER:
-                raise LedgerError(
-                    where, 1, f"expected {HEADER!r}: this is not an id ledger feedwright wrote"
-                )
-            continue
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
-        if len(fields) != 3:
-            raise LedgerError(
-                where,
-                number,
-                f"expected 3 fields (path, content hash, id) between tabs, got {len(fields)}",
-            )
-        path, sha, entry_id = (_unescape(f, where, number) for f in fields)
-        if not path:
-            raise LedgerError(where, number, "the path is empty")
-        if not _HEX.match(sha):
-            raise LedgerError(
-                where, number, f"expected a content hash of 32 hex digits, got {sha!r}"
-            )
-        if not entry_id or any(c.isspace() for c in entry_id):
-            raise LedgerError(where, number, f"expected an entry id (a URI), got {entry_id!r}")
-        if path in first:
-            raise LedgerError(where, number, f"{path} has a row already (line {first[path]})")
-        first[path] = number
-        rows[path] = Row(bytes.fromhex(sha), entry_id)
     if not lines:
         raise LedgerError(where, 1, f"the file is empty; expected {HEADER!r} first")
+    if lines[0] != HEADER:
+        raise LedgerError(
+            where, 1, f"expected {HEADER!r}: this is not an id ledger feedwright wrote"
+        )
+    body = "\n".join(lines[1:])
+    found = _ROW.findall(body)  # what feedwright writes (no escapes), read in C
+    comments = body.startswith("#") + body.count("\n#")
+    if len(found) + comments == len(lines) - 1:
+        rows = {path: Row(sha, entry_id) for path, sha, entry_id in found}
+        if len(rows) == len(found):
+            return rows
+    return _parse_lines(lines, where)
+
+
+def _parse_lines(lines: list[str], where: str) -> dict[str, Row]:
+    """Line by line, naming the line of the first problem."""
+    rows: dict[str, Row] = {}
+    hexes = _HEX.match
+    for number, line in enumerate(lines[1:], 2):
+        fields = line.split("\t")
+        if len(fields) == 3 and hexes(fields[1]) and _ID.match(fields[2]) and "\\" not in line:
+            path, sha, entry_id = fields
+        elif not line.strip() or line.startswith("#"):
+            continue
+        else:
+            path, sha, entry_id = _check(fields, where, number)
+        if path in rows:
+            first = next(i for i, text in enumerate(lines[1:], 2) if text.split("\t")[0] == path)
+            raise LedgerError(where, number, f"{path} has a row already (line {first})")
+        rows[path] = Row(sha, entry_id)
     return rows
+
+
+def _check(fields: list[str], where: str, number: int) -> tuple[str, str, str]:
+    """A row that is not plain: escaped, or wrong (:class:`LedgerError`)."""
+    if len(fields) != 3:
+        raise LedgerError(
+            where,
+            number,
+            f"expected 3 fields (path, content hash, id) between tabs, got {len(fields)}",
+        )
+    path, sha, entry_id = (_unescape(f, where, number) for f in fields)
+    if not path:
+        raise LedgerError(where, number, "the path is empty")
+    if not _HEX.match(sha):
+        raise LedgerError(where, number, f"expected a 32-hex-digit content hash, got {sha!r}")
+    if not _ID.match(entry_id):
+        raise LedgerError(where, number, f"expected an entry id (a URI), got {entry_id!r}")
+    return path, sha, entry_id
 
 
 def format_ledger(rows: Mapping[str, Row]) -> bytes:
     """The file for ``rows`` (sorted by path: the same rows give the same bytes)."""
     out = [HEADER, _COMMENT]
-    out += [
-        f"{_escape(path)}\t{row.sha.hex()}\t{_escape(row.id)}" for path, row in sorted(rows.items())
-    ]
+    out += [f"{_escape(path)}\t{row.sha}\t{_escape(row.id)}" for path, row in sorted(rows.items())]
     return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 
 
@@ -141,12 +153,27 @@ def ledger_id(entry_id: str, url: str, row: Row | None) -> str:
 class Ledger:
     """The rows as a build reads and changes them."""
 
-    def __init__(self, rows: Mapping[str, Row] | None = None) -> None:
-        self.rows = dict(rows or {})
+    def __init__(
+        self,
+        rows: Mapping[str, Row] | None = None,
+        *,
+        loader: Callable[[], Mapping[str, Row]] | None = None,
+    ) -> None:
+        self._rows = None if loader is not None else dict(rows or {})
+        self._loader = loader
         self.changed = False
-        self._by_sha: dict[bytes, set[str]] | None = None
+        self._by_sha: dict[str, set[str]] | None = None
 
-    def _index(self) -> dict[bytes, set[str]]:
+    @property
+    def rows(self) -> dict[str, Row]:
+        """Every row, by path (read through ``loader`` on first use: a build that parses
+        no post never reads the file)."""
+        if self._rows is None:
+            assert self._loader is not None
+            self._rows = dict(self._loader())
+        return self._rows
+
+    def _index(self) -> dict[str, set[str]]:
         if self._by_sha is None:
             self._by_sha = {}
             for path, row in self.rows.items():
@@ -170,7 +197,7 @@ class Ledger:
         self.changed = True
         return row
 
-    def renamed_from(self, path: str, sha: bytes, gone: Callable[[str], bool]) -> str | None:
+    def renamed_from(self, path: str, sha: str, gone: Callable[[str], bool]) -> str | None:
         """The path a new post at ``path`` was renamed from: a row with its content hash
         whose post is ``gone`` (the first in path order), or ``None``."""
         for old in sorted(self._index().get(sha, ())):
@@ -185,11 +212,12 @@ class Ledger:
         ``entry_id`` and permalink ``url``), recording what it fixes (module rules)."""
         if entry_id != url:
             return entry_id
+        hexed = sha.hex()
         row = self.rows.get(path)
         if row is None:
-            old = self.renamed_from(path, sha, gone)
-            row = self._pop(old) if old is not None else Row(sha, url)
-        self._put(path, Row(sha, row.id))
+            old = self.renamed_from(path, hexed, gone)
+            row = self._pop(old) if old is not None else Row(hexed, url)
+        self._put(path, Row(hexed, row.id))
         return row.id
 
     def moved(self, path: str, entry_id: str, url: str) -> bool:

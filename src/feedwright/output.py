@@ -100,6 +100,16 @@ class Output:
         except OSError as e:
             raise OutputError(f"{self.state / name}", f"cannot read: {e.strerror}") from e
 
+    def state_stamp(self, name: str) -> str:
+        """``size:mtime`` of a file of :data:`~feedwright.layout.STATE_DIR` (``none``)."""
+        try:
+            st = os.stat(self.state / name)
+        except FileNotFoundError:
+            return "none"
+        except OSError as e:
+            raise OutputError(f"{self.state / name}", f"cannot read: {e.strerror}") from e
+        return f"{st.st_size}:{st.st_mtime_ns}"
+
     def write_state(self, name: str, data: bytes) -> None:
         """Replace a file of :data:`~feedwright.layout.STATE_DIR` atomically."""
         self.state.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from ..config import Config
 from ..discover import require_source
 from ..group import claim_order, collision_warning, instant_us
 from ..layout import IDS, feed_relpath, feed_url, group_dir, group_order, group_title
-from ..ledger import Ledger, digest, format_ledger, parse_ledger
+from ..ledger import Ledger, Row, format_ledger, parse_ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
 from .apply import Applied, Applier
@@ -123,24 +123,16 @@ def _execute(
             out.prepare()
             stack.enter_context(out.lock(on_wait=on_wait))
             out.clean_temporary()
-        ids = out.read_state(IDS)
-        rows = {} if ids is None else parse_ledger(ids, str(out.state / IDS))
         pool = Pool(jobs if jobs is not None else (os.cpu_count() or 1))
         stack.callback(pool.close)
         path = out.state / CACHE_NAME
         for attempt in range(2):
             cache = Cache(path, config, dry_run=dry_run)
             try:
-                # The cache stores the ids the ledger fixed: a ledger changed by hand (or
-                # reset on purpose) means every post is read again.
-                if (full and attempt == 0) or (
-                    not cache.empty and cache.get_meta("ledger") != digest(ids)
-                ):
+                if full and attempt == 0:
                     cache.reset(config)
-                ledger = Ledger(rows)
-                return _steps(
-                    config, cache, out, now, pool, progress, dry_run, (ledger, ids), explain
-                )
+                ledger = _open_ledger(config, cache, out)
+                return _steps(config, cache, out, now, pool, progress, dry_run, ledger, explain)
             except sqlite3.DatabaseError as e:
                 if attempt or dry_run:
                     raise
@@ -159,14 +151,13 @@ def _steps(
     pool: Pool,
     progress: Progress | None,
     dry_run: bool,
-    ledger_read: tuple[Ledger, bytes | None],
+    ledger: Ledger,
     explain: bool,
 ) -> _Run:
-    ledger, ids = ledger_read
     cache.begin()
     try:
         scanned = Scanner(config, cache, out, now, pool, progress, ledger, explain).run()
-        _save_ledger(cache, out, ledger, ids, dry_run)
+        _save_ledger(cache, out, ledger, dry_run)
         explained = _explain(scanned, cache, ledger, now) if explain else None
         decided = plan(scanned.snapshot, config)
         applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
@@ -221,15 +212,32 @@ def _explain(scanned: Scanned, cache: Cache, ledger: Ledger, now: datetime) -> E
     return Explained(tuple(excluded), tuple(moved), tuple(claimed))
 
 
-def _save_ledger(
-    cache: Cache, out: Output, ledger: Ledger, before: bytes | None, dry_run: bool
-) -> None:
-    """Write the ids the scan fixed (before any feed carries them), and remember the file
-    in the cache (whose records hold those ids)."""
-    data = before if before is not None and not ledger.changed else format_ledger(ledger.rows)
-    if data != before and not dry_run:
-        out.write_state(IDS, data)
-    cache.set_meta("ledger", digest(data))
+def _open_ledger(config: Config, cache: Cache, out: Output) -> Ledger:
+    """The id ledger. The one the last build wrote (same size and mtime) is read only if a
+    post is parsed; any other is read now, so a broken one stops the build before it
+    writes anything (:class:`~feedwright.errors.LedgerError`), and since the cache holds
+    the ids the old ledger fixed, a ledger changed by hand (or reset on purpose by
+    deleting it) empties the cache: every post is read again."""
+    where = str(out.state / IDS)
+
+    def load() -> dict[str, Row]:
+        data = out.read_state(IDS)
+        return {} if data is None else parse_ledger(data, where)
+
+    if not cache.empty and cache.get_meta("ledger") == out.state_stamp(IDS):
+        return Ledger(loader=load)
+    ledger = Ledger(load())
+    if not cache.empty:
+        cache.reset(config)
+    return ledger
+
+
+def _save_ledger(cache: Cache, out: Output, ledger: Ledger, dry_run: bool) -> None:
+    """Write the ids the scan fixed (before any feed carries them), and remember which
+    ledger the cache's ids come from."""
+    if ledger.changed and not dry_run:
+        out.write_state(IDS, format_ledger(ledger.rows))
+    cache.set_meta("ledger", out.state_stamp(IDS))
 
 
 def _report(run: _Run, seconds: float) -> BuildReport:
