@@ -376,3 +376,31 @@ def test_pages_a_group_removed_renders_the_site_whose_page_lists_it():
     assert TECH not in p.listed
     remove = p.decisions[1]
     assert isinstance(remove, Remove) and "tags/tech/index.html" in remove.files
+
+
+def test_a_group_the_policy_excludes_is_removed_with_its_opml_entry_like_an_empty_one():
+    site, news, tech = now(SITE, A, B), now(NEWS, A), now(TECH, B)
+    before = {k.key: published_before(k) for k in (site, news, tech)}
+    excluded = {TECH: "1 post, fewer than feeds.tags.min_posts (2)"}
+    # the scan did not look at the tag (it is excluded): the planner still removes it
+    p = plan(
+        snapshot(
+            groups={SITE: site, NEWS: news},
+            before=before,
+            owned=owned(SITE, NEWS, TECH),
+            excluded=excluded,
+        ),
+        CONFIG,
+    )
+    assert kinds(p) == [("Remove", TECH)]
+    assert p.decisions[0].files == tuple(sorted(files(TECH)))
+    assert TECH not in p.published and p.opml
+    # even when the scan did read it, it gets no feed; nor does an excluded new group
+    p = plan(snapshot(groups={TECH: tech}, excluded=excluded), CONFIG)
+    assert kinds(p) == [] and TECH not in p.published
+
+
+def test_a_group_no_longer_excluded_is_rendered_with_the_opml():
+    tech = now(TECH, B)
+    p = plan(snapshot(groups={TECH: tech}, before={SITE: GroupBefore("", None)}), CONFIG)
+    assert kinds(p) == [("Render", TECH)] and p.opml
