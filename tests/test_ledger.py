@@ -250,7 +250,7 @@ def test_assign_fixes_the_first_id_and_follows_renames_only_from_gone_posts():
     assert "d.md" not in ledger.rows
 
 
-def test_the_ledger_file_is_not_served_and_not_in_the_opml(site):
+def test_the_ledger_is_not_a_feed_in_the_opml(site):
     site.build()
     assert b".feedwright" not in site.read("feeds.opml")
     assert os.path.exists(site.out / ".feedwright" / "ids")
