@@ -184,12 +184,13 @@ class Ledger:
         old = self.rows.get(path)
         if old == row:
             return
-        index = self._index()
-        if old is not None:
-            index[old.sha].discard(path)
         self.rows[path] = row
-        index.setdefault(row.sha, set()).add(path)
         self.changed = True
+        index = self._by_sha  # kept up to date once built (only renames need it)
+        if index is not None:
+            if old is not None:
+                index[old.sha].discard(path)
+            index.setdefault(row.sha, set()).add(path)
 
     def _pop(self, path: str) -> Row:
         row = self.rows.pop(path)
