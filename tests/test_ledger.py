@@ -254,3 +254,22 @@ def test_the_ledger_is_not_a_feed_in_the_opml(site):
     site.build()
     assert b".feedwright" not in site.read("feeds.opml")
     assert os.path.exists(site.out / ".feedwright" / "ids")
+
+
+def test_check_reads_a_changed_ledger_without_touching_the_cache_or_the_ledger(site):
+    site.build()
+    state = site.out / ".feedwright"
+    ledger = state / "ids"
+    ledger.write_text(ledger.read_text("utf-8").replace(A, "tag:news.example,2022:a"), "utf-8")
+    before = {p.name: p.read_bytes() for p in state.iterdir() if p.is_file()}
+    site.post("2022-03-09-c.md", {"title": "丙", "categories": "news"})  # a new row, unwritten
+    result = run("check", "--config", str(site.config_path))
+    assert result.exit_code == 0, result.output
+    assert "moved: _posts/2022-03-07-a.md: the permalink moved to " + A in result.stdout
+    assert {p.name: p.read_bytes() for p in state.iterdir() if p.is_file()} == before
+    site.build()
+    assert ids(site) == [
+        "http://news.example/news/2022/03/09/c.html",
+        B,
+        "tag:news.example,2022:a",
+    ]
