@@ -11,6 +11,7 @@ import os
 import pytest
 from click.testing import CliRunner
 from conftest import mtimes
+from test_w3c import w3c
 
 from feedwright.cli import cli
 from feedwright.engine.cache import CACHE_NAME
@@ -69,6 +70,8 @@ def test_ids_survive_a_retitle_a_category_change_https_a_cache_deletion_and_full
     assert entries(site, "categories/体育/atom.xml") == [(B, moved_b)]
     assert not (site.out / "categories/sport").exists()
     assert b'<guid isPermaLink="false">' + B.encode() in site.read("rss.xml")
+    for feed in ("atom.xml", "rss.xml", "categories/体育/atom.xml", "categories/体育/rss.xml"):
+        assert w3c(site.read(feed))[0] == [], feed  # the W3C validator: no errors
     # http → https: every link follows, no id moves
     site.settings["site"]["url"] = "https://news.example"
     site.save()
