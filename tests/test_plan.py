@@ -404,3 +404,19 @@ def test_a_group_no_longer_excluded_is_rendered_with_the_opml():
     tech = now(TECH, B)
     p = plan(snapshot(groups={TECH: tech}, before={SITE: GroupBefore("", None)}), CONFIG)
     assert kinds(p) == [("Render", TECH)] and p.opml
+
+
+def test_kept_files_are_listed_under_the_name_they_carry():
+    """Files kept while the group rendered under a new name keep the old one (which is in
+    the manifest); when the group is left with only kept files, the OPML lists them under
+    it, as a cold build (which reads names from the manifest) would."""
+    held = {p: ManifestEntry(sources=(A.relpath,), name="Tech") for p in files(TECH)}
+    s = snapshot(
+        groups={TECH: now(TECH)},
+        before={TECH: GroupBefore("tech", None)},
+        owned=held,
+        rejected=frozenset({A.relpath}),
+    )
+    p = plan(s, CONFIG)
+    assert p.decisions == (Keep(TECH, "Tech", frozenset(files(TECH))),)
+    assert p.published == {TECH: "Tech"}

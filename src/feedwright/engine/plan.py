@@ -246,7 +246,9 @@ def _decide(
     before = snapshot.before.get(key)
     if now is None or (not now.posts and key.kind != "site"):
         if held:
-            name = before.name if before is not None else snapshot.owned[min(held)].name
+            # The name the kept files carry (their manifest says it), so that a cold
+            # build, which knows only the manifest, lists them under the same name.
+            name = snapshot.owned[min(held)].name or (before.name if before is not None else "")
             return Keep(key, name, held)
         if owned or before is not None:
             return Remove(key, tuple(owned))
