@@ -143,3 +143,18 @@ def test_the_policy_rule_is_one_pure_function(make_site):
         ("tag", "e"): "in feeds.tags.except",
         ("tag", "one"): "1 post, fewer than feeds.tags.min_posts (2)",
     }
+
+
+def test_pages_follow_the_policy(make_site):
+    site = make_site(feeds={"tags": {"min_posts": 2}})
+    site.post("2022-03-07-a.md", {"title": "甲", "tags": ["kept", "alone"]})
+    site.post("2022-03-08-b.md", {"title": "乙", "tags": ["kept"]})
+    site.build()
+    assert (site.out / "tags/kept/index.html").exists()
+    assert not (site.out / "tags/alone").exists()
+    page = site.read("index.html").decode("utf-8")
+    assert "tags/kept/" in page and "tags/alone/" not in page
+    site.post("2022-03-09-c.md", {"title": "丙", "tags": ["alone"]})
+    site.build()
+    assert "tags/alone/" in site.read("index.html").decode("utf-8")
+    assert (site.out / "tags/alone/index.html").exists()
