@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytz
 import yaml
@@ -33,6 +33,8 @@ IMAGES = ("front_matter", "first")
 MARKDOWN_EXT = ("md", "markdown")
 #: Extensions of HTML posts (always posts).
 HTML_EXT = ("html", "htm")
+#: Where ``GET /metrics`` answers when ``server.metrics`` is on.
+METRICS_PATH = "/metrics"
 _EXT = re.compile(r"^[a-z0-9]+$")
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
@@ -133,6 +135,18 @@ class HooksConfig:
 class ServerConfig:
     #: ``Cache-Control: max-age`` for feeds, in seconds.
     max_age: int
+    #: Address to listen on (``--host`` overrides it).
+    host: str = "127.0.0.1"
+    #: Port to listen on (``--port`` overrides it).
+    port: int = 8000
+    #: Seconds a SIGTERM/SIGINT waits for a running build before the process exits.
+    shutdown_timeout: float = 20.0
+    #: Seconds a client has to send its request headers and body; then it is disconnected.
+    read_timeout: float = 15.0
+    #: Most connections open at once; the next is refused (``503``, closed).
+    max_connections: int = 1000
+    #: Whether ``GET /metrics`` answers (Prometheus text format).
+    metrics: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +270,15 @@ class _Reader:
         if value < minimum:
             raise self.fail(key, f"expected an integer ≥ {minimum}, got {value}")
         return value
+
+    def seconds(self, key: str, default: float) -> float:
+        """A positive number of seconds (an integer or a decimal)."""
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"expected a number of seconds, got {_show(value)}")
+        if not value > 0 or value != value or value == float("inf"):
+            raise self.fail(key, f"expected a number of seconds > 0, got {value}")
+        return float(value)
 
     def strings(self, key: str, default: list[str]) -> tuple[str, ...]:
         value = self.get(key, default)
@@ -429,6 +452,7 @@ def parse_config(
         hooks=_hooks(top.section("hooks"), base),
     )
     ctx.check_unknown_keys()
+    _check_metrics_path(top, config)
     return config
 
 
@@ -591,4 +615,29 @@ def _hooks(r: _Reader, base: Path) -> HooksConfig:
 
 
 def _server(r: _Reader) -> ServerConfig:
-    return ServerConfig(max_age=r.integer("max_age", 300, 0))
+    host = r.text("host", "127.0.0.1")
+    if not host or any(c.isspace() for c in host):
+        raise r.fail("host", f"expected a host name or address, got {host!r}")
+    port = r.integer("port", 8000, 0)
+    if port > 65535:
+        raise r.fail("port", f"expected a port number 0–65535, got {port}")
+    return ServerConfig(
+        max_age=r.integer("max_age", 300, 0),
+        host=host,
+        port=port,
+        shutdown_timeout=r.seconds("shutdown_timeout", 20.0),
+        read_timeout=r.seconds("read_timeout", 15.0),
+        max_connections=r.integer("max_connections", 1000, 1),
+        metrics=r.boolean("metrics", False),
+    )
+
+
+def _check_metrics_path(r: _Reader, config: Config) -> None:
+    """``/metrics`` is never served inside the feeds URL (the output folder's namespace)."""
+    prefix = unquote(urlsplit(config.feeds_url).path).rstrip("/")
+    if config.server.metrics and (prefix == "" or f"{METRICS_PATH}/".startswith(prefix + "/")):
+        raise r.ctx.error(
+            "server.metrics",
+            f"cannot serve {METRICS_PATH}: it is inside feeds_url ({config.feeds_url}); "
+            "publish the feeds under a path such as /feeds/",
+        )
