@@ -23,6 +23,9 @@ process, the median wall time of --runs runs and the peak RSS of the largest sin
   noop    a rebuild with nothing changed.
   edit    a rebuild after the newest past post is edited.
   add     a rebuild after a post is added (the corpus is put back afterwards).
+  durable what durable writes cost a cold full build: the same build with feedwright.output's
+          fsyncs turned off, with a folder fsync after every rename, and as shipped (each
+          folder fsynced once per build), one after the other in this run.
   hugo    (also --peers hugo) Hugo, site in benchmarks/hugo/, rendering its default RSS for
           home, the section, each category and each tag of the same posts: cold (empty output,
           cache and resource folders) and no-op (the same command again). The number of feeds
@@ -56,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
 HUGO_SITE = Path(__file__).resolve().parent / "hugo"
 MiB = 1024 * 1024
-STEPS = ("floors", "cold", "noop", "edit", "add", "hugo")
+STEPS = ("floors", "cold", "noop", "edit", "add", "durable", "hugo")
 FEEDWRIGHT = {"cold", "noop", "edit", "add"}
 PEERS = ("hugo",)
 # Hugo 0.111 keeps every page in memory: peak RSS was ~3 GiB for 350 MiB of posts (100,000)
@@ -256,6 +259,32 @@ def feedwright(b: Bench) -> Iterator[Row]:
         yield from edit_and_add(b)
 
 
+#: Cold builds with ``feedwright.output``'s switches set: (label, DURABLE, BATCH_FOLDER_SYNC).
+DURABILITY = (
+    ("no fsync at all", False, True),
+    ("fsync each file, and its folder after each rename", True, False),
+    ("fsync each file, each folder once (as shipped)", True, True),
+)
+
+
+def durable(b: Bench) -> Iterator[Row]:
+    """The cost of fsync: the same cold build with feedwright.output's switches set, the
+    variants taking turns run after run (so a change in the machine's load hits them all)."""
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in DURABILITY}
+    for _ in range(b.runs):
+        for label, on, batch in DURABILITY:
+            code = (
+                "import sys, feedwright.output as o; "
+                f"o.DURABLE = {on}; o.BATCH_FOLDER_SYNC = {batch}; "
+                "from feedwright.cli import cli; cli(sys.argv[1:], prog_name='feedwright')"
+            )
+            shutil.rmtree(b.out, ignore_errors=True)
+            samples[label].append(run([b.py, "-c", code, *b.build("--full")[3:]]))
+    for label, got in samples.items():
+        wall = statistics.median(s[0] for s in got)
+        yield Row("durable", f"feedwright: cold full build, {label}", wall, max(s[1] for s in got))
+
+
 def edit_and_add(b: Bench) -> Iterator[Row]:
     """Edit the newest past post, then add copies of it; the corpus is put back after."""
     target = newest_past_post(b.posts)
@@ -342,6 +371,8 @@ def measurements(b: Bench) -> Iterator[Row]:
         yield from floors(b)
     if b.only & FEEDWRIGHT:
         yield from feedwright(b)
+    if "durable" in b.only:
+        yield from durable(b)
     if "hugo" in b.only:
         yield from hugo(b)
 

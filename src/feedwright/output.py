@@ -1,8 +1,13 @@
 """The only writer of the output folder.
 
-Writes are atomic (a temporary file in the same folder, then ``os.replace``) and
-skipped when the bytes would not change, so mtimes (and HTTP validators) stay put.
-A manifest records every file feedwright wrote; only those are ever removed.
+Writes are atomic and durable: a temporary file in the same folder is written, flushed
+and ``fsync``ed, then renamed over the old file (:func:`atomic_write`), so a crash or a
+power cut leaves either the old bytes or the new ones, never an empty or torn file. The
+folders that received renames are ``fsync``ed once each, when the build lets go of the
+output folder (:meth:`Output.sync_folders`, called on leaving :meth:`Output.lock`), so
+the renames themselves survive a power cut too. Writes are skipped when the bytes would
+not change, so mtimes (and HTTP validators) stay put. A manifest records every file
+feedwright wrote; only those are ever removed.
 """
 
 from __future__ import annotations
@@ -25,6 +30,47 @@ from .model import ManifestEntry
 MANIFEST = "manifest"
 _TMP_SUFFIX = ".fwtmp"
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.fwtmp$")
+
+#: ``fsync`` files and folders. Only the benchmark turns it off, to measure what it costs.
+DURABLE = True
+#: Sync each folder once, when the build lets go of the output, rather than after every
+#: rename in it. The benchmark measures both (``benchmarks/bench.py --only durable``).
+BATCH_FOLDER_SYNC = True
+
+
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Make the renames in ``folder`` durable (``fsync`` of the folder itself)."""
+    if not DURABLE:
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Replace ``path`` with ``data``: temporary file, flush, ``fsync``, rename, and (with
+    ``sync_folder``) ``fsync`` of the folder. Readers see the old bytes or the new ones.
+
+    Without ``sync_folder`` the caller must :func:`fsync_folder` the folder later (before
+    it tells anyone the file is in place) for the rename to survive a power cut.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if DURABLE:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if sync_folder:
+        fsync_folder(path.parent)
 
 
 def safe_join(root: Path, relpath: str) -> Path:
@@ -51,6 +97,8 @@ class Output:
         self._folders: set[str] = set()
         #: The manifest existed but could not be read.
         self.manifest_damaged = False
+        #: Folders with renames not yet made durable (:meth:`sync_folders`).
+        self._unsynced: set[Path] = set()
 
     # -- manifest ---------------------------------------------------------------------------
     def load_manifest(self) -> dict[str, ManifestEntry]:
@@ -88,7 +136,7 @@ class Output:
         doc = {"version": 1, "files": files}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
         self.state.mkdir(parents=True, exist_ok=True)
-        self._replace(self.state / MANIFEST, data)
+        atomic_write(self.state / MANIFEST, data)  # synced at once: it says what is ours
 
     # -- other state files (the id ledger) ------------------------------------------------
     def read_state(self, name: str) -> bytes | None:
@@ -146,7 +194,10 @@ class Output:
                             ) from None
             yield
         finally:
-            os.close(fd)
+            try:
+                self.sync_folders()
+            finally:
+                os.close(fd)
 
     # -- files ------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -207,16 +258,22 @@ class Output:
         return True
 
     def _replace(self, path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        """:func:`atomic_write`, the folder's ``fsync`` left to :meth:`sync_folders`."""
+        atomic_write(path, data, sync_folder=not BATCH_FOLDER_SYNC)
+        if BATCH_FOLDER_SYNC:
+            self._unsynced.add(path.parent)
+
+    def sync_folders(self) -> None:
+        """``fsync`` each folder that received a rename or a removal since the last call:
+        once per folder, not once per file (a cold build writes three files a folder)."""
+        pending, self._unsynced = sorted(self._unsynced), set()
+        for folder in pending:
+            try:
+                fsync_folder(folder)
+            except FileNotFoundError:
+                pass  # emptied and removed since
+            except OSError as e:
+                self.warnings.append(f"{folder}: cannot sync ({e.strerror})")
 
     def remove(self, relpath: str) -> bool:
         """Remove a file feedwright wrote, and the folders it leaves empty."""
@@ -228,6 +285,7 @@ class Output:
         except (OSError, OutputError) as e:
             self.warnings.append(f"{relpath}: cannot remove ({e})")
             return False
+        self._unsynced.add(path.parent)
         parent = path.parent
         while parent != self.root and self.root in parent.parents:
             try:
