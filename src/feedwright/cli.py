@@ -314,52 +314,62 @@ def _abspath(path: str | None) -> str | None:
 @config_option
 @source_option
 @output_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host", default=None, help="Address to listen on (default: server.host, 127.0.0.1)."
+)
 @click.option(
     "--port",
-    default=8000,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 65535),
-    help="Port to listen on.",
+    help="Port to listen on (default: server.port, 8000).",
 )
 @click.option("--no-build", is_flag=True, help="Do not build at startup; serve what is there.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text, or as one JSON object a line (for log collectors).",
+)
 def serve_command(
     config_path: str,
     source: str | None,
     output: str | None,
-    host: str,
-    port: int,
+    host: str | None,
+    port: int | None,
     no_build: bool,
+    log_format: str,
 ) -> None:
-    """Serve the feeds over HTTP; a signed webhook rebuilds them and pings WebSub hubs."""
-    from .serve.app import serve, webhook_enabled
+    """Serve the feeds over HTTP; a signed webhook rebuilds them and pings WebSub hubs.
+
+    SIGTERM or SIGINT stops it gracefully (exit 0); SIGHUP reloads the config file.
+    """
+    from .serve import logs
+    from .serve.app import webhook_enabled
+    from .serve.runner import serve
 
     config = _load(config_path, source, output)
+    logs.setup("json" if log_format == "json" else "text")
     environ = dict(os.environ)
     hook = config.webhook
     if webhook_enabled(config, environ):
-        click.echo(f"webhook: POST {hook.path} (secret from ${hook.secret_env})", err=True)
+        logs.log.info("webhook: POST %s (secret from $%s)", hook.path, hook.secret_env)
     else:
-        click.echo(f"webhook: off (set ${hook.secret_env} to turn it on)", err=True)
+        logs.log.info("webhook: off (set $%s to turn it on)", hook.secret_env)
+    missing_ok = _config_is_default()
+    source, output = _abspath(source), _abspath(output)
 
-    def finished(record: dict[str, Any], report: BuildReport | None) -> None:
-        if report is not None:
-            _show_problems(report, quiet=False)
-            click.echo(f"{record['trigger']}: {summary(report)}", err=True)
-            return
-        for line in record["errors"]:
-            click.echo(line, err=True)
-        click.echo(f"{record['trigger']}: {record['result']}; feeds left as they were", err=True)
+    def reload() -> Config:
+        return load_config(config_path, source=source, output=output, missing_ok=missing_ok)
 
     _run(
         lambda: serve(
             config,
+            load=reload,
             host=host,
             port=port,
             cwd=os.path.dirname(os.path.abspath(config_path)),
             environ=environ,
-            on_finish=finished,
-            on_hook=show_hook,
             build_first=not no_build,
         )
     )

@@ -5,6 +5,7 @@
   a folder (``/feeds/tags/<slug>/``) answers with its ``index.html`` (``feeds.pages``),
   and its URL without the slash redirects to it;
 - ``GET /status``: the :class:`~feedwright.serve.rebuild.Rebuilder`'s status, as JSON;
+- ``GET /metrics``: Prometheus metrics (:mod:`.metrics`), only with ``server.metrics: true``;
 - ``POST <webhook.path>``: authenticated (:mod:`.webhook`), answered ``202`` at once,
   and handed to the rebuilder. Absent (``404``) when no secret is configured.
 """
@@ -16,7 +17,6 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,9 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..config import Config
+from ..config import METRICS_PATH, Config
 from ..errors import ServeError
-from ..hooks import HookResult, HookRunner
 from ..layout import (
     FILENAMES,
     FORMAT_OF_NAME,
@@ -43,7 +42,8 @@ from ..layout import (
 )
 from . import webhook
 from .files import FileCache, Representation, resolve, respond
-from .rebuild import OnFinish, Rebuilder
+from .metrics import Metrics
+from .rebuild import Rebuilder
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,9 @@ def link_header(config: Config, relpath: str) -> str | None:
 class FeedServer:
     """The read-only side: index page and output folder."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, metrics: Metrics | None = None) -> None:
         self.config = config
+        self.metrics = metrics
         self.root = config.output
         self.cache = FileCache()
         self.cache_control = f"public, max-age={config.server.max_age}"
@@ -69,6 +70,12 @@ class FeedServer:
 
     async def feed(self, request: Request) -> Response:
         relpath: str = request.path_params["path"]
+        response = await self._feed(request, relpath)
+        if self.metrics is not None:
+            self.metrics.feed_request(response.status_code)
+        return response
+
+    async def _feed(self, request: Request, relpath: str) -> Response:
         folder = relpath == "" or relpath.endswith("/")
         if folder:  # a folder answers with its page (feeds.pages)
             relpath += PAGE
@@ -187,31 +194,63 @@ def render_index(config: Config, opml: bytes | None) -> bytes:
 class WebhookEndpoint:
     """``POST <webhook.path>``: size limit, authentication, ping, dedupe, then 202."""
 
-    def __init__(self, secret: bytes, rebuilder: Rebuilder) -> None:
+    def __init__(
+        self,
+        secret: bytes,
+        rebuilder: Rebuilder,
+        metrics: Metrics | None = None,
+        deliveries: webhook.DeliveryLog | None = None,
+    ) -> None:
         self.secret = secret
         self.rebuilder = rebuilder
-        self.deliveries = webhook.DeliveryLog()
+        self.metrics = metrics
+        self.deliveries = deliveries if deliveries is not None else webhook.DeliveryLog()
 
     async def handle(self, request: Request) -> Response:
+        response, sender, result = await self._handle(request)
+        delivery = webhook.delivery_id(request.headers) or "-"
+        client = request.client.host if request.client else "-"
+        log.info(
+            "webhook delivery: sender=%s delivery=%s result=%s client=%s",
+            sender,
+            delivery,
+            result,
+            client,
+            extra={
+                "event": "webhook",
+                "sender": sender,
+                "delivery": delivery,
+                "result": result,
+                "client": client,
+            },
+        )
+        if self.metrics is not None:
+            self.metrics.webhook(result.split(" ", 1)[0])
+        return response
+
+    async def _handle(self, request: Request) -> tuple[Response, str, str]:
+        """The response, who sent it (the authentication method) and the result."""
+        too_large = _json({"error": "body too large (limit 1 MiB)"}, 413)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > webhook.MAX_BODY):
-            return _json({"error": "body too large (limit 1 MiB)"}, 413)
+            return too_large, "-", "too_large"
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > webhook.MAX_BODY:
-                return _json({"error": "body too large (limit 1 MiB)"}, 413)
+                return too_large, "-", "too_large"
         method = webhook.authenticate(self.secret, bytes(body), request.headers)
         if method is None:
-            return _json({"error": "not authenticated"}, 401, {"www-authenticate": "Bearer"})
+            denied = _json({"error": "not authenticated"}, 401, {"www-authenticate": "Bearer"})
+            return denied, "-", "unauthorised"
         if webhook.is_ping(request.headers):
-            return _json({"ok": True, "event": "ping", "build": "none"}, 200)
+            return _json({"ok": True, "event": "ping", "build": "none"}, 200), method, "ping"
         delivery = webhook.delivery_id(request.headers)
         if delivery is not None and not self.deliveries.first_time(delivery):
-            return _json({"ok": True, "duplicate": True, "build": "none"}, 200)
+            duplicate = _json({"ok": True, "duplicate": True, "build": "none"}, 200)
+            return duplicate, method, "duplicate"
         outcome = self.rebuilder.request(f"webhook ({method})")
-        log.info("webhook (%s): build %s", method, outcome)
-        return _json({"ok": True, "build": outcome}, 202)
+        return _json({"ok": True, "build": outcome}, 202), method, f"accepted (build {outcome})"
 
 
 def _json(doc: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:
@@ -221,23 +260,39 @@ def _json(doc: Any, status: int, headers: Mapping[str, str] | None = None) -> Re
 
 
 def create_app(
-    config: Config, rebuilder: Rebuilder, *, environ: Mapping[str, str] | None = None
+    config: Config,
+    rebuilder: Rebuilder,
+    *,
+    environ: Mapping[str, str] | None = None,
+    metrics: Metrics | None = None,
+    status_extra: Callable[[], Mapping[str, Any]] | None = None,
+    deliveries: webhook.DeliveryLog | None = None,
 ) -> Starlette:
     """The ASGI app. The webhook secret is read once, here, from ``environ``
-    (default: the process environment) under the name ``webhook.secret_env``."""
+    (default: the process environment) under the name ``webhook.secret_env``.
+
+    ``metrics`` is served at ``/metrics`` when ``server.metrics`` is on (and counted
+    either way); ``status_extra`` adds keys to ``/status`` (the server's reload state);
+    ``deliveries`` keeps the webhook's seen delivery ids across apps (a reload).
+    """
     env = os.environ if environ is None else environ
     secret = env.get(config.webhook.secret_env, "")
-    files = FeedServer(config)
+    files = FeedServer(config, metrics)
 
     async def status(request: Request) -> Response:
-        return _json(rebuilder.status(), 200)
+        doc = rebuilder.status()
+        if status_extra is not None:
+            doc.update(status_extra())
+        return _json(doc, 200)
 
     routes = [
         Route("/", files.index, methods=["GET", "HEAD"]),
         Route("/status", status, methods=["GET", "HEAD"]),
     ]
+    if metrics is not None and config.server.metrics:
+        routes.append(Route(METRICS_PATH, metrics.endpoint, methods=["GET", "HEAD"]))
     if secret:
-        hook = WebhookEndpoint(secret.encode("utf-8"), rebuilder)
+        hook = WebhookEndpoint(secret.encode("utf-8"), rebuilder, metrics, deliveries)
         routes.append(Route(config.webhook.path, hook.handle, methods=["POST"]))
     routes.append(Route(feeds_prefix(config) + "/{path:path}", files.feed, methods=["GET", "HEAD"]))
     return Starlette(routes=routes)
@@ -268,39 +323,4 @@ def check_address(host: str, port: int) -> None:
             raise ServeError(address, f"cannot listen here: {e.strerror}{advice}") from e
 
 
-def serve(
-    config: Config,
-    *,
-    host: str,
-    port: int,
-    cwd: str | Path | None,
-    environ: Mapping[str, str],
-    on_finish: OnFinish | None = None,
-    on_hook: Callable[[HookResult], None] | None = None,
-    build_first: bool = True,
-) -> None:
-    """Run the server until interrupted (the ``feedwright serve`` command).
-
-    Raises :class:`ServeError`, before building anything, if it cannot listen on
-    ``host:port``.
-    """
-    import uvicorn
-
-    from .websub import Publisher
-
-    check_address(host, port)
-
-    publisher = Publisher(config.websub.hubs) if config.websub.hubs else None
-    rebuilder = Rebuilder(
-        config, cwd=cwd, publisher=publisher, on_finish=on_finish, hooks=HookRunner(on_hook)
-    )
-    app = create_app(config, rebuilder, environ=environ)
-    if build_first:
-        rebuilder.request("startup")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info", ws="none", lifespan="off")
-    finally:
-        rebuilder.close(timeout=60)
-
-
-__all__ = ["check_address", "create_app", "link_header", "render_index", "serve"]
+__all__ = ["check_address", "create_app", "link_header", "render_index", "webhook_enabled"]

@@ -7,6 +7,10 @@ joins that queued build. So a burst of a hundred webhooks costs at most two buil
 A build that fails (``before_build`` exits non-zero, or the build raises) changes no
 feed: writes are atomic and happen only in a build that succeeds up to writing. The
 failure is recorded for ``GET /status``. Plain Python: testable without HTTP.
+
+:meth:`Rebuilder.stop` asks a running build to stop at a safe point: while it still reads
+posts (before it writes anything), it gives up and leaves every feed as it was; once it
+writes, it finishes. :meth:`Rebuilder.set_config` (a reload) applies to the next build.
 """
 
 from __future__ import annotations
@@ -31,6 +35,14 @@ from .websub import Publisher, changed_feeds
 log = logging.getLogger(__name__)
 
 Outcome = Literal["started", "queued", "coalesced", "closed"]
+
+
+class BuildStopped(FeedwrightError):
+    """The server is shutting down: the build stopped before writing anything."""
+
+    default_message = "stopped at a safe point (the server is shutting down); nothing written"
+
+
 #: Called after every run with its status record and the report (``None`` if it failed).
 OnFinish = Callable[[dict[str, Any], BuildReport | None], None]
 
@@ -40,6 +52,10 @@ MAX_ERRORS = 50
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _failed(stage: str) -> str:
+    return stage if stage == "build stopped" else f"{stage} failed"
 
 
 def _iso(moment: datetime) -> str:
@@ -78,6 +94,7 @@ class Rebuilder:
         self._current: dict[str, Any] | None = None
         self._last: dict[str, Any] | None = None
         self._last_success: str | None = None
+        self._stopping = threading.Event()
 
     # -- requests ---------------------------------------------------------------------------
     def request(self, trigger: str = "webhook") -> Outcome:
@@ -116,6 +133,26 @@ class Rebuilder:
         self._hooks.close()
         return idle
 
+    def stop(self) -> None:
+        """Accept no more requests, drop the queued one, and ask the running build to stop
+        at its next safe point (it stops only while it reads posts, before writing)."""
+        with self._lock:
+            self._closed = True
+            self._queued = None
+        self._stopping.set()
+
+    def set_config(self, config: Config, *, publisher: Publisher | None = None) -> None:
+        """Use ``config`` (and ``publisher``, for its hubs) from the next build on; a
+        running build keeps the ones it has."""
+        with self._lock:
+            self.config = config
+            self._publisher = publisher
+
+    def _check_stop(self, done: int, total: int) -> None:
+        """The build's progress callback: a safe point to stop at."""
+        if self._stopping.is_set():
+            raise BuildStopped()
+
     # -- the worker -------------------------------------------------------------------------
     def _loop(self, trigger: str) -> None:
         try:
@@ -139,14 +176,21 @@ class Rebuilder:
             self._current = {"trigger": trigger, "started": _iso(started)}
         report: BuildReport | None = None
         stage = "before_build"
+        with self._lock:
+            config = self.config
         try:
-            problem = self._before_build()
+            problem = self._before_build(config)
             if problem is None:
                 stage = "build"  # a missing source folder fails here: never an empty site
-                report = build(self.config, now=self._clock())
+                if self._stopping.is_set():
+                    raise BuildStopped()
+                report = build(config, now=self._clock(), progress=self._check_stop)
                 errors = list(report.errors)
             else:
                 errors = [problem]
+        except BuildStopped as e:
+            stage = "build stopped"
+            errors = [str(e)]
         except FeedwrightError as e:
             errors = [str(e)]
         except OSError as e:
@@ -161,7 +205,7 @@ class Rebuilder:
             "finished": _iso(finished),
             "seconds": round((finished - started).total_seconds(), 3),
             "ok": report is not None,
-            "result": "ok" if report is not None else f"{stage} failed",
+            "result": "ok" if report is not None else _failed(stage),
         }
         if report is not None:
             record.update(
@@ -179,19 +223,21 @@ class Rebuilder:
             self._last = record
             if report is not None:
                 self._last_success = record["finished"]
-        if report is not None and self._publisher is not None:
-            self._publisher.publish(changed_feeds(report))
+        with self._lock:
+            publisher = self._publisher
+        if report is not None and publisher is not None:
+            publisher.publish(changed_feeds(report))
         if report is not None:
-            self._hooks.submit(self.config, report)
+            self._hooks.submit(config, report)  # the config this build used
         if self._on_finish is not None:
             try:
                 self._on_finish(record, report)
             except Exception:
                 log.exception("on_finish callback failed")
 
-    def _before_build(self) -> str | None:
+    def _before_build(self, config: Config) -> str | None:
         """Run ``webhook.before_build``; what went wrong, or ``None`` if it succeeded."""
-        command = self.config.webhook.before_build
+        command = config.webhook.before_build
         if not command:
             return None
         shown = shlex.join(command)
@@ -228,8 +274,10 @@ class Rebuilder:
                 "last": dict(self._last) if self._last else None,
                 "last_success": self._last_success,
             }
-        if self._publisher is not None:
-            doc["websub"] = self._publisher.status()
-        if self.config.hooks.after_build:
+            publisher = self._publisher
+            config = self.config
+        if publisher is not None:
+            doc["websub"] = publisher.status()
+        if config.hooks.after_build:
             doc["after_build"] = self._hooks.status()
         return doc
