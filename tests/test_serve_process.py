@@ -1,0 +1,379 @@
+"""``feedwright serve`` as an operator runs it (#11): real signals to a real subprocess.
+
+SIGTERM during a build exits 0 with every feed complete and nothing left running; SIGHUP
+reloads the config (a changed title reaches the next build; a broken config keeps the old
+one and ``/status`` says why; a moved address is refused); ``/metrics`` is scraped and read
+with ``prometheus_client``'s own parser; ``--log-format json`` prints one object a line.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import procs
+import pytest
+import yaml
+from conftest import check_tree
+from live import SECRET, sign, wait_until
+from prometheus_client.parser import text_string_to_metric_families
+
+MARK = "FEEDWRIGHT_TEST_RUN"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Served:
+    proc: subprocess.Popen[bytes]
+    url: str
+    log: Path
+    run: str
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        with httpx.Client(trust_env=False, timeout=10) as client:
+            return client.get(self.url + path, **kwargs)
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.get("/status").json())
+
+    def stderr(self) -> str:
+        return self.log.read_text("utf-8", "replace")
+
+    def family(self) -> list[procs.Proc]:
+        return procs.marked(MARK, self.run)
+
+
+@contextmanager
+def serving(site: Any, *args: str, wait_for_build: bool = True) -> Iterator[Served]:
+    """Start ``feedwright serve`` on a free port; kill it and all it started on the way out."""
+    port = free_port()
+    site.settings.setdefault("server", {})["port"] = port
+    site.save()
+    run = uuid.uuid4().hex
+    log = site.root / f"serve-{run}.log"
+    env = {**os.environ, "FEEDWRIGHT_WEBHOOK_SECRET": SECRET, "CI": "1", MARK: run}
+    cmd = [sys.executable, "-m", "feedwright", "serve", "--config", str(site.config_path), *args]
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    served = Served(proc, f"http://127.0.0.1:{port}", log, run)
+    try:
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"serve exited {proc.returncode}:\n{served.stderr()}")
+            try:
+                status = served.status()
+            except httpx.TransportError:
+                return False
+            return not wait_for_build or (status["runs"] >= 1 and not status["running"])
+
+        wait_until(up, timeout=60, step=0.05)
+        yield served
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        procs.kill(served.family())
+
+
+def stop(served: Served, sig: signal.Signals = signal.SIGTERM, timeout: float = 30) -> int:
+    """Send ``sig``; the exit status, once nothing it started still runs."""
+    served.proc.send_signal(sig)
+    try:
+        status = served.proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"serve still runs {timeout} s after {sig.name}:\n{served.stderr()}")
+    left = procs.survivors(served.family, timeout=2)
+    assert not left, procs.describe(left)
+    return status
+
+
+def seed(make_site: Any, **overrides: Any) -> Any:
+    site = make_site(**overrides)
+    site.post(
+        "2022-03-07-first.md",
+        {"title": "第一篇", "date": "2022-03-07 08:30:46 +08:00", "tags": ["株洲"]},
+    )
+    site.post("2022-03-08-second.md", {"title": "第二篇", "date": "2022-03-08 09:00:00 +08:00"})
+    return site
+
+
+def lock_is_free(out: Path) -> bool:
+    fd = os.open(out / ".feedwright" / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+# -- SIGTERM / SIGINT ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 posts: a cold build takes seconds, long enough to be signalled during it."""
+    src = tmp_path_factory.mktemp("big") / "_posts"
+    src.mkdir()
+    body = "".join(f"<p>第{j}段。</p>\n" for j in range(12))
+    for i in range(2000):
+        (src / f"2021-01-01-p{i:05d}.md").write_text(
+            f"---\ntitle: 文章{i}\ndate: 2021-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00:00 +0800\n"
+            f"categories: paper{i % 7}\ntags: [标签{i % 31}]\n---\n{body}",
+            "utf-8",
+        )
+    return src.parent
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_build_exits_0_with_complete_feeds_and_no_process(make_site, big_site):
+    site = make_site(source=str(big_site))
+    # A first build, so that the output holds feeds that the interrupted one must not break.
+    with serving(site) as served:
+        assert stop(served, signal.SIGTERM) == 0
+    before = {p: p.read_bytes() for p in site.out.rglob("*.xml")}
+    assert before
+    # --full equivalent: drop the cache, so the startup build has every post to read again.
+    (site.out / ".feedwright" / "cache.sqlite").unlink()
+    with serving(site, wait_for_build=False) as served:
+        wait_until(lambda: served.status()["running"], timeout=30, step=0.01)
+        started = time.monotonic()
+        status = stop(served, signal.SIGTERM, timeout=40)
+        took = time.monotonic() - started
+        text = served.stderr()
+    assert status == 0, text
+    assert took < 20 + 5, took  # server.shutdown_timeout (default 20 s), and start-up slack
+    assert "SIGTERM: shutting down" in text
+    check_tree(site.out)  # every feed present parses
+    for path in site.out.rglob("*"):
+        if path.is_file() and ".feedwright" not in path.parts:
+            assert path.stat().st_size > 0, path
+    assert lock_is_free(site.out)
+
+
+def test_sigint_and_sigterm_on_an_idle_server_exit_0(make_site):
+    site = seed(make_site)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with serving(site) as served:
+            assert served.get("/feeds/atom.xml").status_code == 200
+            assert stop(served, sig) == 0
+            assert "stopped" in served.stderr()
+    assert lock_is_free(site.out)
+
+
+# -- SIGHUP -------------------------------------------------------------------------------------
+def test_sighup_with_a_changed_title_builds_once_with_it(make_site):
+    site = seed(make_site)
+    with serving(site) as served:
+        runs = served.status()["runs"]
+        site.settings["site"]["title"] = "新标题"
+        site.save()
+        served.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: served.status()["runs"] == runs + 1 and not served.status()["running"])
+        status = served.status()
+        assert status["last"]["trigger"] == "reload"
+        assert status["config"]["reloads"] == 1 and status["config"]["error"] is None
+        feed = served.get("/feeds/atom.xml")
+        assert "<title>新标题</title>" in feed.text
+        time.sleep(0.5)
+        assert served.status()["runs"] == runs + 1  # one build, not more
+        # A reload that changes no feed builds nothing.
+        site.settings["server"]["max_age"] = 60
+        site.save()
+        served.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: served.status()["config"]["reloads"] == 2)
+        assert served.get("/feeds/atom.xml").headers["cache-control"] == "public, max-age=60"
+        assert served.status()["runs"] == runs + 1
+        assert stop(served) == 0
+
+
+@pytest.mark.parametrize(
+    ("broken", "named"),
+    [
+        ("site: {title: [unclosed\n", "config.yaml:1: not valid YAML"),
+        ({"server": {"read_timeout": -1}}, "server.read_timeout"),
+        ({"server": {"max_connections": "many"}}, "server.max_connections"),
+        ({"feeds": {"limit": "x"}}, "feeds.limit"),
+    ],
+)
+def test_sighup_with_a_broken_config_keeps_serving_and_says_why(make_site, broken, named):
+    site = seed(make_site)
+    with serving(site) as served:
+        good = served.get("/feeds/atom.xml")
+        runs = served.status()["runs"]
+        if isinstance(broken, str):
+            site.config_path.write_text(broken, "utf-8")
+        else:
+            for key, value in broken.items():
+                site.settings.setdefault(key, {}).update(value)
+            site.save()
+        served.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: served.status()["config"]["error"])
+        status = served.status()
+        assert named in status["config"]["error"]
+        assert status["config"]["reloads"] == 0 and status["runs"] == runs
+        again = served.get("/feeds/atom.xml")
+        assert again.status_code == 200 and again.content == good.content
+        assert named in served.stderr()
+        assert served.proc.poll() is None
+        assert stop(served) == 0
+
+
+def test_sighup_moves_the_feeds_url_and_output_but_refuses_a_new_port(make_site, tmp_path):
+    site = seed(make_site)
+    with serving(site) as served:
+        port = site.settings["server"]["port"]
+        site.settings["feeds_url"] = "https://news.example/syndication/"
+        site.settings["output"] = "out2"
+        site.settings["server"]["port"] = free_port()
+        site.save()
+        served.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: served.status()["config"]["reloads"] == 1)
+        wait_until(lambda: served.status()["last"]["trigger"] == "reload")
+        status = served.status()
+        assert len(status["config"]["refused"]) == 1
+        assert f"still on 127.0.0.1:{port}" in status["config"]["refused"][0]
+        assert "restart" in status["config"]["refused"][0]
+        moved = served.get("/syndication/atom.xml")
+        assert moved.status_code == 200
+        assert "https://news.example/syndication/atom.xml" in moved.text
+        assert served.get("/feeds/atom.xml").status_code == 404
+        check_tree(tmp_path / "out2")
+        assert stop(served) == 0
+
+
+# -- metrics --------------------------------------------------------------------------------
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            found[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return found
+
+
+def test_metrics_are_scraped_and_parsed_by_prometheus_client(make_site):
+    site = seed(make_site, server={"metrics": True})
+    with serving(site) as served, httpx.Client(trust_env=False, timeout=10) as client:
+        url = served.url
+        ok = client.get(url + "/feeds/atom.xml")
+        assert client.get(url + "/feeds/atom.xml", headers={"if-none-match": ok.headers["etag"]})
+        assert client.get(url + "/feeds/nope.xml").status_code == 404
+        body = b'{"ref":"refs/heads/main"}'
+        hook = url + "/webhook"
+        delivery = {"X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": sign(body)}
+        assert client.post(hook, content=body, headers=delivery).status_code == 202
+        assert client.post(hook, content=body, headers=delivery).status_code == 200
+        assert client.post(hook, content=body, headers={"X-Hub-Signature-256": "sha256=0"}).status_code == 401
+        assert client.post(hook, content=b"x" * (2 << 20)).status_code == 413
+        wait_until(lambda: served.status()["runs"] == 2 and not served.status()["running"])
+        response = client.get(url + "/metrics")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain")
+        got = samples(response.text)
+        assert stop(served) == 0
+    assert got[("feedwright_builds_total", (("result", "ok"), ("trigger", "startup")))] == 1
+    assert got[("feedwright_builds_total", (("result", "ok"), ("trigger", "webhook")))] == 1
+    assert got[("feedwright_build_duration_seconds_count", ())] == 2
+    assert got[("feedwright_last_build_posts", ())] == 2
+    assert got[("feedwright_last_build_feeds", ())] == 7  # site and one tag, 3 formats; OPML
+    assert got[("feedwright_last_build_rejected_posts", ())] == 0
+    for result, count in [("accepted", 1), ("duplicate", 1), ("unauthorised", 1), ("too_large", 1)]:
+        assert got[("feedwright_webhook_requests_total", (("result", result),))] == count
+    for status, count in [("200", 1), ("304", 1), ("404", 1)]:
+        assert got[("feedwright_feed_requests_total", (("status", status),))] == count
+    assert got[("feedwright_websub_pings_total", (("result", "sent"),))] == 0
+    assert got[("feedwright_websub_pings_total", (("result", "failed"),))] == 0
+    assert got[("feedwright_build_running", ())] == 0
+    assert got[("feedwright_build_queued", ())] == 0
+
+
+def test_metrics_are_off_unless_configured(make_site):
+    site = seed(make_site)
+    with serving(site) as served:
+        assert served.get("/metrics").status_code == 404
+        assert stop(served) == 0
+
+
+def test_metrics_never_inside_the_feeds_url(make_site):
+    site = seed(make_site, feeds_url="https://news.example/", server={"metrics": True})
+    cmd = [sys.executable, "-m", "feedwright", "serve", "--config", str(site.config_path)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "config.yaml: server.metrics: cannot serve /metrics" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- logs -------------------------------------------------------------------------------------
+def test_json_logs_one_object_a_line(make_site):
+    site = seed(make_site)
+    with serving(site, "--log-format", "json") as served, httpx.Client(trust_env=False) as client:
+        body = b"{}"
+        headers = {"X-GitHub-Delivery": "abc-123", "X-Hub-Signature-256": sign(body)}
+        assert client.post(served.url + "/webhook", content=body, headers=headers).status_code == 202
+        wait_until(lambda: served.status()["runs"] == 2 and not served.status()["running"])
+        assert stop(served) == 0
+        lines = served.stderr().splitlines()
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    builds = [r for r in records if r.get("event") == "build"]
+    assert [b["trigger"] for b in builds] == ["startup", "webhook (github)"]
+    assert all(b["result"] == "ok" and b["posts"] == 2 for b in builds)
+    assert all(isinstance(b["seconds"], float | int) and "rejected" in b for b in builds)
+    hooks = [r for r in records if r.get("event") == "webhook"]
+    assert len(hooks) == 1
+    assert hooks[0]["sender"] == "github"
+    assert hooks[0]["delivery"] == "x-github-delivery:abc-123"
+    assert hooks[0]["result"].startswith("accepted")
+    access = [r for r in records if r.get("event") == "access"]
+    assert any(r["path"] == "/webhook" and r["status"] == 202 for r in access)
+
+
+def test_text_logs_have_a_line_per_build_and_delivery(make_site):
+    site = seed(make_site)
+    with serving(site) as served, httpx.Client(trust_env=False) as client:
+        client.post(served.url + "/webhook", content=b"{}", headers={"X-Gitlab-Token": "wrong"})
+        assert stop(served) == 0
+        text = served.stderr()
+    assert "startup: 2 posts, 0 rejected" in text
+    assert "webhook delivery: sender=- delivery=- result=unauthorised" in text
+    assert '"POST /webhook HTTP/1.1" 401' in text
+
+
+# -- config errors ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("shutdown_timeout", -1),
+        ("shutdown_timeout", "soon"),
+        ("read_timeout", 0),
+        ("read_timeout", "15s"),
+        ("max_connections", -5),
+        ("max_connections", 1.5),
+        ("port", 70000),
+        ("metrics", "yes"),
+    ],
+)
+def test_bad_server_settings_exit_2_naming_the_key(make_site, key, value):
+    site = seed(make_site, server={key: value})
+    cmd = [sys.executable, "-m", "feedwright", "serve", "--config", str(site.config_path)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"config.yaml: server.{key}: expected" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert yaml.safe_load(site.config_path.read_text("utf-8"))["server"][key] == value
