@@ -294,4 +294,5 @@ class Output:
                 break
             self._folders.discard(parent.relative_to(self.root).as_posix())
             parent = parent.parent
+        self._unsynced.add(parent)  # the folder that lost the entry (file or emptied folder)
         return True
