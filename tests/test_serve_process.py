@@ -70,6 +70,23 @@ def test_sigterm_during_a_build_exits_0_with_complete_feeds_and_no_process(make_
     assert lock_is_free(site.out)
 
 
+def test_sigterm_during_before_build_stops_the_command_and_all_it_started(make_site):
+    # A before_build that starts a grandchild and then waits: both must go on SIGTERM.
+    script = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
+        "time.sleep(120)"
+    )
+    site = seed(make_site, webhook={"before_build": [sys.executable, "-c", script]})
+    with serving(site, wait_for_build=False) as served:
+        wait_until(lambda: len(served.family()) >= 3, timeout=30)  # serve, command, grandchild
+        started = time.monotonic()
+        assert stop(served) == 0  # and nothing it started still runs
+        assert time.monotonic() - started < 10
+        assert "stopped at a safe point" in served.stderr()
+    assert not (site.out / "atom.xml").exists()  # stopped before building: nothing written
+
+
 def test_sigint_and_sigterm_on_an_idle_server_exit_0(make_site):
     site = seed(make_site)
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -15,8 +15,11 @@ writes, it finishes. :meth:`Rebuilder.set_config` (a reload) applies to the next
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -52,6 +55,18 @@ MAX_ERRORS = 50
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """End a command and every process it started: SIGTERM, then SIGKILL after 2 s."""
+    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.communicate(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _failed(stage: str) -> str:
@@ -242,21 +257,31 @@ class Rebuilder:
             return None
         shown = shlex.join(command)
         try:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 list(command),
                 cwd=self._cwd,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=self._timeout,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # its own process group: stopped with all it started
             )
-        except subprocess.TimeoutExpired:
-            return f"before_build: `{shown}` did not finish in {self._timeout:g} s; stopped"
         except OSError as e:
             return f"before_build: cannot run `{shown}`: {e.strerror or e}"
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                stdout, stderr = proc.communicate(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                if self._stopping.is_set():
+                    _stop_group(proc)
+                    raise BuildStopped() from None
+                if time.monotonic() > deadline:
+                    _stop_group(proc)
+                    return f"before_build: `{shown}` did not finish in {self._timeout:g} s; stopped"
         if proc.returncode == 0:
             return None
-        output = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+        output = (stderr or stdout).decode("utf-8", "replace").strip()
         tail = " | ".join(output.splitlines()[-5:])
         return f"before_build: `{shown}` exited with {proc.returncode}" + (
             f": {tail}" if tail else ""
