@@ -70,6 +70,22 @@ def test_sigterm_during_a_build_exits_0_with_complete_feeds_and_no_process(make_
     assert lock_is_free(site.out)
 
 
+@pytest.mark.slow
+def test_sigterm_while_a_build_writes_past_the_timeout_still_exits_0(make_site, big_site):
+    site = make_site(source=str(big_site), server={"shutdown_timeout": 0.05})
+    with serving(site, wait_for_build=False) as served:
+        # The first feed file in the empty output: the build has started writing.
+        wait_until(lambda: any(site.out.glob("tags/*/atom.xml")), timeout=120, step=0.002)
+        started = time.monotonic()
+        assert stop(served, timeout=30) == 0  # and nothing it started still runs
+        took = time.monotonic() - started
+        text = served.stderr()
+    assert took < 10, took
+    assert "exiting anyway" in text or "stopped" in text, text
+    check_tree(site.out)  # whatever it wrote is whole
+    assert lock_is_free(site.out)
+
+
 def test_sigterm_during_before_build_stops_the_command_and_all_it_started(make_site):
     # A before_build that starts a grandchild and then waits: both must go on SIGTERM.
     script = (

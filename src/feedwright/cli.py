@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -362,7 +363,7 @@ def serve_command(
     def reload() -> Config:
         return load_config(config_path, source=source, output=output, missing_ok=missing_ok)
 
-    _run(
+    stopped = _run(
         lambda: serve(
             config,
             load=reload,
@@ -373,6 +374,11 @@ def serve_command(
             build_first=not no_build,
         )
     )
+    if not stopped:
+        # A build still runs past server.shutdown_timeout: leave without waiting for its
+        # thread (interpreter shutdown would join its worker pool). Its files are whole.
+        logging.shutdown()
+        os._exit(0)
 
 
 @cli.command("watch")

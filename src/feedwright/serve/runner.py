@@ -100,7 +100,8 @@ class _Server(uvicorn.Server):
                 self.loop.call_soon_threadsafe(self.process.reload)
             return
         if self.should_exit and sig == signal.SIGINT:
-            self.force_exit = True
+            self.force_exit = True  # a second Ctrl-C: wait for nothing more
+            self.process.hurry()
             return
         if not self.should_exit:
             self.process.begin_shutdown(signal.Signals(sig).name)
@@ -310,6 +311,10 @@ class ServeProcess:
             extra={"event": "shutdown", "signal": signame, "build_running": running},
         )
         self.rebuilder.stop()
+
+    def hurry(self) -> None:
+        """Wait no longer for a running build (a second Ctrl-C)."""
+        self._deadline = time.monotonic()
 
     def finish_shutdown(self) -> bool:
         """Wait for the build until the deadline; ``False`` if it still runs."""
