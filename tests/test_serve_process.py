@@ -103,6 +103,21 @@ def test_sigterm_during_before_build_stops_the_command_and_all_it_started(make_s
     assert not (site.out / "atom.xml").exists()  # stopped before building: nothing written
 
 
+def test_sigterm_stops_a_running_after_build_hook_in_time(make_site):
+    hook = [sys.executable, "-c", "import time; time.sleep(120)"]
+    site = seed(
+        make_site,
+        hooks={"after_build": hook, "timeout": 300},
+        server={"shutdown_timeout": 1},
+    )
+    with serving(site) as served:
+        wait_until(lambda: served.status()["after_build"]["running"], timeout=30)
+        started = time.monotonic()
+        assert stop(served) == 0  # and the hook is gone too
+        assert time.monotonic() - started < 10
+    check_tree(site.out)
+
+
 def test_sigint_and_sigterm_on_an_idle_server_exit_0(make_site):
     site = seed(make_site)
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -144,7 +144,10 @@ class Rebuilder:
         with self._lock:
             self._closed = True
             self._queued = None
+        deadline = time.monotonic() + timeout
         idle = self.wait(timeout)
+        # A running after_build hook may finish in the time left; then it is stopped.
+        self._hooks.wait(max(0.0, deadline - time.monotonic()))
         self._hooks.close()
         return idle
 

@@ -320,7 +320,9 @@ class ServeProcess:
         """Wait for the build until the deadline; ``False`` if it still runs."""
         deadline = self._deadline or time.monotonic() + self.config.server.shutdown_timeout
         self.rebuilder.stop()
-        done = self.rebuilder.wait(max(0.0, deadline - time.monotonic()))
+        # The build, then a running after_build hook (stopped, with its process group,
+        # when the time is up).
+        done = self.rebuilder.close(max(0.0, deadline - time.monotonic()))
         if self.publisher is not None:
             self.publisher.join(max(0.0, min(2.0, deadline - time.monotonic())))
         if done:
