@@ -40,10 +40,12 @@ log = logging.getLogger(__name__)
 Outcome = Literal["started", "queued", "coalesced", "closed"]
 
 
-class BuildStopped(FeedwrightError):
-    """The server is shutting down: the build stopped before writing anything."""
+class BuildStopped(Exception):
+    """The server is shutting down: the build stopped before writing anything. Raised from
+    the build's progress callback; not a :class:`FeedwrightError` (nothing went wrong)."""
 
-    default_message = "stopped at a safe point (the server is shutting down); nothing written"
+    def __init__(self) -> None:
+        super().__init__("stopped at a safe point (the server is shutting down); nothing written")
 
 
 #: Called after every run with its status record and the report (``None`` if it failed).
