@@ -245,7 +245,7 @@ def test_metrics_are_scraped_and_parsed_by_prometheus_client(make_site):
     assert got[("feedwright_builds_total", (("result", "ok"), ("trigger", "webhook")))] == 1
     assert got[("feedwright_build_duration_seconds_count", ())] == 2
     assert got[("feedwright_last_build_posts", ())] == 2
-    assert got[("feedwright_last_build_feeds", ())] == 7  # site and one tag, 3 formats; OPML
+    assert got[("feedwright_last_build_feeds", ())] == 6  # the site and one tag, 3 formats
     assert got[("feedwright_last_build_rejected_posts", ())] == 0
     for result, count in [("accepted", 1), ("duplicate", 1), ("unauthorised", 1), ("too_large", 1)]:
         assert got[("feedwright_webhook_requests_total", (("result", result),))] == count

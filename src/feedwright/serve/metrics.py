@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..layout import is_feed_name
 from ..model import BuildReport
 
 #: Webhook results counted (``result`` label).
@@ -82,7 +83,7 @@ class Metrics:
         )
         self.feeds = Gauge(
             "feedwright_last_build_feeds",
-            "Feed files the last build published (written, unchanged or kept)",
+            "Feeds the last build published (written, unchanged or kept; not OPML or pages)",
             registry=r,
         )
         self.rejected = Gauge(
@@ -109,7 +110,8 @@ class Metrics:
         self.duration.observe(record["seconds"])
         if report is not None:
             self.posts.set(report.posts)
-            self.feeds.set(len(report.written) + len(report.unchanged) + len(report.kept))
+            files = (*report.written, *report.unchanged, *report.kept)
+            self.feeds.set(sum(1 for path in files if is_feed_name(path.rsplit("/", 1)[-1])))
             self.rejected.set(report.rejected)
             self.rejected_total.inc(report.rejected)
 
