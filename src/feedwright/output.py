@@ -159,7 +159,8 @@ class Output:
         return f"{st.st_size}:{st.st_mtime_ns}"
 
     def write_state(self, name: str, data: bytes) -> None:
-        """Replace a file of :data:`~feedwright.layout.STATE_DIR` atomically."""
+        """Replace a file of :data:`~feedwright.layout.STATE_DIR` atomically and durably
+        (fsynced; its folder is fsynced when the build lets go of the lock)."""
         self.state.mkdir(parents=True, exist_ok=True)
         try:
             self._replace(self.state / name, data)
