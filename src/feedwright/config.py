@@ -103,6 +103,8 @@ class FeedsConfig:
     #: The policy of ``feeds.categories`` / ``feeds.tags`` when given as a mapping.
     category_policy: FeedPolicy | None = None
     tag_policy: FeedPolicy | None = None
+    #: RFC 5005 archive documents per ``monthly`` or ``yearly`` period, or ``None`` (off).
+    archives: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,8 +576,23 @@ def _feeds(r: _Reader) -> FeedsConfig:
         pages=r.boolean("pages", True),
         category_policy=_policy(r, "categories"),
         tag_policy=_policy(r, "tags"),
+        archives=_archives(r),
     )
     return feeds
+
+
+#: The values of ``feeds.archives`` that turn archives on.
+ARCHIVE_PERIODS = ("monthly", "yearly")
+
+
+def _archives(r: _Reader) -> str | None:
+    """``feeds.archives``: ``monthly``, ``yearly`` or ``false`` (the default: no archives)."""
+    value = r.get("archives", False)
+    if value is False:
+        return None
+    if isinstance(value, str) and value in ARCHIVE_PERIODS:
+        return value
+    raise r.fail("archives", f"expected monthly, yearly or false, got {_show(value)}")
 
 
 def _websub(r: _Reader) -> WebSubConfig:

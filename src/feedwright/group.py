@@ -213,6 +213,30 @@ def excluded_groups(
     return out
 
 
+# -- archives ----------------------------------------------------------------------------------
+def archive_period(post: Post, every: str) -> str:
+    """The RFC 5005 archive a post is in: ``YYYY/MM`` (``monthly``) or ``YYYY`` (``yearly``),
+    in the offset written in the post (as the permalink's date parts). Periods sort in
+    time order as strings."""
+    d = post.published
+    return f"{d.year:04d}/{d.month:02d}" if every == "monthly" else f"{d.year:04d}"
+
+
+def archive_neighbours(periods: Sequence[str], i: int) -> tuple[str | None, str | None]:
+    """The older and newer neighbours of ``periods[i]`` (``periods`` in time order)."""
+    older = periods[i - 1] if i > 0 else None
+    newer = periods[i + 1] if i + 1 < len(periods) else None
+    return older, newer
+
+
+def archive_posts(posts: Iterable[Post], every: str) -> dict[str, list[Post]]:
+    """Posts by archive period, each period's in feed order (the in-memory way)."""
+    out: dict[str, list[Post]] = {}
+    for post in sorted(posts, key=order_key):
+        out.setdefault(archive_period(post, every), []).append(post)
+    return out
+
+
 # -- feeds -------------------------------------------------------------------------------------
 def newest(candidates: Iterable[Post], limit: int) -> tuple[Post, ...]:
     """The ``limit`` first posts in feed order."""

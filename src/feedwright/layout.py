@@ -127,6 +127,58 @@ def is_page(relpath: str) -> bool:
     return relpath.rsplit("/", 1)[-1] == PAGE and group_of_path(relpath) is not None
 
 
+#: The folder of a group's RFC 5005 archives, inside the group's folder.
+ARCHIVE_DIR = "archive"
+
+
+def archive_dir(key: tuple[str, str], period: str) -> str:
+    """An archive's folder: ``<group>/archive/YYYY/MM/`` or ``<group>/archive/YYYY/``."""
+    return f"{group_dir(key)}{ARCHIVE_DIR}/{period}/"
+
+
+def archive_relpath(key: tuple[str, str], period: str, fmt: Format) -> str:
+    return archive_dir(key, period) + FILENAMES[fmt]
+
+
+def archive_paths(config: Config, key: tuple[str, str], period: str) -> list[str]:
+    """The files of one archive, in the configured formats' order."""
+    return [archive_relpath(key, period, fmt) for fmt in config.feeds.formats]
+
+
+def _is_period(parts: list[str]) -> bool:
+    if len(parts) == 1:
+        return len(parts[0]) == 4 and parts[0].isascii() and parts[0].isdigit()
+    return (
+        len(parts) == 2
+        and _is_period(parts[:1])
+        and len(parts[1]) == 2
+        and parts[1].isascii()
+        and parts[1].isdigit()
+    )
+
+
+def is_archive_path(relpath: str) -> bool:
+    """Whether a path lies in a group's archive folder (quick: no period check)."""
+    parts = relpath.split("/", 3)
+    return parts[0] == ARCHIVE_DIR or (
+        len(parts) > 3 and parts[2] == ARCHIVE_DIR and parts[0] in _KIND_OF_FOLDER
+    )
+
+
+def archive_of_path(relpath: str) -> tuple[GroupKey, str] | None:
+    """The group and period of an archive file (``None`` for any other path)."""
+    parts = relpath.split("/")
+    if parts[-1] not in FORMAT_OF_NAME:
+        return None
+    if parts[0] == ARCHIVE_DIR:
+        key, rest = SITE, parts[1:-1]
+    elif len(parts) > 3 and parts[0] in _KIND_OF_FOLDER and parts[2] == ARCHIVE_DIR:
+        key, rest = GroupKey(_KIND_OF_FOLDER[parts[0]], parts[1]), parts[3:-1]
+    else:
+        return None
+    return (key, "/".join(rest)) if _is_period(rest) else None
+
+
 def is_feed_name(name: str) -> bool:
     """Whether a file name is one feedwright gives feeds (``atom.xml``, ``rss.xml``…)."""
     return name in FORMAT_OF_NAME

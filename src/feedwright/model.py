@@ -163,6 +163,18 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveLinks:
+    """Where a document sits in its group's RFC 5005 archive chain."""
+
+    #: The archive's period (``2022/03`` or ``2022``); ``None`` for the subscription feed.
+    period: str | None
+    #: The next older archive's period (``prev-archive``), if any.
+    older: str | None = None
+    #: The next newer archive's period (``next-archive``), if any (never for the feed).
+    newer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FeedFile:
     """One output file: its path under the output folder and its bytes."""
 

@@ -28,6 +28,9 @@ from .layout import STATE_DIR
 from .model import ManifestEntry
 
 MANIFEST = "manifest"
+#: Present while no build is between its first write and its end: the last build that
+#: wrote anything finished, so it left no temporary file behind.
+CLEAN = "clean"
 _TMP_SUFFIX = ".fwtmp"
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.fwtmp$")
 
@@ -99,6 +102,8 @@ class Output:
         self.manifest_damaged = False
         #: Folders with renames not yet made durable (:meth:`sync_folders`).
         self._unsynced: set[Path] = set()
+        #: This build has begun writing (:data:`CLEAN` is gone until :meth:`finish`).
+        self._writing = False
 
     # -- manifest ---------------------------------------------------------------------------
     def load_manifest(self) -> dict[str, ManifestEntry]:
@@ -136,6 +141,7 @@ class Output:
         doc = {"version": 1, "files": files}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
         self.state.mkdir(parents=True, exist_ok=True)
+        self._begin_writing()
         atomic_write(self.state / MANIFEST, data)  # synced at once: it says what is ours
 
     # -- other state files (the id ledger) ------------------------------------------------
@@ -211,7 +217,12 @@ class Output:
             ) from e
 
     def clean_temporary(self) -> None:
-        """Remove temporary files a killed build left behind (call with the lock held)."""
+        """Remove temporary files a killed build left behind (call with the lock held).
+
+        Only after a build that did not finish (or one from before :data:`CLEAN` existed):
+        walking every folder of a big output (archives) costs seconds."""
+        if (self.state / CLEAN).exists():
+            return
         for dirpath, _dirs, files in os.walk(self.root):
             for name in files:
                 if _TMP_NAME.match(name):
@@ -223,9 +234,7 @@ class Output:
         a file that is itself a symlink needs its real path looked at again."""
         folder, _, name = relpath.rpartition("/")
         if folder not in self._folders:
-            safe_join(self.root, folder + "/x" if folder else "x")
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
+            self._folder(folder)
         path = self.root / folder / name if folder else self.root / name
         if name in ("", ".", "..") or "\x00" in name:
             raise OutputError(relpath, "refusing a path outside the output folder")
@@ -235,6 +244,26 @@ class Output:
         except FileNotFoundError:
             pass
         return path
+
+    def _folder(self, folder: str) -> None:
+        """Check (and create) a folder and those above it. A folder this build creates
+        inside a checked one needs no check: nothing in it can lead out."""
+        if not folder:
+            safe_join(self.root, "x")
+            self.root.mkdir(parents=True, exist_ok=True)
+        else:
+            if any(p in ("", ".", "..") for p in folder.split("/")) or "\x00" in folder:
+                raise OutputError(folder, "refusing a path outside the output folder")
+            parent = folder.rpartition("/")[0]
+            if parent not in self._folders:
+                self._folder(parent)
+            path = f"{self.root}/{folder}"
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                if not stat.S_ISDIR(os.lstat(path).st_mode):  # a symlink: where does it lead?
+                    safe_join(self.root, folder + "/x")
+        self._folders.add(folder)
 
     def write(self, relpath: str, data: bytes) -> bool:
         """Write ``data`` unless the file already holds exactly it. True if written."""
@@ -258,11 +287,26 @@ class Output:
             raise OutputError(relpath, f"cannot write: {e.strerror}") from e
         return True
 
+    def finish(self) -> None:
+        """The build ended without leaving a temporary file: the next need not look."""
+        if self._writing or not (self.state / CLEAN).exists():
+            self.state.mkdir(parents=True, exist_ok=True)
+            (self.state / CLEAN).touch()
+            self._writing = False
+
     def _replace(self, path: Path, data: bytes) -> None:
         """:func:`atomic_write`, the folder's ``fsync`` left to :meth:`sync_folders`."""
+        self._begin_writing()
         atomic_write(path, data, sync_folder=not BATCH_FOLDER_SYNC)
         if BATCH_FOLDER_SYNC:
             self._unsynced.add(path.parent)
+
+    def _begin_writing(self) -> None:
+        """From the first write on, a build killed may leave temporary files behind."""
+        if not self._writing:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.state / CLEAN)
+            self._writing = True
 
     def sync_folders(self) -> None:
         """``fsync`` each folder that received a rename or a removal since the last call:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ from .config import Config
 from .content import first_image
 from .layout import (
     MEDIA_TYPES,
+    archive_relpath,
     feed_relpath,
     feed_url,
     group_page,
@@ -28,15 +31,28 @@ from .layout import (
     page_url,
     project_home,
 )
-from .model import Author, EntryContent, FeedFile, Format, Group, GroupKey, Listing, Post
+from .model import (
+    ArchiveLinks,
+    Author,
+    EntryContent,
+    FeedFile,
+    Format,
+    Group,
+    GroupKey,
+    Listing,
+    Post,
+)
 
 if TYPE_CHECKING:  # imported when rendering: a no-op build never pays for them
+    from feedgen.entry import FeedEntry
     from feedgen.feed import FeedGenerator
     from lxml import etree
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: Media RSS (https://www.rssboard.org/media-rss): the entry's picture for feed readers.
 MEDIA_NS = "http://search.yahoo.com/mrss/"
+#: RFC 5005's namespace (``<fh:archive/>``).
+FH_NS = "http://purl.org/syndication/history/1.0"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -64,8 +80,11 @@ def _author_dict(author: Author) -> dict[str, str]:
     return out
 
 
-def _feedgen(config: Config, group: Group, contents: Mapping[str, EntryContent]) -> FeedGenerator:
-    """The group's feed with its entries, for both Atom and RSS (see :func:`_links`)."""
+def _feedgen(
+    config: Config, group: Group, contents: Mapping[str, EntryContent], *, entries: bool = True
+) -> FeedGenerator:
+    """The group's feed with its entries (without, if not ``entries``), for both Atom and
+    RSS (see :func:`_links`)."""
     site = config.site
     from feedgen.feed import FeedGenerator
 
@@ -79,23 +98,56 @@ def _feedgen(config: Config, group: Group, contents: Mapping[str, EntryContent])
         fg.language(site.language)
     fg.generator("feedwright", version=__version__, uri=project_home())
     fg.updated(feed_updated(group))
-    for post in group.posts:
+    for post in group.posts if entries else ():
         _entry(fg, config, post, contents[post.relpath])
     return fg
 
 
-def _links(fg: FeedGenerator, config: Config, group: Group, self_url: str, fmt: Format) -> None:
-    """The feed's id and links for one format: self, hubs, and the alternate page last
-    (RSS ``<channel><link>`` is feedgen's last link)."""
+def _extra_links(
+    config: Config, group: Group, fmt: Format, links: ArchiveLinks | None
+) -> list[tuple[str, str]]:
+    """``(rel, href)`` of the links after ``self``: the hubs (subscription feeds only) and
+    the RFC 5005 links (``current``, ``prev-archive``, ``next-archive``)."""
+    if links is None or links.period is None:
+        out = [("hub", hub) for hub in config.websub.hubs]
+    else:
+        out = [("current", feed_url(config, feed_relpath(group.key, fmt)))]
+    if links is None:
+        return out
+    for rel, period in (("prev-archive", links.older), ("next-archive", links.newer)):
+        if period:
+            out.append((rel, feed_url(config, archive_relpath(group.key, period, fmt))))
+    return out
+
+
+def _links(
+    fg: FeedGenerator,
+    config: Config,
+    group: Group,
+    self_url: str,
+    fmt: Format,
+    links: ArchiveLinks | None,
+) -> list[tuple[str, str]]:
+    """The feed's id and links for one format: self, hubs, archive links, and the
+    alternate page last (RSS ``<channel><link>`` is feedgen's last link). Returns the links
+    feedgen leaves out of RSS (all but self and alternate)."""
     fg.id(self_url)
     fg.link(href=self_url, rel="self", type=MEDIA_TYPES[fmt], replace=True)
-    for hub in config.websub.hubs:
-        fg.link(href=hub, rel="hub")
+    extra = _extra_links(config, group, fmt, links)
+    for rel, href in extra:
+        if rel == "hub":
+            fg.link(href=href, rel=rel)
+        else:
+            fg.link(href=href, rel=rel, type=MEDIA_TYPES[fmt])
     fg.link(href=group_page(config, group.key), rel="alternate", type="text/html")
+    return extra
 
 
 def _entry(fg: FeedGenerator, config: Config, post: Post, content: EntryContent) -> None:
-    fe = fg.add_entry(order="append")
+    _fill_entry(fg.add_entry(order="append"), config, post, content)
+
+
+def _fill_entry(fe: FeedEntry, config: Config, post: Post, content: EntryContent) -> None:
     fe.id(post.id)
     if post.id_is_permalink:
         fe.guid(post.url, permalink=True)
@@ -137,7 +189,7 @@ def _serialize(tree: etree._ElementTree) -> bytes:
 
 
 def _add_media(
-    tree: etree._ElementTree, elements: list[etree._Element], images: list[str | None]
+    tree: etree._ElementTree | None, elements: list[etree._Element], images: list[str | None]
 ) -> None:
     """Media RSS ``media:thumbnail`` and ``media:content medium="image"`` (as jekyll-feed
     writes them) for each entry or item with a picture; the namespace is declared on the
@@ -150,8 +202,21 @@ def _add_media(
             found = True
             element.append(_element(f"{{{MEDIA_NS}}}thumbnail", url=image))
             element.append(_element(f"{{{MEDIA_NS}}}content", medium="image", url=image))
-    if found:
+    if found and tree is not None:
         etree.cleanup_namespaces(tree, top_nsmap={"media": MEDIA_NS})
+
+
+def _mark_archive(parent: etree._Element, first: str) -> None:
+    """``<fh:archive/>`` among the feed's own elements, before its first entry (the
+    RELAX NG schema of RFC 4287 wants extension elements before the entries)."""
+    from lxml import etree
+
+    mark = etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
+    entry = parent.find(first)
+    if entry is not None:
+        entry.addprevious(mark)
+    else:
+        parent.append(mark)
 
 
 def render_atom(
@@ -160,15 +225,22 @@ def render_atom(
     group: Group,
     self_url: str,
     contents: Mapping[str, EntryContent],
+    links: ArchiveLinks | None = None,
 ) -> bytes:
-    _links(fg, config, group, self_url, "atom")
+    _links(fg, config, group, self_url, "atom", links)
     root, tree = fg._create_atom()
     entries = root.findall("entry")
     for element, post in zip(entries, group.posts, strict=True):
-        if post.lang:
-            element.set("{http://www.w3.org/XML/1998/namespace}lang", post.lang)
+        _fix_atom_entry(element, post)
     _add_media(tree, entries, _images(config, group, contents))
+    if links is not None and links.period is not None:
+        _mark_archive(root, "entry")
     return _serialize(tree)
+
+
+def _fix_atom_entry(element: etree._Element, post: Post) -> None:
+    if post.lang:
+        element.set("{http://www.w3.org/XML/1998/namespace}lang", post.lang)
 
 
 def _images(config: Config, group: Group, contents: Mapping[str, EntryContent]) -> list[str | None]:
@@ -181,35 +253,50 @@ def render_rss(
     group: Group,
     self_url: str,
     contents: Mapping[str, EntryContent],
+    links: ArchiveLinks | None = None,
 ) -> bytes:
-    _links(fg, config, group, self_url, "rss")
+    extra = _links(fg, config, group, self_url, "rss", links)
     root, tree = fg._create_rss()
     channel = root.find("channel")
     assert channel is not None
     items = channel.findall("item")
     for item, post in zip(items, group.posts, strict=True):
-        # One credit per item: <dc:creator> always (a name needs no e-mail address); an
-        # <author> beside it is the same fact twice (W3C: DuplicateItemSemantics).
-        for author in item.findall("author"):
-            item.remove(author)
-        # <description> is HTML; when it holds the plain-text summary, that is escaped once
-        # more (else `R&D` reaches readers as a broken entity; W3C: NotHtml).
-        description = item.find("description")
-        summary = _summary(config, post, contents[post.relpath])
-        if description is not None and description.text and summary:
-            description.text = html.escape(description.text, quote=False)
+        _fix_rss_item(item, config, post, contents[post.relpath])
     _add_media(tree, items, _images(config, group, contents))
     self_link = channel.find(f"{{{ATOM_NS}}}link")
     assert self_link is not None
-    # feedgen writes only rel=self into RSS; hubs go right after it, before any <item>.
-    for hub in reversed(config.websub.hubs):
-        link = _element(f"{{{ATOM_NS}}}link", href=hub, rel="hub")
-        self_link.addnext(link)
+    # feedgen writes only rel=self into RSS; hubs and archive links go right after it,
+    # before any <item>.
+    for rel, href in reversed(extra):
+        attrib = {"href": href, "rel": rel}
+        if rel != "hub":
+            attrib["type"] = MEDIA_TYPES["rss"]
+        self_link.addnext(_element(f"{{{ATOM_NS}}}link", **attrib))
+    if links is not None and links.period is not None:
+        _mark_archive(channel, "item")
     return _serialize(tree)
 
 
+def _fix_rss_item(item: etree._Element, config: Config, post: Post, content: EntryContent) -> None:
+    """What feedgen's RSS item needs. One credit per item: ``<dc:creator>`` always (a name
+    needs no e-mail address); an ``<author>`` beside it is the same fact twice (W3C:
+    DuplicateItemSemantics). ``<description>`` is HTML; when it holds the plain-text
+    summary, that is escaped once more (else `R&D` reaches readers as a broken entity;
+    W3C: NotHtml)."""
+    for author in item.findall("author"):
+        item.remove(author)
+    description = item.find("description")
+    summary = _summary(config, post, content)
+    if description is not None and description.text and summary:
+        description.text = html.escape(description.text, quote=False)
+
+
 def render_json(
-    config: Config, group: Group, contents: Mapping[str, EntryContent], self_url: str
+    config: Config,
+    group: Group,
+    contents: Mapping[str, EntryContent],
+    self_url: str,
+    links: ArchiveLinks | None = None,
 ) -> bytes:
     site = config.site
     doc: dict[str, object] = {
@@ -223,8 +310,11 @@ def render_json(
     doc["authors"] = [_json_author(site.author)]
     if site.language:
         doc["language"] = site.language
-    if config.websub.hubs:
+    archive = links is not None and links.period is not None
+    if config.websub.hubs and not archive:
         doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.websub.hubs]
+    if links is not None and links.older:  # the next (older) page of the history
+        doc["next_url"] = feed_url(config, archive_relpath(group.key, links.older, "json"))
     doc["items"] = [_json_item(config, post, contents[post.relpath]) for post in group.posts]
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
@@ -260,10 +350,123 @@ def _json_item(config: Config, post: Post, content: EntryContent) -> dict[str, o
     return item
 
 
-def render_group(
-    config: Config, group: Group, contents: Mapping[str, EntryContent]
+class EntryXml:
+    """Each post's Atom ``<entry>``, RSS ``<item>`` and JSON Feed item, serialized once
+    however many archives it is in: an archive document is its head (the feed without
+    entries) with these spliced in, in feed order. A post's entry is the same in every
+    group."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.done: dict[tuple[str, str], bytes] = {}
+
+    def get(self, post: Post, content: EntryContent, fmt: Format) -> bytes:
+        data = self.done.get((post.relpath, fmt))
+        if data is None:
+            data = self.done[post.relpath, fmt] = self._render(post, content, fmt)
+        return data
+
+    def _render(self, post: Post, content: EntryContent, fmt: Format) -> bytes:
+        if fmt == "json":  # as json.dumps(indent=2) writes it in the "items" list
+            text = json.dumps(_json_item(self.config, post, content), ensure_ascii=False, indent=2)
+            return ("    " + text.replace("\n", "\n    ")).encode("utf-8")
+        from feedgen.entry import FeedEntry
+        from lxml import etree
+
+        fe = FeedEntry()
+        fe.load_extension("dc", atom=False, rss=True)
+        _fill_entry(fe, self.config, post, content)
+        image = entry_image(self.config, post, content)
+        # under a parent that declares what the document's root declares (and Media RSS,
+        # which the entry declares itself when it has a picture)
+        nsmap = {**_NAMESPACES[fmt], **({"media": MEDIA_NS} if image else {})}
+        parent = etree.Element("feed" if fmt == "atom" else "rss", nsmap=nsmap)
+        if fmt == "atom":
+            parent.append(fe.atom_entry())
+            element = parent[0]
+            _fix_atom_entry(element, post)
+            level = 1
+        else:
+            parent.append(fe.rss_entry())
+            element = parent[0]
+            _fix_rss_item(element, self.config, post, content)
+            level = 2
+        _add_media(None, [element], [image])
+        etree.indent(element, space="  ", level=level)
+        data: bytes = etree.tostring(element, encoding="UTF-8")
+        tag, _, rest = data.partition(b">")  # the root declares these: not its entries
+        return b"".join([b"  " * level, _DECLARED.sub(b"", tag), b">", rest, b"\n"])
+
+
+#: What the document's root declares (so its entries need not).
+_NAMESPACES: dict[str, dict[str, str]] = {
+    "atom": {},
+    "rss": {
+        "dc": "http://purl.org/dc/elements/1.1/",
+        "atom": ATOM_NS,
+        "content": "http://purl.org/rss/1.0/modules/content/",
+    },
+}
+_DECLARED = re.compile(rb' xmlns:(?:dc|atom|content)="[^"]*"')
+_NO_ITEMS = b"[]\n}\n"
+
+
+def _splice(head: bytes, end: bytes, entries: list[bytes]) -> bytes:
+    """``head`` (a document without entries) with ``entries`` put before its last ``end``."""
+    at = head.rindex(b"\n", 0, head.rindex(end)) + 1  # the start of its line
+    return b"".join([head[:at], *entries, head[at:]])
+
+
+def render_archive(
+    config: Config,
+    group: Group,
+    contents: Mapping[str, EntryContent],
+    links: ArchiveLinks,
+    xml: EntryXml | None = None,
 ) -> list[FeedFile]:
-    """The configured formats of one group's feed (Atom and RSS from one feedgen feed)."""
+    """The configured formats of one archive document (see :func:`render_group`); its
+    entries come from ``xml`` (shared by the archives of one period)."""
+    assert links.period is not None
+    xml = xml or EntryXml(config)
+    files = []
+    sources = tuple(p.relpath for p in group.posts)
+    empty = replace(group, posts=())
+    fg = None
+    for fmt in config.feeds.formats:
+        relpath = archive_relpath(group.key, links.period, fmt)
+        url = feed_url(config, relpath)
+        entries = [xml.get(p, contents[p.relpath], fmt) for p in group.posts]
+        if fmt == "json":
+            head = render_json(config, empty, contents, url, links)
+            assert head.endswith(_NO_ITEMS)
+            items = b",\n".join(entries)
+            data = b"".join([head[: -len(_NO_ITEMS)], b"[\n", items, b"\n  ]\n}\n"])
+        else:
+            if fg is None:  # the head's updated is the newest entry's
+                fg = _feedgen(config, group, contents, entries=False)
+            render = render_atom if fmt == "atom" else render_rss
+            head = render(fg, config, empty, url, contents, links)
+            data = _splice(head, b"</feed>" if fmt == "atom" else b"</channel>", entries)
+        files.append(
+            FeedFile(relpath=relpath, data=data, url=url, group=group.key, sources=sources)
+        )
+    return files
+
+
+def render_group(
+    config: Config,
+    group: Group,
+    contents: Mapping[str, EntryContent],
+    links: ArchiveLinks | None = None,
+) -> list[FeedFile]:
+    """The configured formats of one group's feed (Atom and RSS from one feedgen feed).
+
+    ``links`` places it in the group's RFC 5005 archive chain: with a ``period`` it is that
+    period's archive document (``<fh:archive/>``, linked ``current``, ``prev-archive`` and
+    ``next-archive``: :func:`render_archive`); without, the subscription feed, linked
+    ``prev-archive`` to the newest archive (``older``)."""
+    if links is not None and links.period is not None:
+        return render_archive(config, group, contents, links)
     files = []
     sources = tuple(p.relpath for p in group.posts)
     fg = None
@@ -271,11 +474,11 @@ def render_group(
         relpath = feed_relpath(group.key, fmt)
         url = feed_url(config, relpath)
         if fmt == "json":
-            data = render_json(config, group, contents, url)
+            data = render_json(config, group, contents, url, links)
         else:
             fg = fg or _feedgen(config, group, contents)
             render = render_atom if fmt == "atom" else render_rss
-            data = render(fg, config, group, url, contents)
+            data = render(fg, config, group, url, contents, links)
         files.append(
             FeedFile(relpath=relpath, data=data, url=url, group=group.key, sources=sources)
         )

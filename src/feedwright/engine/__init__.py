@@ -132,7 +132,10 @@ def _execute(
                 if full and attempt == 0:
                     cache.reset(config)
                 ledger = _open_ledger(config, cache, out)
-                return _steps(config, cache, out, now, pool, progress, dry_run, ledger, explain)
+                run = _steps(config, cache, out, now, pool, progress, dry_run, ledger, explain)
+                if not dry_run:
+                    out.finish()
+                return run
             except sqlite3.DatabaseError as e:
                 if attempt or dry_run:
                     raise

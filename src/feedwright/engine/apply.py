@@ -20,12 +20,13 @@ from typing import Any, cast
 
 from ..config import Config
 from ..errors import PostError
-from ..group import listing
+from ..group import listing, order_key
 from ..layout import (
     FILENAMES,
     OPML,
     PAGE,
     SITE,
+    archive_paths,
     feed_relpath,
     feed_url,
     group_order,
@@ -33,6 +34,7 @@ from ..layout import (
     is_page,
 )
 from ..model import (
+    ArchiveLinks,
     EntryContent,
     EntryRef,
     FeedFile,
@@ -47,14 +49,28 @@ from ..model import (
 from ..output import Output
 from ..render import render_page_file
 from .cache import Cache
-from .plan import Keep, Plan, Remove, Render, Snapshot
-from .workers import Inline, Pool, chunks, render_entries, render_feeds
+from .codec import decode_post
+from .plan import (
+    ArchiveDecision,
+    ArchiveKeep,
+    ArchiveRemove,
+    ArchiveRender,
+    Keep,
+    Plan,
+    Remove,
+    Render,
+    Snapshot,
+)
+from .rows import Written
+from .workers import Inline, Pool, chunks, render_archives, render_entries, render_feeds
 
 #: Render in worker processes when at least this many entries…
 PARALLEL_ENTRIES = 300
 #: …or this many groups' feeds are to be rendered.
 PARALLEL_GROUPS = 100
 _ENTRY_BATCH = 40
+#: Archives are rendered a few periods at a time, about this many posts per task.
+_ARCHIVE_BATCH = 400
 
 
 @dataclass(slots=True)
@@ -99,6 +115,8 @@ class Applier:
         published = dict(plan.published)
         self.done.listed = dict(plan.listed)
         self._claim(plan, manifest)
+        if not self.dry_run:  # archives are not subscriptions: a dry run has no use for them
+            self._archives(plan.archives, manifest, snapshot)
         site: tuple[Render, dict[str, EntryContent]] | None = None
         for render, files in self._rendered(plan.render):
             if files is None:
@@ -162,6 +180,12 @@ class Applier:
     def _claim(self, plan: Plan, manifest: dict[str, ManifestEntry]) -> None:
         """Own every file this build may write before writing any."""
         wanted = [p for d in plan.render for p in group_paths(self.config, d.group.key)]
+        wanted += [
+            p
+            for d in plan.archives
+            if isinstance(d, ArchiveRender)
+            for p in archive_paths(self.config, d.key, d.links.period or "")
+        ]
         wanted += [OPML] if plan.opml else []
         new = [p for p in wanted if p not in manifest]
         for path in new:
@@ -181,6 +205,113 @@ class Applier:
             self.site_contents = rendering.site_contents
             yield render, files
         self.done.errors.extend(sorted(rendering.failed.values(), key=lambda e: e.path))
+
+    # -- archives ---------------------------------------------------------------------------
+    def _archives(
+        self,
+        decisions: tuple[ArchiveDecision, ...],
+        manifest: dict[str, ManifestEntry],
+        snapshot: Snapshot,
+    ) -> None:
+        renders = []
+        for d in decisions:
+            gid = self.cache.gid(*d.key)
+            if isinstance(d, ArchiveKeep):
+                self.done.kept |= d.files
+                self.cache.set_archive(gid, d.period, None)
+            elif isinstance(d, ArchiveRemove):
+                self._remove(d.files, manifest)
+                self.cache.drop_archive(gid, d.period)
+            else:
+                renders.append(d)
+        failed: dict[str, PostError] = {}
+        for d, files, errors in self._archives_rendered(renders):
+            failed.update((e.path, e) for e in errors)
+            if files is None:
+                self._demote_archive(d, manifest, snapshot)
+            else:
+                self._write_archive(d, files, manifest)
+        known = {e.path for e in self.done.errors}
+        self.done.errors.extend(e for path, e in sorted(failed.items()) if path not in known)
+
+    def _archives_rendered(
+        self, renders: list[ArchiveRender]
+    ) -> Iterator[tuple[ArchiveRender, list[Written] | None, list[PostError]]]:
+        """Each archive rendered and written, a few periods per task (in time order, so
+        that only those periods' posts are in memory), in worker processes when there are
+        many: what was written, or ``None`` when a post could not be rendered."""
+        renders = sorted(renders, key=lambda d: (d.links.period or "", group_order(d.key)))
+        batches: list[list[ArchiveRender]] = []
+        size = 0
+        for d in renders:
+            if not batches or (
+                size >= _ARCHIVE_BATCH and d.links.period != batches[-1][-1].links.period
+            ):
+                batches.append([])
+                size = 0
+            batches[-1].append(d)
+            size += len(d.period.paths)
+        entries = len({p for d in renders for p in d.period.paths})
+        big = entries >= PARALLEL_ENTRIES or len(renders) >= PARALLEL_GROUPS
+        executor = (self.pool.get() if big or self.pool.running else None) or Inline()
+        limit = 2 * max(1, getattr(executor, "_max_workers", 2))
+        window: deque[tuple[list[ArchiveRender], Future[Any]]] = deque()
+        pending = iter(batches)
+        while True:
+            while len(window) < limit and (batch := next(pending, None)) is not None:
+                posts, jobs = self._archive_jobs(batch)
+                window.append((batch, executor.submit(render_archives, self.config, posts, jobs)))
+            if not window:
+                return
+            batch, future = window.popleft()
+            results, errors = future.result()
+            for i, (d, files) in enumerate(zip(batch, results, strict=True)):
+                yield d, files, errors if i == 0 else []
+
+    def _archive_jobs(
+        self, batch: list[ArchiveRender]
+    ) -> tuple[list[tuple[Post, bytes]], list[tuple[Group, ArchiveLinks, frozenset[str]]]]:
+        """The posts of a batch of archives, read from the cache, and each archive's group."""
+        paths = sorted({p for d in batch for p in d.period.paths})
+        posts = {
+            c.path: (decode_post(c.path, c.record), c.sha) for c in self.cache.posts_by_path(paths)
+        }
+        jobs = []
+        for d in batch:
+            mine = sorted((posts[p][0] for p in d.period.paths), key=order_key)
+            group = Group(
+                kind=cast(GroupKind, d.key.kind), slug=d.key.slug, name=d.name, posts=tuple(mine)
+            )
+            jobs.append((group, d.links, d.keep))
+        return [posts[p] for p in paths], jobs
+
+    def _write_archive(
+        self, d: ArchiveRender, files: list[Written], manifest: dict[str, ManifestEntry]
+    ) -> None:
+        """Record what a worker wrote for an archive."""
+        self.done.kept |= d.keep
+        for f in files:
+            if f.changed:
+                self.done.written.append(f.relpath)
+                self.done.written_urls.append(f.url)
+            self.cache.put_file(f.relpath, f.size, f.mtime)
+            manifest[f.relpath] = ManifestEntry(sources=f.sources, name=d.name)
+        self._remove(d.drop, manifest)
+        gid = self.cache.gid(*d.key)
+        self.cache.set_archive(gid, d.links.period or "", None if d.keep else d.signature)
+
+    def _demote_archive(
+        self, d: ArchiveRender, manifest: dict[str, ManifestEntry], snapshot: Snapshot
+    ) -> None:
+        """A post of the archive could not be rendered: its files stay as they were (and
+        it is looked at again next build)."""
+        period = d.links.period or ""
+        for path in archive_paths(self.config, d.key, period):
+            if snapshot.owned.get(path) is not None:
+                self.done.kept.add(path)
+            else:
+                manifest.pop(path, None)
+        self.cache.set_archive(self.cache.gid(*d.key), period, None)
 
     def _write_group(
         self, decision: Render, files: list[FeedFile], manifest: dict[str, ManifestEntry]
@@ -357,4 +488,5 @@ class Rendering:
                 self.contents.pop(post.relpath, None)
         if not ok:
             return Inline().submit(lambda: None)
-        return Inline().submit(render_feeds, self.config, decision.group, contents)
+        links = ArchiveLinks(None, decision.archive) if decision.archive else None
+        return Inline().submit(render_feeds, self.config, decision.group, contents, links)

@@ -26,7 +26,7 @@ from ..config import Config
 from .codec import NAME_SEPARATOR
 from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 CACHE_NAME = "cache.sqlite"
 
 _TABLES = """
@@ -44,7 +44,8 @@ CREATE TABLE posts (
     eid INTEGER,                   -- codec.id_hash of the entry id (POST)
     record TEXT,                   -- codec.encode_post (POST): the post and its groups
     error TEXT,                    -- the error line (ERROR)
-    warnings TEXT
+    warnings TEXT,
+    period TEXT                    -- group.archive_period (POST, when archives are on)
 );
 CREATE TABLE groups (
     gid INTEGER PRIMARY KEY,
@@ -62,6 +63,12 @@ CREATE TABLE members (
     visible INTEGER NOT NULL,
     names TEXT NOT NULL,           -- the post's spellings of the group (codec.NAME_SEPARATOR)
     PRIMARY KEY (gid, rank, post)
+) WITHOUT ROWID;
+CREATE TABLE archives (
+    gid INTEGER NOT NULL,
+    period TEXT NOT NULL,          -- an archive the last build published
+    signature BLOB,                -- what it was rendered from (NULL: look again)
+    PRIMARY KEY (gid, period)
 ) WITHOUT ROWID;
 CREATE TABLE losers (post INTEGER PRIMARY KEY, path TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL);
@@ -326,10 +333,10 @@ class Cache:
         if not new:
             self._unlink(ids)
         self.db.executemany(
-            "INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (i, r.path, r.bucket, r.size, r.mtime, r.sha, r.status, r.rank, r.visible)
-                + (r.eid, r.record, r.error, r.warnings)
+                + (r.eid, r.record, r.error, r.warnings, r.period)
                 for i, r in rows
             ],
         )
@@ -479,6 +486,54 @@ class Cache:
             "UPDATE groups SET published=?, spellings=?, signature=? WHERE gid=?",
             (published, json.dumps(list(spellings), ensure_ascii=False), signature, gid),
         )
+
+    # -- archives ---------------------------------------------------------------------------
+    def archive_members(
+        self, gid: int, now: int, exclude: set[int]
+    ) -> list[tuple[str, str, bytes]]:
+        """``(period, path, sha)`` of every visible post of the group (but ``exclude``)."""
+        rows = self.db.execute(
+            "SELECT p.period, p.path, p.sha, m.post FROM members m JOIN posts p ON p.id = m.post "
+            "WHERE m.gid = ? AND m.visible <= ?",
+            (gid, now),
+        )
+        return [(r[0], r[1], r[2]) for r in rows if r[3] not in exclude]
+
+    def archives(self, gids: Iterable[int]) -> dict[int, dict[str, bytes | None]]:
+        """The archives the last build published for these groups: each period's signature."""
+        out: dict[int, dict[str, bytes | None]] = {}
+        for chunk in _chunks(sorted(set(gids))):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT gid, period, signature FROM archives WHERE gid IN ({marks})", chunk
+            )
+            for gid, period, sig in rows:
+                out.setdefault(gid, {})[period] = sig
+        return out
+
+    def unsettled_archives(self) -> set[int]:
+        """Groups with an archive to look at again (kept as it was, or not rendered)."""
+        rows = self.db.execute("SELECT DISTINCT gid FROM archives WHERE signature IS NULL")
+        return {r[0] for r in rows}
+
+    def set_archive(self, gid: int, period: str, signature: bytes | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO archives VALUES (?, ?, ?)", (gid, period, signature)
+        )
+
+    def drop_archive(self, gid: int, period: str) -> None:
+        self.db.execute("DELETE FROM archives WHERE gid = ? AND period = ?", (gid, period))
+
+    def posts_by_path(self, paths: list[str]) -> list[Candidate]:
+        out: list[Candidate] = []
+        for i in range(0, len(paths), 500):
+            chunk = paths[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, path, sha, record FROM posts WHERE path IN ({marks})", chunk
+            )
+            out += [Candidate(*r) for r in rows]
+        return out
 
     # -- what the report says ---------------------------------------------------------------
     def count_posts(self, now: int) -> int:

@@ -16,7 +16,13 @@ The rules, each in one place:
 - the OPML is rendered again when the set of published groups or their names changed;
 - with ``feeds.pages``, a group's page is one of its files, and a group is rendered again
   when its post count or newest date changed too; the site's page lists every group, so
-  the site is rendered again whenever that list changed.
+  the site is rendered again whenever that list changed;
+- with ``feeds.archives``, each group has one RFC 5005 archive per period with posts. An
+  archive is rendered again only when what it is rendered from changed: the group's name,
+  its posts (with their content hashes), or its neighbours in the chain (a period that
+  appears or empties next to it); or a file of it is missing or was changed on disk. An
+  archive that held a post that is now rejected is kept as it was; one whose period has no
+  post any more is removed. The subscription feed links ``prev-archive`` to the newest.
 """
 
 from __future__ import annotations
@@ -27,9 +33,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..config import Config
-from ..group import display_name, listing, make_group
-from ..layout import OPML, SITE, group_of_path, group_order, group_paths
-from ..model import Group, GroupKey, Listing, ManifestEntry, Post
+from ..group import archive_neighbours, display_name, listing, make_group
+from ..layout import (
+    FILENAMES,
+    OPML,
+    SITE,
+    archive_of_path,
+    archive_paths,
+    archive_relpath,
+    group_of_path,
+    group_order,
+    group_paths,
+    is_archive_path,
+)
+from ..model import ArchiveLinks, Group, GroupKey, Listing, ManifestEntry, Post
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +75,16 @@ class GroupBefore:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodNow:
+    """One archive period of a group, as the posts say it is now."""
+
+    #: Source paths of its visible posts (duplicates left out), in path order.
+    paths: tuple[str, ...]
+    #: Each post's content hash.
+    shas: tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the scan found."""
 
@@ -76,6 +103,11 @@ class Snapshot:
     #: Groups the feed policy leaves without feeds, and why (every such group whenever
     #: ``groups`` is not empty): they are decided as if they had no posts.
     excluded: Mapping[GroupKey, str] = field(default_factory=dict)
+    #: With ``feeds.archives``: every period with posts of each group in ``groups``.
+    archives: Mapping[GroupKey, Mapping[str, PeriodNow]] = field(default_factory=dict)
+    #: The archives the last build published for those groups, each period's signature
+    #: (``None``: kept as it was, or not rendered: look again).
+    archived: Mapping[GroupKey, Mapping[str, bytes | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +123,48 @@ class Render:
     keep: frozenset[str] = frozenset()
     #: Owned files of the group that are no longer configured (a format was dropped).
     drop: tuple[str, ...] = ()
+    #: The newest archive's period (the feed's ``prev-archive``), with archives on.
+    archive: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRender:
+    """Render one archive of a group and write those of its files whose bytes change."""
+
+    key: GroupKey
+    #: The group's name (its feeds' title).
+    name: str
+    #: Its period and neighbours.
+    links: ArchiveLinks
+    #: Its posts (the apply step reads them from the cache).
+    period: PeriodNow
+    #: What it is rendered from (recorded once every file is written).
+    signature: bytes
+    #: Files left as they are: they held a post that is now rejected.
+    keep: frozenset[str] = frozenset()
+    #: Owned files of the archive that are no longer configured (a format was dropped).
+    drop: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveKeep:
+    """An archive whose period has no post now, but held one that is rejected: kept."""
+
+    key: GroupKey
+    period: str
+    files: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRemove:
+    """An archive whose period has no post any more (or archives are off): removed."""
+
+    key: GroupKey
+    period: str
+    files: tuple[str, ...]
+
+
+ArchiveDecision = ArchiveRender | ArchiveKeep | ArchiveRemove
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,40 +201,64 @@ class Plan:
     #: With ``feeds.pages``: every group with feeds after the build, as the site's page
     #: lists it.
     listed: Mapping[GroupKey, Listing] = field(default_factory=dict)
+    #: What happens to archives, group by group, in time order within a group.
+    archives: tuple[ArchiveDecision, ...] = ()
 
     @property
     def render(self) -> list[Render]:
         return [d for d in self.decisions if isinstance(d, Render)]
 
 
-def signature(name: str, now: GroupNow) -> bytes:
-    """What a group's feeds are rendered from: its name and each post's path and content."""
-    data = json.dumps(
-        [name, [[p.relpath, sha.hex()] for p, sha in zip(now.posts, now.shas, strict=True)]],
-        ensure_ascii=False,
-    )
+def signature(name: str, now: GroupNow, archive: str | None = None) -> bytes:
+    """What a group's feeds are rendered from: its name and each post's path and content
+    (and, with archives on, the newest archive's period: its ``prev-archive`` link)."""
+    parts: list[object] = [
+        name,
+        [[p.relpath, sha.hex()] for p, sha in zip(now.posts, now.shas, strict=True)],
+    ]
+    if archive is not None:
+        parts.append(archive)
+    data = json.dumps(parts, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).digest()
+
+
+def archive_signature(name: str, links: ArchiveLinks, period: PeriodNow) -> bytes:
+    """What an archive is rendered from: the group's name, its period and neighbours, and
+    each post's path and content."""
+    posts = [[path, sha.hex()] for path, sha in zip(period.paths, period.shas, strict=True)]
+    data = json.dumps([name, links.period, links.older, links.newer, posts], ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).digest()
 
 
 def plan(snapshot: Snapshot, config: Config) -> Plan:
     """Decide every group of the snapshot (see the module's rules)."""
     owned_by: dict[GroupKey, list[str]] = {}
+    archives_by: dict[GroupKey, dict[str, list[str]]] = {}
     stale: list[str] = []
     for path in sorted(snapshot.owned):
+        if is_archive_path(path):  # a site's archives may be hundreds of thousands of files
+            if snapshot.cold:
+                _add_archive(archives_by, path, stale)
+            continue
         key = group_of_path(path)
         if key is not None:
             owned_by.setdefault(key, []).append(path)
         elif path != OPML:
             stale.append(path)
+    if not snapshot.cold:  # only the archives of the groups looked at
+        for path in _archives_near(snapshot):
+            _add_archive(archives_by, path, stale)
     keys = set(snapshot.groups)
     keys |= {k for k in snapshot.excluded if k in snapshot.before or k in owned_by}
     if snapshot.cold:
-        keys |= set(snapshot.before) | set(owned_by)
+        keys |= set(snapshot.before) | set(owned_by) | set(archives_by)
     published = {key: b.name for key, b in snapshot.before.items()}
     listed_before = _listed_before(snapshot, owned_by) if config.feeds.pages else {}
     listed = {key: listed_before.get(key, Listing(name, 0, "")) for key, name in published.items()}
     decisions: list[Decision] = []
+    archives: list[ArchiveDecision] = []
     for key in sorted(keys, key=group_order):
+        archives += _decide_archives(snapshot, config, key, archives_by.get(key, {}))
         decision = _decide(snapshot, config, key, owned_by.get(key, []), listed_before.get(key))
         if decision is None:
             continue
@@ -177,14 +275,36 @@ def plan(snapshot: Snapshot, config: Config) -> Plan:
     before = {key: b.name for key, b in snapshot.before.items()}
     opml = snapshot.cold or published != before or _damaged(snapshot, OPML)
     if config.feeds.pages:
-        decisions = _site_lists(snapshot, decisions, listed, listed_before)
+        decisions = _site_lists(snapshot, config, decisions, listed, listed_before)
     return Plan(
         decisions=tuple(decisions),
         published=published,
         opml=opml,
         stale=tuple(stale) if snapshot.cold else (),
         listed=listed if config.feeds.pages else {},
+        archives=tuple(archives),
     )
+
+
+def _add_archive(
+    archives_by: dict[GroupKey, dict[str, list[str]]], path: str, stale: list[str]
+) -> None:
+    archive = archive_of_path(path)
+    if archive is None:
+        stale.append(path)
+    else:
+        archives_by.setdefault(archive[0], {}).setdefault(archive[1], []).append(path)
+
+
+def _archives_near(snapshot: Snapshot) -> list[str]:
+    """The owned archive files of the groups looked at: those of every period they have
+    now or had at the last build, in any format."""
+    found: set[str] = set()
+    for key in {*snapshot.groups, *snapshot.excluded}:
+        periods = set(snapshot.archives.get(key, ())) | set(snapshot.archived.get(key, ()))
+        for fmt in FILENAMES:
+            found.update(archive_relpath(key, period, fmt) for period in periods)
+    return sorted(found.intersection(snapshot.owned))
 
 
 def _listed_before(
@@ -200,6 +320,7 @@ def _listed_before(
 
 def _site_lists(
     snapshot: Snapshot,
+    config: Config,
     decisions: list[Decision],
     listed: Mapping[GroupKey, Listing],
     listed_before: Mapping[GroupKey, Listing],
@@ -213,11 +334,13 @@ def _site_lists(
     if any(d.key == SITE for d in decisions if isinstance(d, Keep | Remove)):
         return decisions
     name = display_name(now.spellings)
+    newest = _newest_archive(snapshot, config, SITE)
     site = Render(
         make_group(SITE, now.spellings, now.posts, count=now.count),
         now.shas,
-        signature(name, now),
+        signature(name, now, newest),
         keep=_held(snapshot, [p for p in snapshot.owned if group_of_path(p) == SITE]),
+        archive=newest,
     )
     return [site, *decisions]
 
@@ -254,7 +377,8 @@ def _decide(
             return Remove(key, tuple(owned))
         return None
     name = display_name(now.spellings)
-    sig = signature(name, now)
+    newest = _newest_archive(snapshot, config, key)
+    sig = signature(name, now, newest)
     paths = group_paths(config, key)
     drop = tuple(p for p in owned if p not in paths)
     intact = not drop and not any(_damaged(snapshot, p) for p in paths)
@@ -262,4 +386,48 @@ def _decide(
     same_listing = not config.feeds.pages or listed_before == listing(group)
     if before is not None and before.signature == sig and intact and same_listing:
         return None
-    return Render(group, now.shas, sig, keep=held, drop=drop)
+    return Render(group, now.shas, sig, keep=held, drop=drop, archive=newest)
+
+
+def _newest_archive(snapshot: Snapshot, config: Config, key: GroupKey) -> str | None:
+    """The period of a group's newest archive (its feed's ``prev-archive``), if any."""
+    if not config.feeds.archives:
+        return None
+    return max(snapshot.archives.get(key, {}), default=None)
+
+
+def _decide_archives(
+    snapshot: Snapshot, config: Config, key: GroupKey, owned: dict[str, list[str]]
+) -> list[ArchiveDecision]:
+    """One group's archives: render those whose signature or files changed, keep those
+    that held a rejected post, remove those whose period emptied (see the module's rules).
+    Only groups the scan looked at (every group, in a cold build) are decided."""
+    if key not in snapshot.groups and key not in snapshot.excluded and not snapshot.cold:
+        return []
+    # a group the feed policy excludes loses its archives as it loses its feeds
+    on = config.feeds.archives and key not in snapshot.excluded
+    now = snapshot.archives.get(key, {}) if on else {}
+    group = snapshot.groups.get(key)
+    name = display_name(group.spellings) if group is not None else ""
+    before = snapshot.archived.get(key, {})
+    periods = sorted(now)
+    out: list[ArchiveDecision] = []
+    for i, period in enumerate(periods):
+        links = ArchiveLinks(period, *archive_neighbours(periods, i))
+        sig = archive_signature(name, links, now[period])
+        paths = archive_paths(config, key, period)
+        mine = owned.get(period, [])
+        drop = tuple(p for p in mine if p not in paths)
+        intact = not drop and not any(_damaged(snapshot, p) for p in paths)
+        if before.get(period) == sig and intact:
+            continue
+        keep = _held(snapshot, mine)
+        out.append(ArchiveRender(key, name, links, now[period], sig, keep=keep, drop=drop))
+    for period in sorted((set(owned) | set(before)) - set(now)):
+        mine = owned.get(period, [])
+        held = _held(snapshot, mine)
+        if held:
+            out.append(ArchiveKeep(key, period, held))
+        else:
+            out.append(ArchiveRemove(key, period, tuple(mine)))
+    return out

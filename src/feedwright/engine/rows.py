@@ -44,6 +44,8 @@ class ParsedFile(NamedTuple):
     #: (:mod:`feedwright.ledger`) may fix another id.
     url: str | None = None
     entry_id: str | None = None
+    #: :func:`feedwright.group.archive_period` (``POST``, when archives are on).
+    period: str | None = None
 
 
 class KnownFile(NamedTuple):
@@ -88,3 +90,18 @@ class Loser(NamedTuple):
     path: str
     #: The ``path:line: message`` line.
     message: str
+
+
+class Written(NamedTuple):
+    """A file a worker process wrote (or found already holding its bytes)."""
+
+    relpath: str
+    #: Its public URL.
+    url: str
+    #: Source paths of the posts in it.
+    sources: tuple[str, ...]
+    #: Whether its bytes changed (``False``: left untouched).
+    changed: bool
+    #: Its size and mtime (ns) after the write.
+    size: int
+    mtime: int

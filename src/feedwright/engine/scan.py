@@ -33,14 +33,14 @@ from ..discover import (
 )
 from ..errors import PostError
 from ..group import excluded_groups, feed_limit, has_policy, instant_us, newest, split_duplicates
-from ..layout import group_of_path
+from ..layout import archive_of_path, group_of_path
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
 from ..output import Output
 from ..posts import dup_message
 from .cache import Cache
 from .codec import BUCKETS, Digests, decode_post, folder_crc, id_hash, with_entry_id
-from .plan import GroupBefore, GroupNow, Snapshot
+from .plan import GroupBefore, GroupNow, PeriodNow, Snapshot
 from .rows import POST, SAME, GroupRow, KnownFile, Loser, ParsedFile
 from .workers import Inline, Pool, Todo, batched, bounded_map, parse_batch
 
@@ -102,6 +102,8 @@ class Scanner:
         self.dirty |= {
             g.gid for g in groups.values() if g.published is not None and g.signature is None
         }
+        if self.config.feeds.archives:
+            self.dirty |= cache.unsettled_archives()
         if cold:  # every group, and the site's even without a post
             self.dirty = cache.all_gids() | {cache.gid("site", "")}
             groups = cache.groups()
@@ -109,13 +111,19 @@ class Scanner:
         counts = cache.counts(self.dirty, self.now) if self.config.feeds.pages else {}
         excluded = self._policy(groups)
         now_groups = {}
+        archives = {}
+        gids = {}
         for gid in sorted(self.dirty):
             row = groups.get(gid)
             if row is None:
                 continue
             key = GroupKey(row.kind, row.slug)
+            gids[key] = gid  # an excluded group's archives go as its feeds do
             if key not in excluded:
                 now_groups[key] = self._group_now(gid, key, exclude, counts.get(gid, 0))
+                if self.config.feeds.archives:
+                    archives[key] = self._archives_now(gid, exclude)
+        archived = cache.archives(gids.values())
         errors = cache.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
         errors.sort()
@@ -127,6 +135,8 @@ class Scanner:
             rejected=frozenset(path for path, _line in errors),
             cold=cold,
             excluded=excluded,
+            archives=archives,
+            archived={key: archived[gid] for key, gid in gids.items() if gid in archived},
         )
         return Scanned(
             snapshot=snapshot,
@@ -283,15 +293,19 @@ class Scanner:
     def _broken(self) -> set[str]:
         """Files feedwright wrote that are missing or were changed since."""
         broken = set()
+        root = f"{self.output.root}/"
         for path, (size, mtime) in self.cache.files().items():
             try:
-                st = os.stat(self.output.root / path)
-                ok = (st.st_size, st.st_mtime_ns) == (size, mtime)
+                st = os.stat(root + path)
+                ok = st.st_size == size and st.st_mtime_ns == mtime
             except OSError:
                 ok = False
             if not ok:
                 broken.add(path)
                 key = group_of_path(path)
+                archive = archive_of_path(path) if key is None else None
+                if key is None and archive is not None:
+                    key = archive[0]
                 if key is not None:
                     self.dirty.add(self.cache.gid(*key))
         return broken
@@ -329,6 +343,17 @@ class Scanner:
             spellings=tuple(sorted(spellings)),
             count=count,
         )
+
+    def _archives_now(self, gid: int, exclude: set[int]) -> dict[str, PeriodNow]:
+        """Every archive period of a group with visible posts, and their posts' hashes."""
+        by_period: dict[str, list[tuple[str, bytes]]] = {}
+        for period, path, sha in self.cache.archive_members(gid, self.now, exclude):
+            by_period.setdefault(period, []).append((path, sha))
+        out = {}
+        for period, found in by_period.items():
+            found.sort()
+            out[period] = PeriodNow(tuple(p for p, _s in found), tuple(s for _p, s in found))
+        return out
 
 
 def _changed(known: KnownFile | None, size: int, mtime: int) -> bool:

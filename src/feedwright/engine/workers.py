@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from ..config import Config
 from ..discover import PostFolder, raw_post, read_post
 from ..errors import PostError, describe
-from ..group import memberships, rank, visible_from
-from ..model import EntryContent, FeedFile, Group, Post, RawPost
+from ..group import archive_period, memberships, rank, visible_from
+from ..model import ArchiveLinks, EntryContent, FeedFile, Group, Post, RawPost
+from ..output import Output
 from ..posts import Skip, parse_post, with_body
 from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
-from .rows import ERROR, POST, SAME, SKIP, ParsedFile
+from .rows import ERROR, POST, SAME, SKIP, ParsedFile, Written
 
 if TYPE_CHECKING:
     from ..content import EntryRenderer
@@ -78,6 +79,7 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         warnings="\n".join(warnings) if warnings else None,
         url=post.url,
         entry_id=post.id,
+        period=archive_period(post, archives) if (archives := config.feeds.archives) else None,
     )
 
 
@@ -127,10 +129,56 @@ def render_entries(
     return [(post.relpath, render_entry(config, post, sha)) for post, sha in batch]
 
 
-def render_feeds(config: Config, group: Group, contents: dict[str, EntryContent]) -> list[FeedFile]:
+def render_feeds(
+    config: Config,
+    group: Group,
+    contents: dict[str, EntryContent],
+    links: ArchiveLinks | None = None,
+) -> list[FeedFile]:
     from ..render import render_group
 
-    return render_group(config, group, contents)
+    return render_group(config, group, contents, links)
+
+
+def render_archives(
+    config: Config,
+    posts: list[tuple[Post, bytes]],
+    jobs: list[tuple[Group, ArchiveLinks, frozenset[str]]],
+) -> tuple[list[list[Written] | None], list[PostError]]:
+    """Render the entries of ``posts`` (once each), then each archive of ``jobs`` from them,
+    and write its files (but those the job keeps as they were): what was written, or
+    ``None`` when one of its posts could not be rendered (nothing written); and the errors.
+
+    Archives are written where they are rendered: a cold build writes gigabytes of them,
+    and the worker processes share that work instead of sending every byte back."""
+    from ..render import EntryXml, render_archive
+
+    output = Output(config.output)  # one per task: folders may go between builds
+    xml = EntryXml(config)
+    contents: dict[str, EntryContent] = {}
+    failed: dict[str, PostError] = {}
+    for post, sha in posts:
+        content = render_entry(config, post, sha)
+        if isinstance(content, PostError):
+            failed[post.relpath] = content
+        else:
+            contents[post.relpath] = content
+    out: list[list[Written] | None] = []
+    for group, links, keep in jobs:
+        if any(p.relpath in failed for p in group.posts):
+            out.append(None)
+            continue
+        written = []
+        for f in render_archive(config, group, contents, links, xml):
+            if f.relpath in keep:
+                continue
+            changed = output.write(f.relpath, f.data)
+            st = os.stat(output.root / f.relpath)
+            written.append(
+                Written(f.relpath, f.url, f.sources, changed, st.st_size, st.st_mtime_ns)
+            )
+        out.append(written)
+    return out, list(failed.values())
 
 
 # -- the pool ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import __version__
-from ..layout import is_feed_name
+from ..layout import archive_of_path, is_feed_name
 from ..model import BuildReport
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,12 @@ USER_AGENT = f"feedwright/{__version__} (WebSub publisher)"
 
 
 def changed_feeds(report: BuildReport) -> list[str]:
-    """Public URLs of the feeds a build wrote (not ``feeds.opml``, which is no WebSub topic)."""
+    """Public URLs of the feeds a build wrote (not ``feeds.opml`` nor archives, which are
+    no WebSub topics)."""
     return [
         url
         for path, url in zip(report.written, report.written_urls, strict=False)
-        if is_feed_name(path.rsplit("/", 1)[-1])
+        if is_feed_name(path.rsplit("/", 1)[-1]) and archive_of_path(path) is None
     ]
 
 
