@@ -14,10 +14,18 @@ from datetime import datetime
 from feedwright.config import Config
 from feedwright.discover import Found, discover, read_post, require_source
 from feedwright.errors import PostError, describe
-from feedwright.group import group_posts, is_visible, listing, split_duplicates
+from feedwright.group import (
+    archive_neighbours,
+    archive_posts,
+    group_posts,
+    is_visible,
+    listing,
+    memberships,
+    split_duplicates,
+)
 from feedwright.layout import IDS, OPML, STATE_DIR
 from feedwright.ledger import Row, ledger_id, parse_ledger
-from feedwright.model import FeedFile, Group, Post
+from feedwright.model import ArchiveLinks, FeedFile, Group, Post
 from feedwright.posts import Skip, dup_message, parse_post, with_body
 
 Progress = Callable[[int, int], None]
@@ -74,8 +82,27 @@ def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
     return kept
 
 
-def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
-    """Every feed file of ``groups`` (posts with bodies) and the OPML."""
+def group_archives(
+    config: Config, posts: list[Post]
+) -> dict[tuple[str, str], dict[str, list[Post]]]:
+    """Each group's archives (with ``feeds.archives``): its posts by period, in feed order."""
+    every = config.feeds.archives
+    if not every:
+        return {}
+    members: dict[tuple[str, str], list[Post]] = {}
+    for post in posts:
+        for kind, slug, _names in memberships(post, config)[0]:
+            members.setdefault((kind, slug), []).append(post)
+    return {key: archive_posts(found, every) for key, found in members.items()}
+
+
+def render_feeds(
+    config: Config,
+    groups: list[Group],
+    archives: dict[tuple[str, str], dict[str, list[Post]]] | None = None,
+) -> list[FeedFile]:
+    """Every feed file of ``groups`` (posts with bodies), their ``archives`` (by group and
+    period, posts with bodies) and the OPML."""
     from feedwright.content import EntryRenderer
     from feedwright.layout import feed_url
     from feedwright.markup import MarkdownRenderer
@@ -88,9 +115,20 @@ def render_feeds(config: Config, groups: list[Group]) -> list[FeedFile]:
         def render(self, text: str) -> str:
             return self.convert(text)
 
+    archives = archives or {}
     renderer = EntryRenderer(markdown=PlainMarkdown())
-    contents = {p.relpath: renderer.render_entry(p) for g in groups for p in g.posts}
-    files = [f for group in groups for f in render_group(config, group, contents)]
+    every = [p for g in groups for p in g.posts]
+    every += [p for periods in archives.values() for found in periods.values() for p in found]
+    contents = {p.relpath: renderer.render_entry(p) for p in every}
+    files = []
+    for group in groups:
+        periods = sorted(archives.get(group.key, {}))
+        links = ArchiveLinks(None, periods[-1]) if periods else None
+        files += render_group(config, group, contents, links)
+        for i, period in enumerate(periods):
+            archive = Group(group.kind, group.slug, group.name, tuple(archives[group.key][period]))
+            links = ArchiveLinks(period, *archive_neighbours(periods, i))
+            files += render_group(config, archive, contents, links)
     if config.feeds.pages:  # the site's page lists every group
         listed = {g.key: listing(g) for g in groups}
         site = next(g for g in groups if g.kind == "site")
@@ -105,7 +143,14 @@ def simple_build_files(config: Config, *, now: datetime) -> tuple[list[FeedFile]
     """What a build writes, computed in memory without cache (for tests and tools)."""
     parsed = read_posts(config, now=now)
     groups, _ = group_posts(parsed.posts, config)
-    return render_feeds(config, with_bodies(config, groups)), parsed
+    archives = group_archives(config, parsed.posts)
+    loaded = with_bodies(config, [*groups, Group("site", "", "", tuple(parsed.posts))])
+    bodies = {p.relpath: p for p in loaded[-1].posts}
+    archives = {
+        key: {period: [bodies[p.relpath] for p in found] for period, found in periods.items()}
+        for key, periods in archives.items()
+    }
+    return render_feeds(config, loaded[:-1], archives), parsed
 
 
 def with_bodies(config: Config, groups: list[Group]) -> list[Group]:

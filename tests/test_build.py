@@ -146,8 +146,13 @@ def test_leftover_temporary_files_are_cleaned(site):
         path.write_bytes(b"half a feed")
     (site.out / "keep.fwtmp").write_bytes(b"not ours")
     assert site.build().written == ()
+    # the last build finished: nothing was left, so the output is not walked
+    assert [p.exists() for p in leftovers] == [True, True]
+    (site.out / ".feedwright" / "clean").unlink()  # as a killed build leaves it
+    assert site.build().written == ()
     assert [p.exists() for p in leftovers] == [False, False]
     assert (site.out / "keep.fwtmp").exists()
+    assert (site.out / ".feedwright" / "clean").exists()
 
 
 BAD_DATE = {"title": "甲", "date": "2022-02-30 08:00:00 +0800", "categories": "news"}

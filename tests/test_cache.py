@@ -42,7 +42,8 @@ def feed_mtimes(out: Path) -> dict[str, int]:
 def post_text(i: int, variant: int) -> str:
     meta = {
         "title": f"第{i}篇 v{variant}",
-        "date": f"2022-03-{1 + (i + variant) % 27:02d} 0{variant % 10}:30:00 +0800",
+        "date": f"2022-{1 + (i * variant) % 4:02d}-{1 + (i + variant) % 27:02d} "
+        f"0{variant % 10}:30:00 +0800",
         "categories": CATEGORIES[(i + variant) % len(CATEGORIES)],
         "tags": [TAGS[(i * variant) % len(TAGS)], TAGS[i % len(TAGS)]],
     }

@@ -9,17 +9,21 @@ import pytest
 
 from feedwright.config import parse_config
 from feedwright.engine.plan import (
+    ArchiveRender,
     GroupBefore,
     GroupNow,
     Keep,
+    PeriodNow,
     Plan,
     Remove,
     Render,
     Snapshot,
+    archive_signature,
     plan,
     signature,
 )
-from feedwright.model import Author, GroupKey, ManifestEntry, Post
+from feedwright.group import archive_neighbours
+from feedwright.model import ArchiveLinks, Author, GroupKey, ManifestEntry, Post
 
 # Pages (feeds.pages) have tests of their own below.
 CONFIG = parse_config(
@@ -420,3 +424,174 @@ def test_kept_files_are_listed_under_the_name_they_carry():
     p = plan(s, CONFIG)
     assert p.decisions == (Keep(TECH, "Tech", frozenset(files(TECH))),)
     assert p.published == {TECH: "Tech"}
+# -- archives ----------------------------------------------------------------------------------
+MONTHLY = parse_config(
+    {
+        "site": {"title": "站", "url": "https://news.example"},
+        "source": ".",
+        "output": "out",
+        "feeds": {"archives": "monthly", "pages": False},
+    },
+    base=Path("/nonexistent"),
+)
+
+
+def period(*posts: Post) -> PeriodNow:
+    return PeriodNow(tuple(p.relpath for p in posts), tuple(p.relpath.encode() for p in posts))
+
+
+def archive_files(key: GroupKey, month: str) -> list[str]:
+    folder = {"site": "", "category": f"categories/{key.slug}/", "tag": f"tags/{key.slug}/"}
+    return [f"{folder[key.kind]}archive/{month}/{n}" for n in ("atom.xml", "rss.xml", "feed.json")]
+
+
+def archived_owned(key: GroupKey, *months: str, sources: tuple[Post, ...] = ()) -> dict:
+    entry = ManifestEntry(sources=tuple(p.relpath for p in sources))
+    return {path: entry for month in months for path in archive_files(key, month)}
+
+
+def settled(key: GroupKey, periods: dict[str, PeriodNow], name: str = "news") -> dict:
+    """The signatures the last build recorded for ``periods`` (all rendered)."""
+    months = sorted(periods)
+    out = {}
+    for i, month in enumerate(months):
+        links = ArchiveLinks(month, *archive_neighbours(months, i))
+        out[month] = archive_signature(name, links, periods[month])
+    return out
+
+
+def archive_kinds(p: Plan) -> list[tuple[str, str]]:
+    return [
+        (type(d).__name__, d.links.period if isinstance(d, ArchiveRender) else d.period)
+        for d in p.archives
+    ]
+
+
+def test_every_period_of_a_new_group_gets_an_archive_and_the_feed_links_the_newest():
+    news = now(NEWS, A, B)
+    periods = {"2022/01": period(C), "2022/03": period(A, B)}
+    s = snapshot(groups={NEWS: news}, archives={NEWS: periods})
+    p = plan(s, MONTHLY)
+    assert archive_kinds(p) == [("ArchiveRender", "2022/01"), ("ArchiveRender", "2022/03")]
+    first, second = p.archives
+    assert first.links == ArchiveLinks("2022/01", None, "2022/03")
+    assert second.links == ArchiveLinks("2022/03", "2022/01", None)
+    (render,) = p.render
+    assert render.archive == "2022/03"
+    assert "archive" not in str(p.published)  # archives are no subscriptions
+
+
+def test_unchanged_archives_are_left_alone():
+    periods = {"2022/01": period(C), "2022/03": period(A, B)}
+    news = now(NEWS, A, B)
+    s = snapshot(
+        groups={NEWS: news},
+        before={NEWS: GroupBefore("news", signature("news", news, "2022/03"))},
+        owned={**owned(NEWS), **archived_owned(NEWS, "2022/01", "2022/03")},
+        archives={NEWS: periods},
+        archived={NEWS: settled(NEWS, periods)},
+    )
+    p = plan(s, MONTHLY)
+    assert p.decisions == () and p.archives == ()
+
+
+def test_a_changed_post_rewrites_only_its_period():
+    old = {"2022/01": period(C), "2022/02": period(B), "2022/03": period(A)}
+    new = dict(old, **{"2022/02": PeriodNow((B.relpath,), (b"edited",))})
+    s = snapshot(
+        groups={NEWS: now(NEWS, A, B)},
+        owned=archived_owned(NEWS, *old),
+        archives={NEWS: new},
+        archived={NEWS: settled(NEWS, old)},
+    )
+    assert archive_kinds(plan(s, MONTHLY)) == [("ArchiveRender", "2022/02")]
+
+
+def test_a_new_newest_period_rewrites_only_the_archive_before_it():
+    old = {"2022/01": period(C), "2022/02": period(B)}
+    new = {**old, "2022/03": period(A)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, A, B)},
+        owned=archived_owned(NEWS, *old),
+        archives={NEWS: new},
+        archived={NEWS: settled(NEWS, old)},
+    )
+    p = plan(s, MONTHLY)
+    assert archive_kinds(p) == [("ArchiveRender", "2022/02"), ("ArchiveRender", "2022/03")]
+    assert p.archives[0].links == ArchiveLinks("2022/02", "2022/01", "2022/03")
+
+
+def test_an_emptied_period_is_removed_and_both_neighbours_relinked():
+    old = {"2022/01": period(C), "2022/02": period(B), "2022/03": period(A)}
+    new = {"2022/01": old["2022/01"], "2022/03": old["2022/03"]}
+    s = snapshot(
+        groups={NEWS: now(NEWS, A, C)},
+        owned=archived_owned(NEWS, *old),
+        archives={NEWS: new},
+        archived={NEWS: settled(NEWS, old)},
+    )
+    p = plan(s, MONTHLY)
+    assert archive_kinds(p) == [
+        ("ArchiveRender", "2022/01"),
+        ("ArchiveRender", "2022/03"),
+        ("ArchiveRemove", "2022/02"),
+    ]
+    assert p.archives[2].files == tuple(sorted(archive_files(NEWS, "2022/02")))
+
+
+def test_an_archive_that_held_a_rejected_post_is_kept():
+    old = {"2022/01": period(C), "2022/02": period(B)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, C)},
+        owned={
+            **archived_owned(NEWS, "2022/01", sources=(C,)),
+            **archived_owned(NEWS, "2022/02", sources=(B,)),
+        },
+        archives={NEWS: {"2022/01": old["2022/01"]}},
+        archived={NEWS: settled(NEWS, old)},
+        rejected=frozenset({B.relpath}),
+    )
+    p = plan(s, MONTHLY)
+    # January loses its next-archive link; February is kept as it was
+    assert archive_kinds(p) == [("ArchiveRender", "2022/01"), ("ArchiveKeep", "2022/02")]
+    assert p.archives[1].files == frozenset(archive_files(NEWS, "2022/02"))
+
+
+def test_a_renamed_group_rewrites_its_archives():
+    periods = {"2022/01": period(C)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, C, spellings=("News", "news"))},
+        owned=archived_owned(NEWS, "2022/01"),
+        archives={NEWS: periods},
+        archived={NEWS: settled(NEWS, periods, name="news")},
+    )
+    (decision,) = plan(s, MONTHLY).archives
+    assert isinstance(decision, ArchiveRender) and decision.name == "News"
+
+
+def test_a_damaged_archive_file_is_written_again():
+    periods = {"2022/01": period(C)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, C)},
+        owned=archived_owned(NEWS, "2022/01"),
+        broken=frozenset({"categories/news/archive/2022/01/rss.xml"}),
+        archives={NEWS: periods},
+        archived={NEWS: settled(NEWS, periods)},
+    )
+    assert archive_kinds(plan(s, MONTHLY)) == [("ArchiveRender", "2022/01")]
+
+
+def test_archives_turned_off_are_removed_in_a_cold_build():
+    s = snapshot(
+        groups={SITE: now(SITE, A)},
+        owned={**owned(SITE), **archived_owned(SITE, "2022/03"), **archived_owned(NEWS, "2022")},
+        cold=True,
+    )
+    p = plan(s, CONFIG)
+    assert archive_kinds(p) == [("ArchiveRemove", "2022/03"), ("ArchiveRemove", "2022")]
+    assert p.stale == ()  # archives are not foreign files: each is removed as an archive
+
+
+def test_groups_not_looked_at_keep_their_archives():
+    s = snapshot(groups={}, owned=archived_owned(NEWS, "2022/01"))
+    assert plan(s, MONTHLY).archives == ()

@@ -1,0 +1,332 @@
+"""RFC 5005 archived feeds (``feeds.archives``): real sites built into tmp_path, every
+document read back with feedparser (and the RELAX NG schema, through ``check_tree``), and a
+reader that walks the history by following ``prev-archive`` links between real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from click.testing import CliRunner
+from conftest import NOW, mtimes, parse_feed
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from test_cache import Twin, feed_tree, op
+
+from feedwright.cli import cli
+from feedwright.engine import list_feeds
+
+FH = "{http://purl.org/syndication/history/1.0}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+FEEDS_URL = "https://news.example/feeds/"
+VALIDATOR = Path(__file__).resolve().parents[2] / "shared" / "tools" / "validate_feeds.py"
+
+# (file name, categories, tags): dates spread over four months, in the offset written.
+POSTS = [
+    ("2022-01-05-a.md", "news", ["株洲"]),
+    ("2022-01-20-b.md", "sport", ["体育"]),
+    ("2022-02-03-c.md", "news", ["株洲", "体育"]),
+    ("2022-03-01-d.md", "news", []),
+    ("2022-03-15-e.md", "sport", ["株洲"]),
+    ("2022-03-31-f.md", "news", ["体育"]),
+    ("2022-05-09-g.md", "news", ["株洲"]),
+]
+
+
+def write(site, name: str, categories: str, tags: list[str], **more) -> None:
+    y, m, d = name[:10].split("-")
+    meta = {
+        "title": f"文章 {name[11:-3]}",
+        "date": f"{y}-{m}-{d} 23:30:00 +0800",  # 15:30 UTC: the period is the written one
+        "categories": categories,
+        "tags": tags,
+        **more,
+    }
+    site.post(name, meta, body=f"<p>正文 {name}</p>\n[链接](/a/{name}.html)\n")
+
+
+@pytest.fixture
+def site(make_site):
+    site = make_site(feeds={"archives": "monthly", "limit": 2})
+    for name, categories, tags in POSTS:
+        more = {"image": "/uploads/c.jpg", "lang": "en"} if name.endswith("-c.md") else {}
+        write(site, name, categories, tags, **more)  # a picture: Media RSS in the archives
+    return site
+
+
+def local(site, url: str) -> Path:
+    assert url.startswith(FEEDS_URL), url
+    return site.out / unquote(url[len(FEEDS_URL) :])
+
+
+def link(parsed, rel: str) -> str | None:
+    hrefs = [x["href"] for x in parsed.feed.get("links", []) if x.get("rel") == rel]
+    assert len(hrefs) <= 1, hrefs
+    return hrefs[0] if hrefs else None
+
+
+def walk(site, relpath: str) -> list[tuple[str, list[str]]]:
+    """What a reader sees following ``prev-archive`` from a subscription feed: each archive
+    document's URL and entry ids, in the order visited (feedparser reads the real files)."""
+    feed = site.feed(relpath)
+    current = site.config.feeds_url + relpath
+    seen: list[tuple[str, list[str]]] = []
+    url = link(feed, "prev-archive")
+    newer = None
+    while url is not None:
+        assert url not in [u for u, _ in seen], "the chain loops"
+        doc = parse_feed(local(site, url))
+        assert link(doc, "current") == current
+        assert link(doc, "next-archive") == newer
+        assert link(doc, "self") == url
+        root = etree.fromstring(local(site, url).read_bytes())
+        marks = root.findall(f"{FH}archive") + root.findall(f"channel/{FH}archive")
+        assert len(marks) == 1
+        seen.append((url, [e.id for e in doc.entries]))
+        newer, url = url, link(doc, "prev-archive")
+    return seen
+
+
+def expected_ids(site, category: str) -> dict[str, list[str]]:
+    """Each month's entry ids of the category, from the posts (newest first)."""
+    site_url = "https://news.example"
+    out: dict[str, list[str]] = {}
+    for name, categories, _tags in sorted(POSTS, reverse=True):
+        if categories == category:
+            y, m, d = name[:10].split("-")
+            out.setdefault(f"{y}/{m}", []).append(
+                f"{site_url}/{category}/{y}/{m}/{d}/{name[11:-3]}.html"
+            )
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["atom.xml", "rss.xml"])
+def test_a_reader_walks_every_post_of_a_category_once_newest_period_first(site, fmt):
+    site.build()
+    seen = walk(site, f"categories/news/{fmt}")
+    expected = expected_ids(site, "news")
+    assert [unquote(u).split("/archive/")[1].rsplit("/", 1)[0] for u, _ in seen] == list(expected)
+    ids = [i for _u, found in seen for i in found]
+    assert sorted(ids) == sorted(set(ids))  # exactly once
+    assert [found for _u, found in seen] == list(expected.values())
+    current = [e.id for e in site.feed(f"categories/news/{fmt}").entries]
+    assert set(current) <= set(ids)  # the subscription feed holds the newest, no more
+
+
+def test_json_feed_archives_chain_through_next_url(site):
+    site.build()
+    doc = json.loads(site.read("categories/news/feed.json"))
+    ids = []
+    pages = 0
+    while "next_url" in doc:
+        doc = parse_feed(local(site, doc["next_url"]))
+        ids += [item["id"] for item in doc["items"]]
+        pages += 1
+    assert pages == 4
+    assert ids == [i for found in expected_ids(site, "news").values() for i in found]
+
+
+def test_every_group_has_archives_and_the_site_too(site):
+    site.build()
+    names = sorted(
+        str(p.relative_to(site.out)) for p in site.out.rglob("atom.xml") if "archive" in p.parts
+    )
+    assert "archive/2022/04/atom.xml" not in names  # no post that month
+    assert [n for n in names if n.startswith("archive/")] == [
+        f"archive/2022/{m}/atom.xml" for m in ("01", "02", "03", "05")
+    ]
+    assert "tags/株洲/archive/2022/05/atom.xml" in names
+    assert "tags/体育/archive/2022/05/atom.xml" not in names
+    site_archive = site.feed("archive/2022/03/atom.xml")
+    assert len(site_archive.entries) == 3  # every post of the month, whatever the limit
+    february = site.feed("categories/news/archive/2022/02/rss.xml").entries[0]
+    assert february.media_thumbnail[0]["url"] == "https://news.example/uploads/c.jpg"
+    # an archive's entry is the one the subscription feed has for the post
+    atom = site.read("categories/news/archive/2022/02/atom.xml").decode()
+    entry = atom[atom.index("<entry") : atom.index("</entry>")]
+    assert entry in site.read("tags/体育/archive/2022/02/atom.xml").decode()
+
+
+def test_yearly_archives(make_site):
+    site = make_site(feeds={"archives": "yearly"})
+    write(site, "2021-12-31-x.md", "news", [])
+    write(site, "2022-01-01-y.md", "news", [])
+    site.build()
+    assert (site.out / "categories/news/archive/2021/atom.xml").is_file()
+    assert (site.out / "categories/news/archive/2022/rss.xml").is_file()
+    assert len(walk(site, "categories/news/atom.xml")) == 2
+
+
+def test_archives_are_neither_in_the_opml_nor_listed_as_feeds(site):
+    site.build()
+    opml = site.read("feeds.opml").decode()
+    assert "archive" not in opml
+    assert not [f for f in list_feeds(site.config, now=NOW) if "archive" in f.url]
+    result = CliRunner().invoke(cli, ["feeds", "--config", str(site.config_path)])
+    assert result.exit_code == 0 and "archive" not in result.stdout
+
+
+def archive_mtimes(site) -> dict[str, int]:
+    return {k: v for k, v in mtimes(site.out).items() if "/archive/" in f"/{k}"}
+
+
+def test_an_untouched_archive_keeps_its_bytes_and_mtime(site):
+    site.build()
+    before = archive_mtimes(site)
+    data = {k: (site.out / k).read_bytes() for k in before}
+    write(site, "2022-03-20-h.md", "sport", [])  # March: site and sport archives change
+    report = site.build()
+    after = archive_mtimes(site)
+    changed = {k for k in before if after[k] != before[k] or (site.out / k).read_bytes() != data[k]}
+    march = {f"{d}archive/2022/03/{n}" for d in ("", "categories/sport/") for n in FORMATS}
+    assert changed == march
+    # the site's feed holds two newer posts: only sport's feed changes (and the pages,
+    # which count posts)
+    feeds = {p for p in report.written if not p.endswith("index.html")}
+    assert feeds == march | {f"categories/sport/{n}" for n in FORMATS}
+
+
+FORMATS = ("atom.xml", "rss.xml", "feed.json")
+
+
+def test_a_new_period_rewrites_only_the_archive_next_to_it(site):
+    site.build()
+    before = archive_mtimes(site)
+    write(site, "2022-07-01-n.md", "news", [])  # July: newer than every archive
+    report = site.build()
+    archives = {p for p in report.written if "archive/" in p}
+    expected = {
+        f"{d}archive/2022/{m}/{n}"
+        for d in ("", "categories/news/")
+        for m in ("05", "07")  # May gains a next-archive link; July is new
+        for n in FORMATS
+        if (m, n) != ("05", "feed.json")  # JSON Feed links only to older pages
+    }
+    assert archives == expected
+    after = archive_mtimes(site)
+    assert {k for k in before if after.get(k) != before[k]} == {
+        p for p in expected if "/07/" not in p and not p.startswith("archive/07")
+    }
+    assert link(site.feed("categories/news/atom.xml"), "prev-archive").endswith(
+        "/categories/news/archive/2022/07/atom.xml"
+    )
+    assert link(site.feed("archive/2022/05/atom.xml"), "next-archive").endswith(
+        "/feeds/archive/2022/07/atom.xml"
+    )
+
+
+def test_an_emptied_period_is_removed_and_its_neighbours_relinked(site):
+    site.build()
+    (site.src / "_posts" / "2022-02-03-c.md").unlink()  # the only post of February
+    report = site.build()
+    assert not (site.out / "archive/2022/02").exists()
+    assert not (site.out / "categories/news/archive/2022/02").exists()
+    assert "archive/2022/02/atom.xml" in report.removed
+    assert link(site.feed("archive/2022/03/atom.xml"), "prev-archive").endswith(
+        "/feeds/archive/2022/01/atom.xml"
+    )
+    seen = walk(site, "categories/news/atom.xml")
+    assert len(seen) == 3
+    manifest = json.loads(site.read(".feedwright/manifest"))["files"]
+    assert not [p for p in manifest if "/2022/02/" in p or p.startswith("archive/2022/02/")]
+
+
+def test_turning_archives_off_removes_them_all(site):
+    site.build()
+    assert (site.out / "archive").is_dir()
+    site.settings["feeds"] = {"limit": 2}
+    site.save()
+    report = site.build()
+    assert not [p for p in site.out.rglob("*") if "archive" in p.parts]
+    assert "categories/news/archive/2022/01/rss.xml" in report.removed
+    assert link(site.feed("atom.xml"), "prev-archive") is None
+
+
+def test_an_archive_holding_a_post_that_turns_bad_is_kept(site):
+    site.build()
+    before = site.read("categories/news/archive/2022/02/atom.xml")
+    (site.src / "_posts" / "2022-02-03-c.md").write_text("---\ntitle: [unclosed\n---\n", "utf-8")
+    report = site.build()
+    assert report.rejected == 1
+    assert site.read("categories/news/archive/2022/02/atom.xml") == before
+    assert "categories/news/archive/2022/02/atom.xml" in report.kept
+    write(site, "2022-02-03-c.md", "news", ["株洲", "体育"], title="改")
+    site.build()
+    assert [e.title for e in site.feed("categories/news/archive/2022/02/atom.xml").entries] == [
+        "改"
+    ]
+
+
+def test_a_deleted_archive_file_is_written_again(site):
+    site.build()
+    path = site.out / "tags/株洲/archive/2022/03/rss.xml"
+    data = path.read_bytes()
+    path.unlink()
+    report = site.build()
+    assert report.written == ("tags/株洲/archive/2022/03/rss.xml",)
+    assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize("value", [True, "weekly", "Monthly", 1, ["monthly"], {"a": 1}])
+def test_a_bad_archives_value_exits_2_naming_the_key(make_site, value):
+    site = make_site(feeds={"archives": value})
+    write(site, "2022-01-05-a.md", "news", [])
+    result = CliRunner().invoke(cli, ["build", "--config", str(site.config_path)])
+    assert result.exit_code == 2, result.output
+    assert "feeds.archives" in result.stderr
+    assert "monthly, yearly or false" in result.stderr
+    assert "Traceback" not in result.output
+    assert not site.out.exists()
+
+
+@pytest.mark.parametrize("value", [False, None])
+def test_archives_false_or_empty_is_off(make_site, value):
+    site = make_site(feeds={"archives": value})
+    write(site, "2022-01-05-a.md", "news", [])
+    site.build()
+    assert not (site.out / "archive").exists()
+
+
+@pytest.mark.skipif(not VALIDATOR.is_file(), reason="needs ../shared/tools (the W3C validator)")
+def test_the_w3c_validator_accepts_every_archive(site, tmp_path):
+    pytest.importorskip("html5lib")
+    site.settings["websub"] = {"hubs": ["https://hub.example/"]}
+    site.save()
+    site.build()
+    result = subprocess.run(
+        [sys.executable, str(VALIDATOR), str(site.out), "--w3c"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
+    last = result.stdout.strip().splitlines()[-1]
+    documents = len(list(site.out.rglob("*.xml"))) + len(list(site.out.rglob("*.json")))
+    assert last.startswith(f"{documents} feeds, 0 problems"), result.stdout + result.stderr
+    assert result.returncode == 0
+    # Its only warnings are the subscription feeds' too (RSS <author> beside dc:creator).
+    warned = [line for line in result.stdout.splitlines() if "warning:" in line]
+    assert all("DuplicateItemSemantics" in line for line in warned), warned
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=st.lists(op, min_size=1, max_size=6), every=st.sampled_from(["monthly", "yearly"]))
+def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, every):
+    """The same random edits as the cache's own property test, with archives on: the cached
+    build writes what ``--full`` and the in-memory reference write, archives included."""
+    twin = Twin(tmp_path_factory.mktemp("twin"), feeds={"archives": every})
+    for i in range(5):
+        twin.apply("add", i, 1 + i)
+    twin.check()
+    assert any("/archive/" in f"/{p}" for p in feed_tree(twin.cached.output))
+    for kind, i, variant in ops:
+        twin.apply(kind, i, variant)
+        twin.check()
