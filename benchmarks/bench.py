@@ -7,6 +7,7 @@
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k   # an existing corpus
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c1m --posts 1000000 --runs 1  # kept
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only floors,noop
+    .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only cold,noop --archives monthly
 
 For each N it generates a corpus with ../shared/bench/gen_corpus.py (60 categories, ~400
 tags, 20 items a feed), or uses --corpus DIR (generating it there first, and keeping it, if
@@ -21,6 +22,9 @@ process, the median wall time of --runs runs and the peak RSS of the largest sin
           <output>/.feedwright/ (SQLite cache with its -wal/-shm files, manifest) is reported
           against the corpus's post bytes. Without "cold", an untimed build sets up the rest.
   noop    a rebuild with nothing changed.
+          With --archives monthly|yearly, "cold" and "noop" are measured again on a second
+          output folder with `feeds.archives` on (RFC 5005 archives for every group): the
+          same corpus, the same run, so the two cold builds compare directly.
   edit    a rebuild after the newest past post is edited.
   add     a rebuild after a post is added (the corpus is put back afterwards).
   durable what durable writes cost a cold full build: the same build with feedwright.output's
@@ -133,21 +137,27 @@ class Bench:
     post_bytes: int = 0
     cache: dict[str, int] = field(default_factory=dict)  # filled by the cold build
     notes: list[str] = field(default_factory=list)
+    #: ``feeds.archives`` for the second set of feedwright rows (``None``: none).
+    archives: str | None = None
 
     @property
     def posts(self) -> Path:
         return self.corpus / "_posts"
 
+    def output(self, archives: str | None = None) -> Path:
+        return self.work / (f"out-archives-{archives}" if archives else "out")
+
     @property
     def out(self) -> Path:
-        return self.work / "out"
+        return self.output()
 
-    def build(self, *extra: str) -> list[str]:
-        config = self.work / "config.yaml"
+    def build(self, *extra: str, archives: str | None = None) -> list[str]:
+        config = self.work / (f"config-{archives}.yaml" if archives else "config.yaml")
         if not config.exists():
+            feeds = f"feeds: {{archives: {archives}}}\n" if archives else ""
             config.write_text(
                 "site: {title: bench, url: 'https://finews.example', timezone: Asia/Shanghai}\n"
-                f"source: '{self.corpus}'\noutput: '{self.out}'\n",
+                f"source: '{self.corpus}'\noutput: '{self.output(archives)}'\n{feeds}",
                 encoding="utf-8",
             )
         return [self.py, "-m", "feedwright", "build", "--config", str(config), "-q", *extra]
@@ -257,6 +267,27 @@ def feedwright(b: Bench) -> Iterator[Row]:
         yield Row("noop", "feedwright: no-op rebuild", *timed(b.build(), b.runs))
     if b.only & {"edit", "add"}:
         yield from edit_and_add(b)
+    if b.archives:
+        yield from with_archives(b, b.archives)
+
+
+def with_archives(b: Bench, archives: str) -> Iterator[Row]:
+    """The cold build and the no-op rebuild again, with RFC 5005 archives on."""
+    out = b.output(archives)
+    if "cold" in b.only:
+        wall, rss = timed(
+            b.build("--full", archives=archives),
+            b.runs,
+            lambda _: shutil.rmtree(out, ignore_errors=True),
+        )
+        label = f"feedwright: cold full build, archives: {archives} ({feed_files(out):,} files)"
+        yield Row("cold-archives", label, wall, rss)
+    else:
+        run(b.build("--full", archives=archives))
+    if "noop" in b.only:
+        label = f"feedwright: no-op rebuild, archives: {archives}"
+        yield Row("noop-archives", label, *timed(b.build(archives=archives), b.runs))
+    shutil.rmtree(out, ignore_errors=True)  # gigabytes of archives: not kept
 
 
 #: Cold builds with ``feedwright.output``'s switches set: (label, DURABLE, BATCH_FOLDER_SYNC).
@@ -451,7 +482,7 @@ def bench_corpus(args: argparse.Namespace, only: set[str], n: int | None) -> Ben
     """Measure one corpus, printing rows as they come."""
     with tempfile.TemporaryDirectory(prefix="feedwright-bench-") as tmp:
         work = Path(tmp)
-        b = Bench(prepare_corpus(args, n, work), work, args.runs, only)
+        b = Bench(prepare_corpus(args, n, work), work, args.runs, only, archives=args.archives)
         b.count, b.post_bytes = corpus_stats(b.posts)
         floor: dict[str, float] = {}
         held: list[Row] = []  # floor rows wait until the floors they are divided by are known
@@ -483,6 +514,11 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--gen", type=Path, default=GEN, help="path of gen_corpus.py")
     ap.add_argument("--peers", type=csv_of(PEERS), default=set(), help="also measure: hugo")
     ap.add_argument("--only", type=csv_of(STEPS), help=f"measure only these: {','.join(STEPS)}")
+    ap.add_argument(
+        "--archives",
+        choices=("monthly", "yearly"),
+        help="also measure cold and no-op builds with feeds.archives on",
+    )
     args = ap.parse_args()
     if args.corpus and args.posts and len(args.posts) > 1:
         ap.error("--corpus takes at most one --posts")
