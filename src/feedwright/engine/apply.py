@@ -15,7 +15,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from ..config import Config
@@ -320,6 +320,11 @@ class Applier:
         for f in files:
             if f.relpath in decision.keep:
                 self.done.kept.add(f.relpath)
+                old = manifest.get(f.relpath)
+                if old is not None and old.name != group.name:
+                    # the name the OPML now lists the group by, as the cache records it (a
+                    # build without the cache reads it from here: they must agree)
+                    manifest[f.relpath] = replace(old, name=group.name)
                 continue
             if self._write(f.relpath, f.data, f.url):
                 manifest[f.relpath] = self._entry(group, f.sources)
