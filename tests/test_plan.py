@@ -424,6 +424,8 @@ def test_kept_files_are_listed_under_the_name_they_carry():
     p = plan(s, CONFIG)
     assert p.decisions == (Keep(TECH, "Tech", frozenset(files(TECH))),)
     assert p.published == {TECH: "Tech"}
+
+
 # -- archives ----------------------------------------------------------------------------------
 MONTHLY = parse_config(
     {

@@ -178,6 +178,7 @@ def render_archives(
                 Written(f.relpath, f.url, f.sources, changed, st.st_size, st.st_mtime_ns)
             )
         out.append(written)
+    output.sync_folders()  # the renames are durable before the main process records them
     return out, list(failed.values())
 
 
