@@ -330,3 +330,18 @@ def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, ev
     for kind, i, variant in ops:
         twin.apply(kind, i, variant)
         twin.check()
+
+
+def test_a_group_the_feed_policy_excludes_has_no_archives(make_site):
+    site = make_site(feeds={"archives": "monthly", "tags": {"min_posts": 4}})
+    for name, categories, tags in POSTS:
+        write(site, name, categories, tags)
+    site.build()
+    assert (site.out / "tags/株洲/archive/2022/05/atom.xml").is_file()  # 4 posts
+    assert not (site.out / "tags/体育").exists()  # 3 posts: no feeds, no archives
+    (site.src / "_posts" / "2022-05-09-g.md").unlink()  # 株洲 falls to 3 posts
+    report = site.build()
+    assert not (site.out / "tags/株洲").exists()
+    assert "tags/株洲/archive/2022/01/atom.xml" in report.removed
+    manifest = json.loads(site.read(".feedwright/manifest"))["files"]
+    assert not [p for p in manifest if p.startswith("tags/")]
