@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -32,6 +33,8 @@ MANIFEST = "manifest"
 #: wrote anything finished, so it left no temporary file behind.
 CLEAN = "clean"
 _TMP_SUFFIX = ".fwtmp"
+#: How much of the end of a state file its stamp hashes.
+_TAIL = 4096
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}\.fwtmp$")
 
 #: ``fsync`` files and folders. Only the benchmark turns it off, to measure what it costs.
@@ -155,14 +158,36 @@ class Output:
             raise OutputError(f"{self.state / name}", f"cannot read: {e.strerror}") from e
 
     def state_stamp(self, name: str) -> str:
-        """``size:mtime`` of a file of :data:`~feedwright.layout.STATE_DIR` (``none``)."""
+        """What identifies the bytes of a file of :data:`~feedwright.layout.STATE_DIR`
+        without reading it all: its size, its mtime and a hash of its last 4 KiB
+        (``none``: there is no such file)."""
+        path = self.state / name
         try:
-            st = os.stat(self.state / name)
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                f.seek(max(0, st.st_size - _TAIL))
+                tail = hashlib.blake2b(f.read(_TAIL), digest_size=16).hexdigest()
         except FileNotFoundError:
             return "none"
         except OSError as e:
-            raise OutputError(f"{self.state / name}", f"cannot read: {e.strerror}") from e
-        return f"{st.st_size}:{st.st_mtime_ns}"
+            raise OutputError(f"{path}", f"cannot read: {e.strerror}") from e
+        return f"{st.st_size}:{st.st_mtime_ns}:{tail}"
+
+    def append_state(self, name: str, data: bytes) -> None:
+        """Add ``data`` to the end of an existing file of
+        :data:`~feedwright.layout.STATE_DIR`, in one write, on disk before it returns."""
+        path = self.state / name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise OutputError(f"{path}", f"cannot write: {e.strerror}") from e
 
     def write_state(self, name: str, data: bytes) -> None:
         """Replace a file of :data:`~feedwright.layout.STATE_DIR` atomically and durably

@@ -26,7 +26,7 @@ from ..config import Config
 from ..discover import require_source
 from ..group import claim_order, collision_warning, instant_us
 from ..layout import IDS, feed_relpath, feed_url, group_dir, group_order, group_title
-from ..ledger import Ledger, Row, format_ledger, parse_ledger
+from ..ledger import NO_FILE, VERSION, Ledger, Shape, format_changes, format_ledger, load_ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
 from .apply import Applied, Applier
@@ -131,8 +131,8 @@ def _execute(
             try:
                 if full and attempt == 0:
                     cache.reset(config)
-                ledger = _open_ledger(config, cache, out)
-                run = _steps(config, cache, out, now, pool, progress, dry_run, ledger, explain)
+                opened = _open_ledger(config, cache, out)
+                run = _steps(config, cache, out, now, pool, progress, dry_run, opened, explain)
                 if not dry_run:
                     out.finish()
                 return run
@@ -154,13 +154,14 @@ def _steps(
     pool: Pool,
     progress: Progress | None,
     dry_run: bool,
-    ledger: Ledger,
+    opened: _Opened,
     explain: bool,
 ) -> _Run:
     cache.begin()
+    ledger = opened.ledger
     try:
         scanned = Scanner(config, cache, out, now, pool, progress, ledger, explain).run()
-        _save_ledger(cache, out, ledger, dry_run)
+        _save_ledger(cache, out, opened, dry_run)
         explained = _explain(scanned, cache, ledger, now) if explain else None
         decided = plan(scanned.snapshot, config)
         applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
@@ -215,32 +216,73 @@ def _explain(scanned: Scanned, cache: Cache, ledger: Ledger, now: datetime) -> E
     return Explained(tuple(excluded), tuple(moved), tuple(claimed))
 
 
-def _open_ledger(config: Config, cache: Cache, out: Output) -> Ledger:
-    """The id ledger. The one the last build wrote (same size and mtime) is read only if a
-    post is parsed; any other is read now, so a broken one stops the build before it
-    writes anything (:class:`~feedwright.errors.LedgerError`), and since the cache holds
-    the ids the old ledger fixed, a ledger changed by hand (or reset on purpose by
-    deleting it) empties the cache: every post is read again."""
-    where = str(out.state / IDS)
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """The id ledger as a build opens it."""
 
-    def load() -> dict[str, Row]:
-        data = out.read_state(IDS)
-        return {} if data is None else parse_ledger(data, where)
+    ledger: Ledger
+    #: The file's shape when opened.
+    shape: Shape
+    #: Its rows are the cache's copy (the file was not read), not all in memory.
+    cached: bool
 
-    if not cache.empty and cache.get_meta("ledger") == out.state_stamp(IDS):
-        return Ledger(loader=load)
-    ledger = Ledger(load())
+
+def _open_ledger(config: Config, cache: Cache, out: Output) -> _Opened:
+    """The id ledger. If the file is the one the last build left (same size, mtime and
+    last bytes), its rows are looked up in the cache's copy and the file is not read. Any
+    other file is read and checked in full now, so a broken one stops the build before it
+    writes anything (:class:`~feedwright.errors.LedgerError`); and since the cache holds
+    the ids the old file fixed, a file changed by hand (or reset on purpose by deleting
+    it) empties the cache: every post is read again."""
+    stamp = out.state_stamp(IDS)
+    shape = _shape(cache.get_meta("ledger_shape"))
+    if not cache.empty and shape is not None and cache.get_meta("ledger") == stamp:
+        return _Opened(Ledger(cache), shape, cached=True)
+    data = out.read_state(IDS)
+    loaded = load_ledger(data, str(out.state / IDS)) if data is not None else None
     if not cache.empty:
         cache.reset(config)
-    return ledger
+    if loaded is None:
+        return _Opened(Ledger(), NO_FILE, cached=False)
+    return _Opened(Ledger(loaded.rows), loaded.shape, cached=False)
 
 
-def _save_ledger(cache: Cache, out: Output, ledger: Ledger, dry_run: bool) -> None:
-    """Write the ids the scan fixed (before any feed carries them), and remember which
-    ledger the cache's ids come from."""
-    if ledger.changed and not dry_run:
-        out.write_state(IDS, format_ledger(ledger.rows))
+def _shape(text: str | None) -> Shape | None:
+    try:
+        version, live, dead = map(int, (text or "").split())
+    except ValueError:
+        return None
+    return Shape(version, live, dead)
+
+
+def _save_ledger(cache: Cache, out: Output, opened: _Opened, dry_run: bool) -> None:
+    """Record the ids the scan fixed (before any feed carries them), and remember which
+    file the cache's copy of the rows and the cache's ids come from.
+
+    The file grows by the lines that changed; it is written again (one line a row, the
+    current version) when there was none, when it is of an older version or when its
+    superseded lines would outnumber its rows, and by a build that read it all anyway
+    (the cache was empty) if it holds a superseded line."""
+    ledger, shape = opened.ledger, opened.shape
+    if opened.cached:
+        after = ledger.shape(shape)
+        cache.set_ledger_rows(ledger.changes.items(), every=False)
+        rewrite = ledger.changed and not after.appendable
+        rows = dict(cache.ledger_rows()) if rewrite else {}
+    else:
+        rows = ledger.rows
+        after = Shape(shape.version, len(rows), 0)
+        cache.set_ledger_rows(rows.items(), every=True)
+        rewrite = ledger.changed or shape.dead > 0
+    if dry_run:
+        pass
+    elif rewrite:
+        out.write_state(IDS, format_ledger(rows))
+        after = Shape(VERSION, len(rows), 0)
+    elif ledger.changed:
+        out.append_state(IDS, format_changes(ledger.changes))
     cache.set_meta("ledger", out.state_stamp(IDS))
+    cache.set_meta("ledger_shape", " ".join(map(str, after)))
 
 
 def _report(run: _Run, seconds: float) -> BuildReport:
