@@ -22,7 +22,7 @@ from feedwright.config import load_config
 from feedwright.engine import build
 from feedwright.engine.cache import CACHE_NAME
 from feedwright.errors import ConfigError
-from feedwright.ledger import Row, parse_ledger
+from feedwright.ledger import Row, load_ledger, parse_ledger
 
 CATEGORIES = ["news", "sport", "Tech", "tech"]
 TAGS = ["株洲", "体育", "经济", "株洲 日报"]
@@ -112,6 +112,9 @@ class Twin:
         # superseded lines that --full compacts: its rows are what count)
         ids = Path(".feedwright") / "ids"
         assert ledger_rows(self.cached.output / ids) == ledger_rows(self.full.output / ids)
+        if (self.cached.output / ids).exists():  # appended to, never mostly superseded lines
+            shape = load_ledger((self.cached.output / ids).read_bytes(), "ids").shape
+            assert shape.dead <= shape.live
         assert (a.posts, a.errors, set(a.kept)) == (b.posts, b.errors, set(b.kept))
         if not a.errors:  # the in-memory reference pipeline agrees too
             files, _ = simple_build_files(self.cached, now=self.now)

@@ -16,7 +16,17 @@ from test_w3c import w3c
 from feedwright.cli import cli
 from feedwright.engine.cache import CACHE_NAME
 from feedwright.errors import LedgerError
-from feedwright.ledger import HEADER, Ledger, Row, format_ledger, parse_ledger
+from feedwright.ledger import (
+    HEADER,
+    NO_FILE,
+    Ledger,
+    Row,
+    Shape,
+    format_changes,
+    format_ledger,
+    load_ledger,
+    parse_ledger,
+)
 
 SHA = bytes(range(16))
 
@@ -167,6 +177,13 @@ BROKEN = {
     "a path twice": (lambda text: text + text.splitlines()[2] + "\n", 5),
     "a bad escape": (lambda text: text.replace("_posts/2022-03-07", "_posts\\q2022", 1), 3),
     "an id with a space": (lambda text: text.replace("jia.html", "jia .html"), 3),
+    "a removal of a row that is not there": (lambda text: text + "_posts/x.md\t-\t-\n", 5),
+    "a removal that names an id": (lambda text: text + "_posts/2022-03-08-b.md\t-\tx\n", 5),
+    "a line cut short": (lambda text: text + "_posts/2022-03-07-a.md\t0123", 5),
+    "a version-1 file with a removal": (
+        lambda text: text.replace(HEADER, "feedwright-ids 1") + "_posts/2022-03-08-b.md\t-\t-\n",
+        5,
+    ),
 }
 
 
@@ -276,3 +293,134 @@ def test_check_reads_a_changed_ledger_without_touching_the_cache_or_the_ledger(s
         B,
         "tag:news.example,2022:a",
     ]
+
+
+# -- what an incremental build costs: the file grows by the lines that changed --------------
+def ledger_file(site):
+    return site.out / ".feedwright" / "ids"
+
+
+def test_an_edit_appends_one_line_and_check_appends_none(site):
+    site.build()
+    before = ledger_file(site).read_bytes()
+    old_hash = before.decode().splitlines()[2].split("\t")[1]
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "slug": "jia"}, "改过。")
+    assert run("check", "--config", str(site.config_path)).exit_code == 0
+    assert ledger_file(site).read_bytes() == before  # a dry run appends nothing
+    site.build()
+    after = ledger_file(site).read_bytes()
+    assert after.startswith(before)  # appended, not rewritten
+    path, new_hash, entry_id = after[len(before) :].decode().rstrip("\n").split("\t")
+    assert (path, entry_id) == ("_posts/2022-03-07-a.md", A) and new_hash != old_hash
+    assert ids(site) == [B, A]
+    site.build()  # nothing new: nothing appended
+    assert ledger_file(site).read_bytes() == after
+    # a build that reads the whole file (here: without the cache) also compacts it
+    feeds = site.read("atom.xml")
+    (site.out / ".feedwright" / CACHE_NAME).unlink()
+    assert site.build().written == ()
+    compact = ledger_file(site).read_bytes()
+    assert compact == format_ledger(parse_ledger(after, "ids")) and len(compact) < len(after)
+    assert site.read("atom.xml") == feeds
+
+
+def test_a_rename_appends_a_removal_and_the_old_path_is_free_again(site):
+    site.build()
+    before = ledger_file(site).read_bytes()
+    old = site.src / "_posts" / "2022-03-08-b.md"
+    data = old.read_bytes()
+    old.rename(site.src / "_posts" / "2022-03-08-renamed.md")
+    site.build()
+    added = ledger_file(site).read_bytes()[len(before) :].decode().splitlines()
+    assert added[0] == "_posts/2022-03-08-b.md\t-\t-"
+    assert added[1].startswith("_posts/2022-03-08-renamed.md\t") and added[1].endswith("\t" + B)
+    renamed = "http://news.example/sport/2022/03/08/renamed.html"
+    assert entries(site)[0] == (B, renamed)
+    # a new post at the old path is a new post: its own id, not B again
+    old.write_bytes(data.replace("乙".encode(), "乙二".encode()))
+    site.build()
+    assert (B, renamed) in entries(site) and (B, B) not in entries(site)
+    feeds = site.read("atom.xml")
+    assert site.build(full=True).written == ()  # --full reads the same ids back
+    assert site.read("atom.xml") == feeds
+
+
+def test_superseded_lines_never_outnumber_the_rows(site):
+    site.build()
+    sizes = []
+    for i in range(4):
+        site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "slug": "jia"}, f"{i}")
+        site.build()
+        loaded = load_ledger(ledger_file(site).read_bytes(), "ids")
+        assert loaded.shape.dead <= loaded.shape.live == 2
+        sizes.append(len(ledger_file(site).read_bytes()))
+    assert sizes[0] < sizes[1] and sizes[2] < sizes[1]  # two appends, then written again
+    assert ids(site) == [B, A]
+
+
+def test_a_version_1_file_is_read_and_written_as_version_2_on_its_first_change(site):
+    site.build()
+    text = ledger_file(site).read_text("utf-8")
+    ledger_file(site).write_text(text.replace(HEADER, "feedwright-ids 1"), "utf-8")
+    site.build()
+    assert ledger_file(site).read_text("utf-8").startswith("feedwright-ids 1\n")  # unchanged
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "sport", "slug": "x"}, "改过。")
+    site.build()
+    assert ledger_file(site).read_text("utf-8").startswith(HEADER + "\n")
+    assert ids(site) == [B, A]
+
+
+def test_a_line_appended_by_hand_is_read_and_used(site):
+    site.build()
+    text = ledger_file(site).read_text("utf-8")
+    row = text.splitlines()[2]
+    with ledger_file(site).open("a", encoding="utf-8") as f:
+        f.write(row.replace(A, "tag:news.example,2022:a") + "\n")
+    site.build()
+    assert ids(site) == [B, "tag:news.example,2022:a"]
+
+
+def test_an_edit_by_hand_that_keeps_the_size_and_mtime_is_noticed(site):
+    site.build()
+    path = ledger_file(site)
+    st = path.stat()
+    text = path.read_text("utf-8")
+    assert text.endswith(B + "\n")
+    path.write_text(text.replace(B, B.replace("b.html", "c.html")), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    site.build()
+    assert ids(site) == [B.replace("b.html", "c.html"), A]
+
+
+def test_later_lines_supersede_and_removals_remove():
+    old, new = SHA.hex(), SHA[::-1].hex()
+    data = (
+        f"{HEADER}\n# comment\n"
+        f"a.md\t{old}\thttps://x/a\nb\\tc.md\t{old}\thttps://x/b\n"
+        f"a.md\t{new}\thttps://x/a\nb\\tc.md\t-\t-\nd.md\t{old}\thttps://x/b\n"
+    ).encode()
+    loaded = load_ledger(data, "ids")
+    assert loaded.rows == {"a.md": Row(new, "https://x/a"), "d.md": Row(old, "https://x/b")}
+    assert loaded.shape == Shape(2, 2, 3)
+    # the escaped path is read line by line; without it, in one pass: the same rows
+    assert load_ledger(data.replace(b"b\\tc.md", b"bc.md"), "ids") == loaded
+    with pytest.raises(LedgerError, match=r"ids:5: a.md has this row already \(line 3\)"):
+        load_ledger(data.replace(new.encode(), old.encode()), "ids")
+    with pytest.raises(LedgerError, match=r"ids:3: a.md has a row already \(line 2\)"):
+        load_ledger(f"feedwright-ids 1\na.md\t{old}\tu\na.md\t{new}\tu\n".encode(), "ids")
+
+
+def test_a_ledger_over_rows_it_does_not_hold_records_only_what_changed():
+    base = {"a.md": Row(SHA.hex(), "https://x/1"), "b.md": Row(SHA[::-1].hex(), "https://x/2")}
+    ledger = Ledger(base)
+    gone = {"b.md"}.__contains__
+    assert ledger.assign("a.md", SHA, "https://x/9", "https://x/9", gone) == "https://x/1"
+    assert not ledger.changed  # the same hash: nothing to append
+    assert ledger.assign("c\td.md", SHA[::-1], "https://x/3", "https://x/3", gone) == "https://x/2"
+    assert ledger.changes == {"b.md": None, "c\td.md": Row(SHA[::-1].hex(), "https://x/2")}
+    assert ledger.shape(Shape(2, 2, 0)) == Shape(2, 2, 2)  # a removal: its row and itself
+    assert base["b.md"] == Row(SHA[::-1].hex(), "https://x/2")  # the source is not changed
+    data = format_ledger(base) + format_changes(ledger.changes)
+    assert load_ledger(data, "ids").rows == ledger.rows
+    assert NO_FILE.version == 0 and not NO_FILE.appendable
