@@ -293,6 +293,7 @@ class Ledger:
         self._base: Rows = rows
         #: What the build changed: each path's new row, or ``None`` (removed).
         self.changes: dict[str, Row | None] = {}
+        self._changed_by_sha: dict[str, set[str]] = {}  # the paths of changed rows, by hash
 
     @property
     def changed(self) -> bool:
@@ -325,16 +326,19 @@ class Ledger:
         return Shape(before.version, live, dead)
 
     def _set(self, path: str, row: Row | None) -> None:
-        if row == self._base.ledger_row(path):
-            self.changes.pop(path, None)  # back to what the file says: nothing to append
-        else:
+        was = self.changes.pop(path, None)
+        if was is not None:
+            self._changed_by_sha[was.sha].discard(path)
+        if row != self._base.ledger_row(path):  # (else back to what the file says)
             self.changes[path] = row
+            if row is not None:
+                self._changed_by_sha.setdefault(row.sha, set()).add(path)
 
     def renamed_from(self, path: str, sha: str, gone: Callable[[str], bool]) -> str | None:
         """The path a new post at ``path`` was renamed from: a row with its content hash
         whose post is ``gone`` (the first in path order), or ``None``."""
         paths = {p for p in self._base.ledger_paths(sha) if p not in self.changes}
-        paths |= {p for p, row in self.changes.items() if row is not None and row.sha == sha}
+        paths |= self._changed_by_sha.get(sha, set())
         for old in sorted(paths):
             if old != path and gone(old):
                 return old
