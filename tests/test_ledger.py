@@ -358,16 +358,15 @@ def test_superseded_lines_never_outnumber_the_rows(site):
     assert ids(site) == [B, A]
 
 
-def test_a_version_1_file_is_read_and_written_as_version_2_on_its_first_change(site):
+def test_a_version_1_file_is_read_and_written_as_version_2_by_the_next_build(site):
     site.build()
     text = ledger_file(site).read_text("utf-8")
-    ledger_file(site).write_text(text.replace(HEADER, "feedwright-ids 1"), "utf-8")
-    site.build()
-    assert ledger_file(site).read_text("utf-8").startswith("feedwright-ids 1\n")  # unchanged
-    site.post("2022-03-07-a.md", {"title": "甲", "categories": "sport", "slug": "x"}, "改过。")
-    site.build()
-    assert ledger_file(site).read_text("utf-8").startswith(HEADER + "\n")
-    assert ids(site) == [B, A]
+    v1 = "feedwright-ids 1\n" + "".join(line + "\n" for line in text.splitlines()[2:])
+    ledger_file(site).write_text(v1.replace(A, "tag:news.example,2022:a"), "utf-8")
+    site.build()  # what feedwright before version 2 wrote: read, and written as version 2
+    assert load_ledger(ledger_file(site).read_bytes(), "ids").shape == Shape(2, 2, 0)
+    assert ledger_file(site).read_text("utf-8") == text.replace(A, "tag:news.example,2022:a")
+    assert ids(site) == [B, "tag:news.example,2022:a"]
 
 
 def test_a_line_appended_by_hand_is_read_and_used(site):
@@ -424,3 +423,23 @@ def test_a_ledger_over_rows_it_does_not_hold_records_only_what_changed():
     data = format_ledger(base) + format_changes(ledger.changes)
     assert load_ledger(data, "ids").rows == ledger.rows
     assert NO_FILE.version == 0 and not NO_FILE.appendable
+
+
+def test_a_hand_edit_the_stamp_cannot_see_is_read_whole_not_half_trusted(site):
+    for i in range(60):  # rows after A's and B's, filling the last 4 KiB the stamp hashes
+        site.post(f"2021-01-{1 + i % 28:02d}-filler{i}.md", {"title": f"填{i}"}, folder="zz/_posts")
+    site.build()
+    path = ledger_file(site)
+    st = path.stat()
+    text = path.read_text("utf-8")
+    assert text.index(B) + len(B) < len(text.encode()) - 4096
+    # the same size, mtime and last 4 KiB: one byte less in the comment, one more in A's id
+    moved = A.replace("jia.html", "jiaa.html")
+    path.write_text(text.replace("# path", "#path", 1).replace(A, moved), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    # A's row is not where the cache says: the file is read whole, the edit is used
+    site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "slug": "jia"}, "改过。")
+    report = site.build()
+    assert report.errors == ()
+    assert entries(site, "categories/news/atom.xml") == [(moved, A)]

@@ -42,6 +42,7 @@ so a build that parses one post looks up one row and appends one line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple, Protocol
@@ -221,22 +222,71 @@ def _check(fields: list[str], where: str, number: int) -> tuple[str, str, str]:
     return path, sha, entry_id
 
 
+def _line(path: str, row: Row | None) -> bytes:
+    sha, entry_id = (GONE, GONE) if row is None else (row.sha, _escape(row.id))
+    return f"{_escape(path)}\t{sha}\t{entry_id}\n".encode("utf-8", "surrogateescape")
+
+
+def format_lines(
+    items: Iterable[tuple[str, Row | None]], start: int = 0
+) -> tuple[bytes, list[int]]:
+    """The lines of ``items`` (a row, or ``None``: removed), in that order, and where each
+    begins in a file in which they begin at byte ``start``."""
+    lines = [_line(path, row) for path, row in items]
+    offsets = []
+    at = start
+    for line in lines:
+        offsets.append(at)
+        at += len(line)
+    return b"".join(lines), offsets
+
+
+def _head() -> bytes:
+    return f"{HEADER}\n{_COMMENT}\n".encode()
+
+
+def format_ledger_at(rows: Mapping[str, Row]) -> tuple[bytes, list[tuple[str, Row, int]]]:
+    """The file for ``rows`` (sorted by path: the same rows give the same bytes), and
+    each row with where its line begins."""
+    items = sorted(rows.items())
+    head = _head()
+    body, offsets = format_lines(items, len(head))
+    return head + body, [(path, row, at) for (path, row), at in zip(items, offsets, strict=True)]
+
+
 def format_ledger(rows: Mapping[str, Row]) -> bytes:
     """The file for ``rows`` (sorted by path: the same rows give the same bytes)."""
-    out = [HEADER, _COMMENT]
-    out += [f"{_escape(path)}\t{row.sha}\t{_escape(row.id)}" for path, row in sorted(rows.items())]
-    return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
+    head = _head()
+    return head + format_lines(sorted(rows.items()), len(head))[0]
 
 
 def format_changes(changes: Mapping[str, Row | None]) -> bytes:
     """The lines a build appends for ``changes`` (a row, or ``None``: removed), by path."""
-    out = [
-        f"{_escape(path)}\t{row.sha}\t{_escape(row.id)}"
-        if row is not None
-        else f"{_escape(path)}\t{GONE}\t{GONE}"
-        for path, row in sorted(changes.items())
-    ]
-    return "".join(line + "\n" for line in out).encode("utf-8", "surrogateescape")
+    return format_lines(sorted(changes.items()))[0]
+
+
+def parse_line(raw: bytes) -> tuple[str, Row | None] | None:
+    """One line as feedwright writes it: its path and row (``None``: a removal), or
+    ``None`` if it is not such a line."""
+    fields = raw.decode("utf-8", "surrogateescape").removesuffix("\n").split("\t")
+    try:
+        if len(fields) == 3 and fields[1] == fields[2] == GONE:
+            return _unescape(fields[0], "", 0), None
+        path, sha, entry_id = _check(fields, "", 0)
+    except LedgerError:
+        return None
+    return path, Row(sha, entry_id)
+
+
+def path_key(path: str) -> int:
+    """A 64-bit number for ``path`` (how the cache finds its line; two paths may share one)."""
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def sha_key(sha: str) -> int:
+    """A 64-bit number for a content hash (its first 16 hex digits)."""
+    return int.from_bytes(bytes.fromhex(sha[:16]), "big", signed=True)
 
 
 def ledger_id(entry_id: str, url: str, row: Row | None) -> str:

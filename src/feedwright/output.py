@@ -23,6 +23,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import OutputError
 from .layout import STATE_DIR
@@ -173,13 +174,25 @@ class Output:
             raise OutputError(f"{path}", f"cannot read: {e.strerror}") from e
         return f"{st.st_size}:{st.st_mtime_ns}:{tail}"
 
-    def append_state(self, name: str, data: bytes) -> None:
+    def open_state(self, name: str) -> BinaryIO | None:
+        """A file of :data:`~feedwright.layout.STATE_DIR` open for reading (``None``: there
+        is none); the caller closes it."""
+        try:
+            return open(self.state / name, "rb")  # noqa: SIM115 (the caller closes it)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise OutputError(f"{self.state / name}", f"cannot read: {e.strerror}") from e
+
+    def append_state(self, name: str, data: bytes) -> int:
         """Add ``data`` to the end of an existing file of
-        :data:`~feedwright.layout.STATE_DIR`, in one write, on disk before it returns."""
+        :data:`~feedwright.layout.STATE_DIR`, in one write, on disk before it returns;
+        the offset at which it begins."""
         path = self.state / name
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
             try:
+                start = os.fstat(fd).st_size
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
@@ -188,6 +201,7 @@ class Output:
                 os.close(fd)
         except OSError as e:
             raise OutputError(f"{path}", f"cannot write: {e.strerror}") from e
+        return start
 
     def write_state(self, name: str, data: bytes) -> None:
         """Replace a file of :data:`~feedwright.layout.STATE_DIR` atomically and durably

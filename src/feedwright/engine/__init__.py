@@ -25,13 +25,14 @@ from datetime import UTC, datetime
 from ..config import Config
 from ..discover import require_source
 from ..group import claim_order, collision_warning, instant_us
-from ..layout import IDS, feed_relpath, feed_url, group_dir, group_order, group_title
-from ..ledger import NO_FILE, VERSION, Ledger, Shape, format_changes, format_ledger, load_ledger
+from ..layout import feed_relpath, feed_url, group_dir, group_order, group_title
+from ..ledger import Ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
 from .apply import Applied, Applier
 from .cache import CACHE_NAME, Cache
 from .codec import decode_post
+from .ids import Opened, StaleLedger, open_ledger, save_ledger
 from .plan import plan
 from .scan import Progress, Scanned, Scanner
 from .workers import Pool
@@ -126,16 +127,22 @@ def _execute(
         pool = Pool(jobs if jobs is not None else (os.cpu_count() or 1))
         stack.callback(pool.close)
         path = out.state / CACHE_NAME
+        reread = False  # the id ledger is read whole (its rows are not where the cache says)
         for attempt in range(2):
             cache = Cache(path, config, dry_run=dry_run)
             try:
-                if full and attempt == 0:
+                if (full and attempt == 0) or reread:
                     cache.reset(config)
-                opened = _open_ledger(config, cache, out)
-                run = _steps(config, cache, out, now, pool, progress, dry_run, opened, explain)
+                with ExitStack() as files:
+                    opened = open_ledger(config, cache, out, files)
+                    run = _steps(config, cache, out, now, pool, progress, dry_run, opened, explain)
                 if not dry_run:
                     out.finish()
                 return run
+            except StaleLedger:
+                if attempt:
+                    raise
+                reread = True
             except sqlite3.DatabaseError as e:
                 if attempt or dry_run:
                     raise
@@ -154,14 +161,14 @@ def _steps(
     pool: Pool,
     progress: Progress | None,
     dry_run: bool,
-    opened: _Opened,
+    opened: Opened,
     explain: bool,
 ) -> _Run:
     cache.begin()
     ledger = opened.ledger
     try:
         scanned = Scanner(config, cache, out, now, pool, progress, ledger, explain).run()
-        _save_ledger(cache, out, opened, dry_run)
+        save_ledger(cache, out, opened, dry_run)
         explained = _explain(scanned, cache, ledger, now) if explain else None
         decided = plan(scanned.snapshot, config)
         applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
@@ -214,75 +221,6 @@ def _explain(scanned: Scanned, cache: Cache, ledger: Ledger, now: datetime) -> E
         if len(posts) > 1
     ]
     return Explained(tuple(excluded), tuple(moved), tuple(claimed))
-
-
-@dataclass(frozen=True, slots=True)
-class _Opened:
-    """The id ledger as a build opens it."""
-
-    ledger: Ledger
-    #: The file's shape when opened.
-    shape: Shape
-    #: Its rows are the cache's copy (the file was not read), not all in memory.
-    cached: bool
-
-
-def _open_ledger(config: Config, cache: Cache, out: Output) -> _Opened:
-    """The id ledger. If the file is the one the last build left (same size, mtime and
-    last bytes), its rows are looked up in the cache's copy and the file is not read. Any
-    other file is read and checked in full now, so a broken one stops the build before it
-    writes anything (:class:`~feedwright.errors.LedgerError`); and since the cache holds
-    the ids the old file fixed, a file changed by hand (or reset on purpose by deleting
-    it) empties the cache: every post is read again."""
-    stamp = out.state_stamp(IDS)
-    shape = _shape(cache.get_meta("ledger_shape"))
-    if not cache.empty and shape is not None and cache.get_meta("ledger") == stamp:
-        return _Opened(Ledger(cache), shape, cached=True)
-    data = out.read_state(IDS)
-    loaded = load_ledger(data, str(out.state / IDS)) if data is not None else None
-    if not cache.empty:
-        cache.reset(config)
-    if loaded is None:
-        return _Opened(Ledger(), NO_FILE, cached=False)
-    return _Opened(Ledger(loaded.rows), loaded.shape, cached=False)
-
-
-def _shape(text: str | None) -> Shape | None:
-    try:
-        version, live, dead = map(int, (text or "").split())
-    except ValueError:
-        return None
-    return Shape(version, live, dead)
-
-
-def _save_ledger(cache: Cache, out: Output, opened: _Opened, dry_run: bool) -> None:
-    """Record the ids the scan fixed (before any feed carries them), and remember which
-    file the cache's copy of the rows and the cache's ids come from.
-
-    The file grows by the lines that changed; it is written again (one line a row, the
-    current version) when there was none, when it is of an older version or when its
-    superseded lines would outnumber its rows, and by a build that read it all anyway
-    (the cache was empty) if it holds a superseded line."""
-    ledger, shape = opened.ledger, opened.shape
-    if opened.cached:
-        after = ledger.shape(shape)
-        cache.set_ledger_rows(ledger.changes.items(), every=False)
-        rewrite = ledger.changed and not after.appendable
-        rows = dict(cache.ledger_rows()) if rewrite else {}
-    else:
-        rows = ledger.rows
-        after = Shape(shape.version, len(rows), 0)
-        cache.set_ledger_rows(rows.items(), every=True)
-        rewrite = ledger.changed or shape.dead > 0
-    if dry_run:
-        pass
-    elif rewrite:
-        out.write_state(IDS, format_ledger(rows))
-        after = Shape(VERSION, len(rows), 0)
-    elif ledger.changed:
-        out.append_state(IDS, format_changes(ledger.changes))
-    cache.set_meta("ledger", out.state_stamp(IDS))
-    cache.set_meta("ledger_shape", " ".join(map(str, after)))
 
 
 def _report(run: _Run, seconds: float) -> BuildReport:

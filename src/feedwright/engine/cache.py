@@ -23,7 +23,6 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Config
-from ..ledger import Row
 from .codec import NAME_SEPARATOR
 from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
@@ -74,11 +73,12 @@ CREATE TABLE archives (
 CREATE TABLE losers (post INTEGER PRIMARY KEY, path TEXT NOT NULL, message TEXT NOT NULL);
 CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL);
 CREATE TABLE buckets (bucket INTEGER PRIMARY KEY, digest INTEGER NOT NULL);
-CREATE TABLE ledger (              -- the id ledger's rows, as its file (meta 'ledger') has them
-    path BLOB PRIMARY KEY,         -- UTF-8 (surrogateescape: a file name may not be UTF-8)
-    sha TEXT NOT NULL,
-    id BLOB NOT NULL
-) WITHOUT ROWID;
+CREATE TABLE ledger (              -- where each row of the id ledger file is (meta 'ledger')
+    at INTEGER PRIMARY KEY,        -- the byte offset of the row's line in the file
+    path INTEGER NOT NULL,         -- ledger.path_key of its path
+    sha INTEGER NOT NULL           -- ledger.sha_key of its content hash
+);
+CREATE INDEX ledger_path ON ledger (path);
 CREATE INDEX ledger_sha ON ledger (sha);
 """
 # Secondary indexes: dropped while a cold build loads every post, built once at the end.
@@ -576,42 +576,22 @@ class Cache:
     def drop_file(self, path: str) -> None:
         self.db.execute("DELETE FROM files WHERE path=?", (path,))
 
-    # -- the id ledger's rows (a copy of its file: feedwright.ledger.Rows) -------------------
-    def ledger_row(self, path: str) -> Row | None:
-        row = self.db.execute(
-            "SELECT sha, id FROM ledger WHERE path = ?", (_blob(path),)
-        ).fetchone()
-        return None if row is None else Row(row[0], _text(row[1]))
+    # -- where the id ledger's rows are in its file ------------------------------------------
+    def ledger_lines(self, *, path: int | None = None, sha: int | None = None) -> list[int]:
+        """The offsets of the rows with this path key (or content hash key)."""
+        column, key = ("path", path) if path is not None else ("sha", sha)
+        rows = self.db.execute(f"SELECT at FROM ledger WHERE {column} = ?", (key,))
+        return [r[0] for r in rows]
 
-    def ledger_paths(self, sha: str) -> list[str]:
-        rows = self.db.execute("SELECT path FROM ledger WHERE sha = ?", (sha,))
-        return [_text(r[0]) for r in rows]
-
-    def ledger_rows(self) -> Iterator[tuple[str, Row]]:
-        for path, sha, entry_id in self.db.execute("SELECT path, sha, id FROM ledger"):
-            yield _text(path), Row(sha, _text(entry_id))
-
-    def set_ledger_rows(self, rows: Iterable[tuple[str, Row | None]], *, every: bool) -> None:
-        """Change rows (``None``: remove the path's); ``every``: these are all the rows."""
+    def set_ledger_lines(
+        self, added: Iterable[tuple[int, int, int]], dropped: Iterable[int], *, every: bool
+    ) -> None:
+        """Forget the rows at offsets ``dropped`` (``every``: all rows), and add
+        ``(offset, path key, hash key)`` rows."""
         if every:
             self.db.execute("DELETE FROM ledger")
-        rows = list(rows)
-        self.db.executemany(
-            "INSERT OR REPLACE INTO ledger VALUES (?, ?, ?)",
-            ((_blob(path), row.sha, _blob(row.id)) for path, row in rows if row is not None),
-        )
-        self.db.executemany(
-            "DELETE FROM ledger WHERE path = ?",
-            ((_blob(path),) for path, row in rows if row is None),
-        )
-
-
-def _blob(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
-
-
-def _text(blob: bytes) -> str:
-    return blob.decode("utf-8", "surrogateescape")
+        self.db.executemany("DELETE FROM ledger WHERE at = ?", ((at,) for at in dropped))
+        self.db.executemany("INSERT INTO ledger VALUES (?, ?, ?)", added)
 
 
 __all__ = ["CACHE_NAME", "Cache", "config_key"]
