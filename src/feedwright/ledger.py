@@ -17,9 +17,9 @@ The file is line-oriented text, written sorted by path and then appended to::
 A later line for a path supersedes the earlier ones (the post's content changed, or the
 row was moved to it from a renamed post); ``-`` ``-`` removes the path's row (its post was
 renamed). A build appends only the lines that changed; when superseded lines outnumber the
-rows, or a build reads the whole file anyway (a cold build, ``--full``), the file is
-written again with one line a row. Version 1 (one line a path, no removals) is still read,
-and written as version 2 the first time a build changes it.
+rows, or a build reads the whole file anyway (a cold build, ``--full``) and that changes
+its bytes, the file is written again with one line a row. Version 1 (one line a path, no
+removals) is still read, and written as version 2 by the next build that reads it whole.
 
 Tabs, newlines and backslashes inside a field are written ``\\t``, ``\\n``, ``\\r``,
 ``\\\\``. Blank lines and lines starting with ``#`` are ignored. Anything else that is not
@@ -35,9 +35,10 @@ The rules (:meth:`Ledger.assign`):
   renamed: the row moves to the new path;
 - any other post gets a new row with its permalink as id.
 
-A :class:`Ledger` reads its rows from a :class:`Rows` source (a mapping, or the build
-cache's copy of the file) and keeps what a build changes apart (:attr:`Ledger.changes`),
-so a build that parses one post looks up one row and appends one line.
+A :class:`Ledger` reads its rows from a :class:`Rows` source (a mapping, or the lines of
+the file that the build cache says hold them) and keeps what a build changes apart
+(:attr:`Ledger.changes`), so a build that parses one post looks up one row and appends
+one line.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from .errors import LedgerError
 #: The format version a build writes, and the first line of the file.
 VERSION = 2
 HEADER = f"feedwright-ids {VERSION}"
-#: The versions read (a version-1 file is written as version 2 on its first change).
+#: The versions read (a version-1 file is written as version 2 by the next build that reads it).
 _HEADERS = {"feedwright-ids 1": 1, HEADER: VERSION}
 _COMMENT = (
     "# path<TAB>content hash<TAB>entry id, one post a line (a later line for a path replaces "
