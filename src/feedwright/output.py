@@ -196,7 +196,8 @@ class Output:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
-                os.fsync(fd)
+                if DURABLE:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         except OSError as e:
