@@ -26,7 +26,7 @@ from ..config import Config
 from .codec import NAME_SEPARATOR
 from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 CACHE_NAME = "cache.sqlite"
 
 _TABLES = """
