@@ -108,8 +108,8 @@ class Scanner:
             self.dirty = cache.all_gids() | {cache.gid("site", "")}
             groups = cache.groups()
         exclude = set(losers)
+        excluded = self._policy(groups)  # may look at more groups: count after it
         counts = cache.counts(self.dirty, self.now) if self.config.feeds.pages else {}
-        excluded = self._policy(groups)
         now_groups = {}
         archives = {}
         gids = {}
