@@ -19,16 +19,16 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from ..config import Config
 from ..discover import PostFolder, raw_post, read_post
 from ..errors import PostError, describe
 from ..group import archive_period, memberships, rank, visible_from
 from ..model import ArchiveLinks, EntryContent, FeedFile, Group, Post, RawPost
-from ..output import Output
+from ..output import Output, Staged, discard
 from ..posts import Skip, parse_post, with_body
 from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
 from .rows import ERROR, POST, SAME, SKIP, ParsedFile, Written
@@ -164,22 +164,45 @@ def render_archives(
         else:
             contents[post.relpath] = content
     out: list[list[Written] | None] = []
-    for group, links, keep in jobs:
-        if any(p.relpath in failed for p in group.posts):
-            out.append(None)
-            continue
-        written = []
-        for f in render_archive(config, group, contents, links, xml):
-            if f.relpath in keep:
+    files: list[tuple[int, FeedFile, Staged | None]] = []
+    staged: list[Staged] = []
+    try:
+        for i, (group, links, keep) in enumerate(jobs):
+            if any(p.relpath in failed for p in group.posts):
+                out.append(None)
                 continue
-            changed = output.write(f.relpath, f.data)
-            st = os.stat(output.root / f.relpath)
-            written.append(
-                Written(f.relpath, f.url, f.sources, changed, st.st_size, st.st_mtime_ns)
-            )
-        out.append(written)
+            out.append([])
+            for f in render_archive(config, group, contents, links, xml):
+                if f.relpath not in keep:
+                    one = output.stage(f.relpath, f.data)
+                    files.append((i, f, one))
+                    if one is not None:
+                        staged.append(one)
+        # every file of the task synced at once, then renamed (see Output.publish)
+        output.publish(staged, _fsyncs().map)
+    except BaseException:
+        discard(staged)
+        raise
+    for i, f, changed in files:
+        st = os.stat(output.root / f.relpath)
+        written = Written(
+            f.relpath, f.url, f.sources, changed is not None, st.st_size, st.st_mtime_ns
+        )
+        cast(list[Written], out[i]).append(written)
     output.sync_folders()  # the renames are durable before the main process records them
     return out, list(failed.values())
+
+
+#: Threads that issue one task's ``fsync``s together (a worker's, made when first needed).
+_FSYNC_THREADS = 8
+_fsync_pool: ThreadPoolExecutor | None = None
+
+
+def _fsyncs() -> ThreadPoolExecutor:
+    global _fsync_pool
+    if _fsync_pool is None:
+        _fsync_pool = ThreadPoolExecutor(_FSYNC_THREADS, thread_name_prefix="fsync")
+    return _fsync_pool
 
 
 # -- the pool ----------------------------------------------------------------------------------
