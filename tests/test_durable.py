@@ -22,6 +22,7 @@ from conftest import check_tree
 from served import write_big_site
 
 from feedwright import output
+from feedwright.errors import OutputError
 from feedwright.output import Output, atomic_write
 
 MARK = "FEEDWRIGHT_TEST_RUN"
@@ -149,3 +150,60 @@ def test_removals_are_synced_with_their_folder(tmp_path, monkeypatch):
     with out.lock():
         out.remove("tags/a/atom.xml")
     assert str(tmp_path.resolve() / "tags") in synced
+
+
+def test_archive_files_are_fsynced_before_any_is_renamed(make_site, monkeypatch):
+    """Archives are written a task at a time (Output.stage, Output.publish): each file is
+    synced under its temporary name before it takes the feed's name."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def recording_fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def recording_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(("rename", str(src)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(output.os, "fsync", recording_fsync)
+    monkeypatch.setattr(output.os, "replace", recording_replace)
+    site = make_site(feeds={"archives": "monthly"})
+    for day in (3, 4):
+        site.post(f"2022-0{day}-0{day}-a.md", {"title": "甲", "date": f"2022-0{day}-0{day}"})
+    report = site.build()
+    archives = [p for p in report.written if "archive/" in p]
+    assert len(archives) == 6  # the site's March and April, three formats each
+    synced = {path for what, path in events if what == "fsync"}
+    renamed = [i for i, (what, path) in enumerate(events) if what == "rename"]
+    for relpath in archives:
+        folder, name = os.path.split(str(site.out.resolve() / relpath))
+        tmp = [
+            i
+            for i in renamed
+            if os.path.dirname(events[i][1]) == folder
+            and os.path.basename(events[i][1]).startswith(f".{name}.")
+        ]
+        assert len(tmp) == 1, relpath
+        assert events[tmp[0]][1] in synced
+        first_sync = min(i for i, e in enumerate(events) if e == ("fsync", events[tmp[0]][1]))
+        assert first_sync < tmp[0]
+    assert not list(site.out.rglob("*.fwtmp"))
+
+
+def test_a_failed_publish_renames_nothing_and_leaves_no_temporary(tmp_path, monkeypatch):
+    out = Output(tmp_path)
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "atom.xml").write_bytes(b"<old/>")
+    with out.lock():
+        staged = [out.stage("archive/atom.xml", b"<new/>"), out.stage("archive/rss.xml", b"<r/>")]
+        assert out.stage("archive/atom.xml", b"<old/>") is None  # unchanged: nothing to do
+
+        def full_disk(fd: int) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(output.os, "fsync", full_disk)
+        with pytest.raises(OutputError):
+            out.publish([s for s in staged if s is not None])
+    assert (tmp_path / "archive" / "atom.xml").read_bytes() == b"<old/>"
+    assert sorted(p.name for p in (tmp_path / "archive").iterdir()) == ["atom.xml"]
