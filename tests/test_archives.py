@@ -195,6 +195,13 @@ def test_an_untouched_archive_keeps_its_bytes_and_mtime(site):
 FORMATS = ("atom.xml", "rss.xml", "feed.json")
 
 
+def manifests(site) -> dict:
+    """Every file the manifest records (the archives' entries are kept in a file apart)."""
+    files = json.loads(site.read(".feedwright/manifest"))["files"]
+    assert not [p for p in files if "archive/" in p]
+    return {**files, **json.loads(site.read(".feedwright/manifest-archives"))["files"]}
+
+
 def test_a_new_period_rewrites_only_the_archive_next_to_it(site):
     site.build()
     before = archive_mtimes(site)
@@ -233,7 +240,7 @@ def test_an_emptied_period_is_removed_and_its_neighbours_relinked(site):
     )
     seen = walk(site, "categories/news/atom.xml")
     assert len(seen) == 3
-    manifest = json.loads(site.read(".feedwright/manifest"))["files"]
+    manifest = manifests(site)
     assert not [p for p in manifest if "/2022/02/" in p or p.startswith("archive/2022/02/")]
 
 
@@ -342,5 +349,51 @@ def test_a_group_the_feed_policy_excludes_has_no_archives(make_site):
     report = site.build()
     assert not (site.out / "tags/株洲").exists()
     assert "tags/株洲/archive/2022/01/atom.xml" in report.removed
-    manifest = json.loads(site.read(".feedwright/manifest"))["files"]
+    manifest = manifests(site)
     assert not [p for p in manifest if p.startswith("tags/")]
+
+
+def test_a_rebuild_that_decides_no_archive_leaves_the_archives_manifest_unread(site):
+    """The archives' manifest entries are read only by a build that may decide an archive:
+    a damaged one goes unnoticed by a no-op, and is rebuilt (from the cache) by the next
+    build that looks at a group."""
+    first = site.build()
+    archives = sorted(p for p in first.written if "archive/" in p)
+    state = site.out / ".feedwright" / "manifest-archives"
+    good = json.loads(state.read_bytes())["files"]
+    assert sorted(good) == archives
+    state.write_bytes(b"garbage{")
+    report = site.build()
+    assert (report.written, report.removed, report.warnings) == ((), (), ())
+    assert set(archives) <= set(report.unchanged)  # the report still counts them
+    assert len(report.unchanged) == len(first.written)
+    assert state.read_bytes() == b"garbage{"
+    write(site, "2022-03-20-h.md", "sport", [])
+    report = site.build()
+    assert any("manifest-archives: unreadable manifest" in w for w in report.warnings)
+    rebuilt = json.loads(state.read_bytes())["files"]
+    assert set(good) <= set(rebuilt)
+    # what the rebuilt entries lack (the posts each held) is learnt again as archives are
+    # written; the files are still feedwright's: turning archives off removes them all
+    site.settings["feeds"] = {"limit": 2}
+    site.save()
+    site.build()
+    assert not [p for p in site.out.rglob("*") if "archive" in p.parts]
+
+
+def test_a_manifest_that_holds_archive_entries_is_split_when_next_saved(site):
+    """A manifest from before the archives' entries were kept apart is read as it is."""
+    site.build()
+    state = site.out / ".feedwright"
+    files = json.loads((state / "manifest").read_bytes())["files"]
+    files |= json.loads((state / "manifest-archives").read_bytes())["files"]
+    (state / "manifest").write_text(json.dumps({"version": 1, "files": files}), "utf-8")
+    (state / "manifest-archives").unlink()
+    write(site, "2022-03-20-h.md", "sport", [])
+    report = site.build()
+    assert report.warnings == ()
+    assert set(manifests(site)) == set(files) | set(report.written)
+    (site.src / "_posts" / "2022-02-03-c.md").unlink()  # February's archives go
+    report = site.build()
+    assert "archive/2022/02/atom.xml" in report.removed
+    assert not (site.out / "archive/2022/02").exists()

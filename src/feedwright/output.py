@@ -27,10 +27,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import OutputError
-from .layout import STATE_DIR
+from .layout import STATE_DIR, is_archive_path
 from .model import ManifestEntry
 
 MANIFEST = "manifest"
+#: The manifest's entries for archive files (``feeds.archives``), kept apart: a site's
+#: archives are most of its files, and a build reads them only when it decides an archive.
+ARCHIVE_MANIFEST = "manifest-archives"
 #: Present while no build is between its first write and its end: the last build that
 #: wrote anything finished, so it left no temporary file behind.
 CLEAN = "clean"
@@ -117,6 +120,8 @@ class Output:
         self._folders: set[str] = set()
         #: The manifest existed but could not be read.
         self.manifest_damaged = False
+        #: The archives' manifest existed but could not be read.
+        self.archive_manifest_damaged = False
         #: Folders with renames not yet made durable (:meth:`sync_folders`).
         self._unsynced: set[Path] = set()
         #: This build has begun writing (:data:`CLEAN` is gone until :meth:`finish`).
@@ -124,15 +129,31 @@ class Output:
 
     # -- manifest ---------------------------------------------------------------------------
     def load_manifest(self) -> dict[str, ManifestEntry]:
-        path = self.state / MANIFEST
+        """The manifest's entries but those of archive files (:meth:`load_archive_manifest`;
+        a manifest written before they were kept apart holds them too)."""
+        entries = self._load(MANIFEST)
+        if entries is None:
+            self.manifest_damaged = True
+            return {}
+        return entries
+
+    def load_archive_manifest(self) -> dict[str, ManifestEntry]:
+        """The manifest's entries for archive files."""
+        entries = self._load(ARCHIVE_MANIFEST)
+        if entries is None:
+            self.archive_manifest_damaged = True
+            return {}
+        return entries
+
+    def _load(self, name: str) -> dict[str, ManifestEntry] | None:
+        path = self.state / name
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return {}
         except OSError as e:
             self.warnings.append(f"{path}: cannot read ({e.strerror}); it is rebuilt")
-            self.manifest_damaged = True
-            return {}
+            return None
         try:
             data = json.loads(raw)
             files = data["files"]
@@ -147,19 +168,30 @@ class Output:
             }
         except (ValueError, KeyError, TypeError, AttributeError):
             self.warnings.append(f"{path}: unreadable manifest; it is rebuilt")
-            self.manifest_damaged = True
-            return {}
+            return None
 
-    def save_manifest(self, entries: Mapping[str, ManifestEntry]) -> None:
+    def save_manifest(self, entries: Mapping[str, ManifestEntry], *, archives: bool = True) -> None:
+        """Save the manifest: archive files' entries in :data:`ARCHIVE_MANIFEST`, the
+        others in :data:`MANIFEST`. Without ``archives`` (a build that did not read the
+        archives' entries) only the others are saved, unless ``entries`` holds some."""
+        archives = archives or any(is_archive_path(p) for p in entries)
+        mine = {p: e for p, e in entries.items() if not archives or not is_archive_path(p)}
+        self.state.mkdir(parents=True, exist_ok=True)
+        self._begin_writing()
+        if archives:
+            kept = {p: e for p, e in entries.items() if p not in mine}
+            if kept or (self.state / ARCHIVE_MANIFEST).exists():
+                self._save(ARCHIVE_MANIFEST, kept)
+        self._save(MANIFEST, mine)
+
+    def _save(self, name: str, entries: Mapping[str, ManifestEntry]) -> None:
         files = {
             k: {"sources": v.sources, "name": v.name, "count": v.count, "newest": v.newest}
             for k, v in sorted(entries.items())
         }
         doc = {"version": 1, "files": files}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
-        self.state.mkdir(parents=True, exist_ok=True)
-        self._begin_writing()
-        atomic_write(self.state / MANIFEST, data)  # synced at once: it says what is ours
+        atomic_write(self.state / name, data)  # synced at once: it says what is ours
 
     # -- other state files (the id ledger) ------------------------------------------------
     def read_state(self, name: str) -> bytes | None:

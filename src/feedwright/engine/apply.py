@@ -141,11 +141,12 @@ class Applier:
         if plan.opml or published != plan.published:
             self._write_opml(published, manifest)
         self._remove(plan.stale, manifest)
-        if not self.dry_run and (manifest != snapshot.owned or self.output.manifest_damaged):
-            self.output.save_manifest(manifest)
+        damaged = self.output.manifest_damaged or self.output.archive_manifest_damaged
+        if not self.dry_run and (manifest != snapshot.owned or damaged):
+            self.output.save_manifest(manifest, archives=snapshot.archives_read)
         self.done.published = published
         done = set(self.done.written) | set(self.done.removed) | self.done.kept
-        self.done.unchanged = sorted(p for p in manifest if p not in done)
+        self.done.unchanged = sorted([*(p for p in manifest if p not in done), *snapshot.unlooked])
         return self.done
 
     def _old_sources(self, key: GroupKey) -> set[str]:
@@ -194,7 +195,7 @@ class Applier:
                 continue
             manifest[path] = ManifestEntry()
         if new and not self.dry_run:
-            self.output.save_manifest(manifest)
+            self.output.save_manifest(manifest, archives=self.snapshot.archives_read)
 
     def _rendered(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
         entries = len({p.relpath for d in renders for p in d.group.posts})

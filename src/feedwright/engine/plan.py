@@ -108,6 +108,11 @@ class Snapshot:
     #: The archives the last build published for those groups, each period's signature
     #: (``None``: kept as it was, or not rendered: look again).
     archived: Mapping[GroupKey, Mapping[str, bytes | None]] = field(default_factory=dict)
+    #: Whether ``owned`` holds the archive files' entries: only a build that may decide an
+    #: archive (a cold one, or one that looks at a group) reads them.
+    archives_read: bool = True
+    #: Without them: the archive files the last builds wrote (the report's unchanged).
+    unlooked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

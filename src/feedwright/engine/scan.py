@@ -33,7 +33,7 @@ from ..discover import (
 )
 from ..errors import PostError
 from ..group import excluded_groups, feed_limit, has_policy, instant_us, newest, split_duplicates
-from ..layout import archive_of_path, group_of_path
+from ..layout import archive_of_path, group_of_path, is_archive_path
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
 from ..output import Output
@@ -87,6 +87,8 @@ class Scanner:
         self.pool = pool
         self.progress = progress
         self.dirty: set[int] = set()
+        #: Every file the cache says the last builds wrote (size, mtime).
+        self.known: dict[str, tuple[int, int]] = {}
 
     def run(self) -> Scanned:
         cache = self.cache
@@ -123,6 +125,11 @@ class Scanner:
                 now_groups[key] = self._group_now(gid, key, exclude, counts.get(gid, 0))
                 if self.config.feeds.archives:
                     archives[key] = self._archives_now(gid, exclude)
+        # the archives' manifest entries only when an archive may be decided
+        looked = cold or bool(gids) or self.output.manifest_damaged
+        if looked and not self.output.manifest_damaged:
+            owned.update(self._owned_archives())
+        unlooked = frozenset() if looked else frozenset(self.known.keys() - owned.keys())
         archived = cache.archives(gids.values())
         errors = cache.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
@@ -137,6 +144,8 @@ class Scanner:
             excluded=excluded,
             archives=archives,
             archived={key: archived[gid] for key, gid in gids.items() if gid in archived},
+            archives_read=looked,
+            unlooked=unlooked,
         )
         return Scanned(
             snapshot=snapshot,
@@ -290,11 +299,20 @@ class Scanner:
             owned = {path: ManifestEntry() for path in self.cache.files()}
         return owned
 
+    def _owned_archives(self) -> dict[str, ManifestEntry]:
+        """The archives' manifest entries; when unreadable, rebuilt from the archive files
+        the cache recorded."""
+        owned = self.output.load_archive_manifest()
+        if self.output.archive_manifest_damaged:
+            owned = {path: ManifestEntry() for path in self.known if is_archive_path(path)}
+        return owned
+
     def _broken(self) -> set[str]:
         """Files feedwright wrote that are missing or were changed since."""
         broken = set()
         root = f"{self.output.root}/"
-        for path, (size, mtime) in self.cache.files().items():
+        self.known = self.cache.files()
+        for path, (size, mtime) in self.known.items():
             try:
                 st = os.stat(root + path)
                 ok = st.st_size == size and st.st_mtime_ns == mtime
