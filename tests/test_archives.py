@@ -397,3 +397,40 @@ def test_a_manifest_that_holds_archive_entries_is_split_when_next_saved(site):
     report = site.build()
     assert "archive/2022/02/atom.xml" in report.removed
     assert not (site.out / "archive/2022/02").exists()
+
+
+def test_archives_are_checked_by_folder(site):
+    """A no-op rebuild looks at an archive's files only when their folder moved: a file
+    removed, replaced or renamed, or the folder gone, is written again; bytes changed in
+    place (the folder does not move) wait until the group is next looked at, or --full."""
+    site.build()
+    folder = site.out / "tags/株洲/archive/2022/03"
+    data = {p.name: p.read_bytes() for p in folder.iterdir()}
+    other = site.out / "categories/news/archive/2022/01"
+    (other / "atom.xml").rename(other / "moved.xml")  # renamed away
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()  # the whole folder
+    report = site.build()
+    assert set(report.written) == {
+        "categories/news/archive/2022/01/atom.xml",
+        *(f"tags/株洲/archive/2022/03/{n}" for n in FORMATS),
+    }
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == data
+    assert site.build().written == ()  # settled: the next no-op writes nothing
+    # replaced by another file (written beside it and renamed over it, as editors do)
+    tmp = folder / "x.tmp"
+    tmp.write_bytes(b"<feed/>")
+    tmp.replace(folder / "rss.xml")
+    assert site.build().written == ("tags/株洲/archive/2022/03/rss.xml",)
+    assert (folder / "rss.xml").read_bytes() == data["rss.xml"]
+    # changed in place: the trade-off
+    changed = data["atom.xml"].replace(b"UTF-8", b"utf-8", 1)
+    assert changed != data["atom.xml"]
+    with open(folder / "atom.xml", "r+b") as f:
+        f.write(changed)
+    assert site.build().written == ()
+    write(site, "2022-01-20-h.md", "news", ["株洲"])  # 株洲 is looked at again
+    report = site.build()
+    assert "tags/株洲/archive/2022/03/atom.xml" in report.written
+    assert (folder / "atom.xml").read_bytes() == data["atom.xml"]

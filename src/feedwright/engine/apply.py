@@ -222,6 +222,7 @@ class Applier:
                 self.cache.set_archive(gid, d.period, None)
             elif isinstance(d, ArchiveRemove):
                 self._remove(d.files, manifest)
+                self._folders({p.rpartition("/")[0] for p in d.files})
                 self.cache.drop_archive(gid, d.period)
             else:
                 renders.append(d)
@@ -295,11 +296,23 @@ class Applier:
             if f.changed:
                 self.done.written.append(f.relpath)
                 self.done.written_urls.append(f.url)
-            self.cache.put_file(f.relpath, f.size, f.mtime)
+            self.cache.put_file(f.relpath, f.size, f.mtime, f.relpath.rpartition("/")[0])
             manifest[f.relpath] = ManifestEntry(sources=f.sources, name=d.name)
         self._remove(d.drop, manifest)
+        self._folders({p.rpartition("/")[0] for p in (*d.drop, *(f.relpath for f in files))})
         gid = self.cache.gid(*d.key)
         self.cache.set_archive(gid, d.links.period or "", None if d.keep else d.signature)
+
+    def _folders(self, folders: Iterable[str]) -> None:
+        """Record archive folders as this build leaves them (their mtime): the next build
+        looks at the files of a folder only if it moved (see the scan's ``_broken``)."""
+        for folder in folders:
+            try:
+                mtime = os.stat(self.output.root / folder).st_mtime_ns
+            except FileNotFoundError:
+                self.cache.drop_folder(folder)
+            else:
+                self.cache.put_folder(folder, mtime)
 
     def _demote_archive(
         self, d: ArchiveRender, manifest: dict[str, ManifestEntry], snapshot: Snapshot

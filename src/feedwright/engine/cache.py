@@ -20,13 +20,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from .. import __version__
 from ..config import Config
 from .codec import NAME_SEPARATOR
 from .rows import ERROR, Candidate, GroupRow, KnownFile, Loser, ParsedFile
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9  # 8: the ledger's line offsets; 9: archive folders
+_T = TypeVar("_T")
 CACHE_NAME = "cache.sqlite"
 
 _TABLES = """
@@ -71,7 +73,17 @@ CREATE TABLE archives (
     PRIMARY KEY (gid, period)
 ) WITHOUT ROWID;
 CREATE TABLE losers (post INTEGER PRIMARY KEY, path TEXT NOT NULL, message TEXT NOT NULL);
-CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    folder TEXT                    -- the archive folder that holds it (NULL: not an archive)
+);
+CREATE INDEX files_folder ON files (folder) WHERE folder IS NOT NULL;
+CREATE TABLE folders (             -- archive folders, as the last build that wrote in them
+    folder TEXT PRIMARY KEY,       -- left them: their mtime (ns)
+    mtime INTEGER NOT NULL
+);
 CREATE TABLE buckets (bucket INTEGER PRIMARY KEY, digest INTEGER NOT NULL);
 CREATE TABLE ledger (              -- where each row of the id ledger file is (meta 'ledger')
     at INTEGER PRIMARY KEY,        -- the byte offset of the row's line in the file
@@ -135,7 +147,7 @@ _MEMBERSHIPS = (
 )
 
 
-def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
+def _chunks(items: list[_T], size: int = 500) -> Iterator[list[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -566,15 +578,47 @@ class Cache:
         return [line for (text,) in rows for line in text.split("\n")]
 
     # -- files written ----------------------------------------------------------------------
-    def files(self) -> dict[str, tuple[int, int]]:
-        """Every file the last builds wrote, with its size and mtime (ns) then."""
-        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, size, mtime FROM files")}
+    def files(self, archives: bool = False) -> dict[str, tuple[int, int]]:
+        """Every file the last builds wrote, with its size and mtime (ns) then; archive
+        files only with ``archives``."""
+        where = "" if archives else " WHERE folder IS NULL"
+        rows = self.db.execute(f"SELECT path, size, mtime FROM files{where}")
+        return {r[0]: (r[1], r[2]) for r in rows}
 
-    def put_file(self, path: str, size: int, mtime: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO files VALUES (?,?,?)", (path, size, mtime))
+    def archive_files(self, folders: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+        """The archive files in these folders (``None``: in every one), as :meth:`files`."""
+        if folders is None:
+            rows = self.db.execute(
+                "SELECT path, size, mtime FROM files INDEXED BY files_folder "
+                "WHERE folder IS NOT NULL"
+            )
+            return {r[0]: (r[1], r[2]) for r in rows}
+        out: dict[str, tuple[int, int]] = {}
+        for chunk in _chunks(sorted(set(folders))):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT path, size, mtime FROM files WHERE folder IN ({marks})", chunk
+            )
+            out.update((r[0], (r[1], r[2])) for r in rows)
+        return out
+
+    def put_file(self, path: str, size: int, mtime: int, folder: str | None = None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (path, size, mtime, folder)
+        )
 
     def drop_file(self, path: str) -> None:
         self.db.execute("DELETE FROM files WHERE path=?", (path,))
+
+    def folders(self) -> dict[str, int]:
+        """Every archive folder, with its mtime (ns) when the last build left it."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT folder, mtime FROM folders")}
+
+    def put_folder(self, folder: str, mtime: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO folders VALUES (?,?)", (folder, mtime))
+
+    def drop_folder(self, folder: str) -> None:
+        self.db.execute("DELETE FROM folders WHERE folder=?", (folder,))
 
     # -- where the id ledger's rows are in its file ------------------------------------------
     def ledger_lines(self, *, path: int | None = None, sha: int | None = None) -> list[int]:

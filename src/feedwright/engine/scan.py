@@ -33,7 +33,7 @@ from ..discover import (
 )
 from ..errors import PostError
 from ..group import excluded_groups, feed_limit, has_policy, instant_us, newest, split_duplicates
-from ..layout import archive_of_path, group_of_path, is_archive_path
+from ..layout import archive_dir, archive_of_path, group_of_path
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
 from ..output import Output
@@ -87,8 +87,6 @@ class Scanner:
         self.pool = pool
         self.progress = progress
         self.dirty: set[int] = set()
-        #: Every file the cache says the last builds wrote (size, mtime).
-        self.known: dict[str, tuple[int, int]] = {}
 
     def run(self) -> Scanned:
         cache = self.cache
@@ -129,8 +127,15 @@ class Scanner:
         looked = cold or bool(gids) or self.output.manifest_damaged
         if looked and not self.output.manifest_damaged:
             owned.update(self._owned_archives())
-        unlooked = frozenset() if looked else frozenset(self.known.keys() - owned.keys())
+        unlooked = frozenset() if looked else frozenset(cache.archive_files())
         archived = cache.archives(gids.values())
+        if gids:  # the archive files of the groups looked at, one by one
+            folders = {
+                archive_dir(key, period).rstrip("/")
+                for key, gid in gids.items()
+                for period in {*archives.get(key, ()), *archived.get(gid, ())}
+            }
+            broken |= self._check(f"{self.output.root}/", cache.archive_files(folders))
         errors = cache.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
         errors.sort()
@@ -296,7 +301,7 @@ class Scanner:
         (which posts each held is forgotten: it is learnt again as feeds are written)."""
         owned = self.output.load_manifest()
         if self.output.manifest_damaged:
-            owned = {path: ManifestEntry() for path in self.cache.files()}
+            owned = {path: ManifestEntry() for path in self.cache.files(archives=True)}
         return owned
 
     def _owned_archives(self) -> dict[str, ManifestEntry]:
@@ -304,15 +309,40 @@ class Scanner:
         the cache recorded."""
         owned = self.output.load_archive_manifest()
         if self.output.archive_manifest_damaged:
-            owned = {path: ManifestEntry() for path in self.known if is_archive_path(path)}
+            owned = {path: ManifestEntry() for path in self.cache.archive_files()}
         return owned
 
     def _broken(self) -> set[str]:
-        """Files feedwright wrote that are missing or were changed since."""
-        broken = set()
+        """Files feedwright wrote that are missing or were changed since. Archive files are
+        checked by folder: only those of a folder whose mtime moved (a file in it was
+        removed, renamed or replaced, or the folder itself went) are looked at one by one;
+        a file whose bytes were changed in place is noticed when its group is next looked
+        at (or by ``--full``)."""
         root = f"{self.output.root}/"
-        self.known = self.cache.files()
-        for path, (size, mtime) in self.known.items():
+        broken = self._check(root, self.cache.files())
+        moved = {}
+        for folder, mtime in self.cache.folders().items():
+            try:
+                now: int | None = os.stat(root + folder).st_mtime_ns
+            except OSError:
+                now = None
+            if now != mtime:
+                moved[folder] = now
+        if moved:
+            files = self.cache.archive_files(moved)
+            bad = self._check(root, files)
+            bad_folders = {path.rpartition("/")[0] for path in bad}
+            for folder, now in moved.items():
+                if now is None and folder not in bad_folders:
+                    self.cache.drop_folder(folder)  # gone with its files
+                elif now is not None and folder not in bad_folders:
+                    self.cache.put_folder(folder, now)  # its files are as they were written
+            broken |= bad
+        return broken
+
+    def _check(self, root: str, files: dict[str, tuple[int, int]]) -> set[str]:
+        broken = set()
+        for path, (size, mtime) in files.items():
             try:
                 st = os.stat(root + path)
                 ok = st.st_size == size and st.st_mtime_ns == mtime
