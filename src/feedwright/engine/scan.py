@@ -127,7 +127,7 @@ class Scanner:
         looked = cold or bool(gids) or self.output.manifest_damaged
         if looked and not self.output.manifest_damaged:
             owned.update(self._owned_archives())
-        unlooked = frozenset() if looked else frozenset(cache.archive_files())
+        unlooked = frozenset() if looked else frozenset(cache.archive_paths())
         archived = cache.archives(gids.values())
         if gids:  # the archive files of the groups looked at, one by one
             folders = {
