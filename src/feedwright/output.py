@@ -122,6 +122,8 @@ class Output:
         self.manifest_damaged = False
         #: The archives' manifest existed but could not be read.
         self.archive_manifest_damaged = False
+        #: The manifest read holds archive entries (written before they were kept apart).
+        self._mixed = False
         #: Folders with renames not yet made durable (:meth:`sync_folders`).
         self._unsynced: set[Path] = set()
         #: This build has begun writing (:data:`CLEAN` is gone until :meth:`finish`).
@@ -135,6 +137,7 @@ class Output:
         if entries is None:
             self.manifest_damaged = True
             return {}
+        self._mixed = any(is_archive_path(p) for p in entries)
         return entries
 
     def load_archive_manifest(self) -> dict[str, ManifestEntry]:
@@ -172,10 +175,11 @@ class Output:
 
     def save_manifest(self, entries: Mapping[str, ManifestEntry], *, archives: bool = True) -> None:
         """Save the manifest: archive files' entries in :data:`ARCHIVE_MANIFEST`, the
-        others in :data:`MANIFEST`. Without ``archives`` (a build that did not read the
-        archives' entries) only the others are saved, unless ``entries`` holds some."""
-        archives = archives or any(is_archive_path(p) for p in entries)
-        mine = {p: e for p, e in entries.items() if not archives or not is_archive_path(p)}
+        others in :data:`MANIFEST`. Without ``archives`` (a build that changed no archive)
+        only the others are saved (but a manifest read with archive entries in it, from
+        before they were kept apart, is split now)."""
+        archives = archives or self._mixed
+        mine = {p: e for p, e in entries.items() if not is_archive_path(p)}
         self.state.mkdir(parents=True, exist_ok=True)
         self._begin_writing()
         if archives:
@@ -183,6 +187,7 @@ class Output:
             if kept or (self.state / ARCHIVE_MANIFEST).exists():
                 self._save(ARCHIVE_MANIFEST, kept)
         self._save(MANIFEST, mine)
+        self._mixed = False
 
     def _save(self, name: str, entries: Mapping[str, ManifestEntry]) -> None:
         files = {

@@ -111,6 +111,13 @@ class Applier:
 
     def run(self, plan: Plan, snapshot: Snapshot) -> Applied:
         self.snapshot = snapshot
+        # the archives' entries are saved only by a build that may have changed them
+        self.archives = snapshot.archives_read and (
+            snapshot.cold
+            or bool(plan.archives)
+            or self.output.manifest_damaged
+            or self.output.archive_manifest_damaged
+        )
         manifest = dict(snapshot.owned)
         published = dict(plan.published)
         self.done.listed = dict(plan.listed)
@@ -143,7 +150,7 @@ class Applier:
         self._remove(plan.stale, manifest)
         damaged = self.output.manifest_damaged or self.output.archive_manifest_damaged
         if not self.dry_run and (manifest != snapshot.owned or damaged):
-            self.output.save_manifest(manifest, archives=snapshot.archives_read)
+            self.output.save_manifest(manifest, archives=self.archives)
         self.done.published = published
         done = set(self.done.written) | set(self.done.removed) | self.done.kept
         self.done.unchanged = sorted([*(p for p in manifest if p not in done), *snapshot.unlooked])
@@ -195,7 +202,7 @@ class Applier:
                 continue
             manifest[path] = ManifestEntry()
         if new and not self.dry_run:
-            self.output.save_manifest(manifest, archives=self.snapshot.archives_read)
+            self.output.save_manifest(manifest, archives=self.archives)
 
     def _rendered(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
         entries = len({p.relpath for d in renders for p in d.group.posts})
