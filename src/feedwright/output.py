@@ -355,36 +355,9 @@ class Output:
                     safe_join(self.root, folder + "/x")
         self._folders.add(folder)
 
-    def write(self, relpath: str, data: bytes) -> bool:
-        """Write ``data`` unless the file already holds exactly it. True if written."""
-        try:
-            path = self._target(relpath)
-        except OSError as e:
-            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
-        try:
-            with open(path, "rb") as f:
-                if f.read(len(data) + 1) == data:
-                    return False
-        except FileNotFoundError:
-            pass
-        except IsADirectoryError as e:
-            raise OutputError(relpath, "a folder is in the way of this feed") from e
-        except OSError:
-            pass
-        try:
-            self._replace(path, data)
-        except OSError as e:
-            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
-        return True
-
-    # -- many files at once ----------------------------------------------------------------
-    def stage(self, relpath: str, data: bytes) -> Staged | None:
-        """The first step of :meth:`write` for many files at once: ``data`` in a temporary
-        file beside ``relpath``, or ``None`` when the file already holds exactly it. Then
-        :meth:`publish` them all, which ``fsync``s each before any is renamed into place
-        (the same promise as :func:`atomic_write`: old bytes or new, never torn), with the
-        ``fsync``s issued together, so that the file system commits them in a few journal
-        transactions rather than one per file."""
+    def _changed_target(self, relpath: str, data: bytes) -> Path | None:
+        """Where ``relpath`` goes (its folder made), or ``None`` if it already holds exactly
+        ``data``."""
         try:
             path = self._target(relpath)
         except OSError as e:
@@ -399,6 +372,30 @@ class Output:
             raise OutputError(relpath, "a folder is in the way of this feed") from e
         except OSError:
             pass
+        return path
+
+    def write(self, relpath: str, data: bytes) -> bool:
+        """Write ``data`` unless the file already holds exactly it. True if written."""
+        path = self._changed_target(relpath, data)
+        if path is None:
+            return False
+        try:
+            self._replace(path, data)
+        except OSError as e:
+            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
+        return True
+
+    # -- many files at once ----------------------------------------------------------------
+    def stage(self, relpath: str, data: bytes) -> Staged | None:
+        """The first step of :meth:`write` for many files at once: ``data`` in a temporary
+        file beside ``relpath``, or ``None`` when the file already holds exactly it. Then
+        :meth:`publish` them all, which ``fsync``s each before any is renamed into place
+        (the same promise as :func:`atomic_write`: old bytes or new, never torn), with the
+        ``fsync``s issued together, so that the file system commits them in a few journal
+        transactions rather than one per file."""
+        path = self._changed_target(relpath, data)
+        if path is None:
+            return None
         self._begin_writing()
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}")
         try:
