@@ -108,8 +108,11 @@ class Scanner:
             self.dirty = cache.all_gids() | {cache.gid("site", "")}
             groups = cache.groups()
         exclude = set(losers)
-        excluded = self._policy(groups)  # may look at more groups: count after it
-        counts = cache.counts(self.dirty, self.now) if self.config.feeds.pages else {}
+        sizes: dict[int, int] = {}  # every group's post count, when the policy needed them
+        excluded = self._policy(groups, sizes)  # may look at more groups: count after it
+        counts: dict[int, int] = {}
+        if self.config.feeds.pages:
+            counts = sizes or cache.counts(self.dirty, self.now)
         now_groups = {}
         archives = {}
         gids = {}
@@ -358,14 +361,15 @@ class Scanner:
                     self.dirty.add(self.cache.gid(*key))
         return broken
 
-    def _policy(self, groups: dict[int, GroupRow]) -> dict[GroupKey, str]:
+    def _policy(self, groups: dict[int, GroupRow], counted: dict[int, int]) -> dict[GroupKey, str]:
         """The groups the feed policy excludes now, worked out whenever a group is looked
-        at; a group that crossed the policy's line since the last build is looked at."""
+        at; a group that crossed the policy's line since the last build is looked at. The
+        post count of every group goes into ``counted`` (the pages use it too)."""
         if not has_policy(self.config) or not (self.dirty or self.explain):
             return {}
+        counted.update(self.cache.counts(set(groups), self.now))
         sizes: dict[tuple[str, str], int] = {
-            GroupKey(groups[gid].kind, groups[gid].slug): size
-            for gid, size in self.cache.counts(set(groups), self.now).items()
+            GroupKey(groups[gid].kind, groups[gid].slug): size for gid, size in counted.items()
         }
         excluded = {GroupKey(*key): why for key, why in excluded_groups(self.config, sizes).items()}
         for gid, row in groups.items():
