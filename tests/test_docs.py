@@ -53,3 +53,21 @@ def test_the_group_help_lists_every_command():
     assert result.exit_code == 0
     listed = re.findall(r"^  (\S+)", result.stdout.split("Commands:")[1], re.M)
     assert sorted(listed) == COMMANDS
+
+
+def test_no_shipped_file_points_at_the_invented_project_home():
+    """The project has no public home yet: no metadata, unit file, doc or committed feed
+    may name one (an invented ``github.com/feedwright/feedwright`` sat in
+    ``[project.urls]``, so in every Atom ``<generator>``, and in the systemd unit; #19)."""
+    root = Path(__file__).resolve().parent.parent
+    shipped = [root / name for name in ("pyproject.toml", "README.md", "CHANGES.md")]
+    for folder in ("src", "docs", "deploy", "example", "feeds", "benchmarks"):
+        shipped += [p for p in (root / folder).rglob("*") if p.is_file()]
+    found = [
+        p.relative_to(root).as_posix()
+        for p in shipped
+        if not {".feedwright", "__pycache__"} & set(p.parts)
+        and not p.parent.name.endswith(".egg-info")
+        and b"github.com/feedwright" in p.read_bytes()
+    ]
+    assert found == []

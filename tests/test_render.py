@@ -349,19 +349,48 @@ def test_group_feeds_link_to_the_home_page_unless_a_page_template_is_set(make_si
     assert links(xml(site, f"tags/{CJK_TAG}/atom.xml"), "alternate") == [home]
 
 
-def test_the_atom_generator_points_at_the_projects_own_home(make_site):
+def test_the_atom_generator_names_feedwright_and_points_nowhere_invented(make_site):
+    """No placeholder URL: the project has no public home yet, so ``[project.urls]`` is
+    empty and the generator carries its name and version but no ``uri`` (#19)."""
     import tomllib
     from pathlib import Path
 
+    from feedwright import __version__
+    from feedwright.layout import project_home
+
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-    home = tomllib.loads(pyproject.read_text("utf-8"))["project"]["urls"]["Homepage"]
+    assert "urls" not in tomllib.loads(pyproject.read_text("utf-8"))["project"]
+    assert project_home() is None  # the installed metadata says the same
     site = make_site()
     site.post("2022-03-07-a.md", {"title": "甲"})
     site.build()
     generator = xml(site, "atom.xml").find(ATOM + "generator")
-    assert generator is not None and generator.get("uri") == home
-    assert "pypi.org" not in home
-    assert site.feed("atom.xml").feed.generator_detail.href == home
+    assert generator is not None
+    assert (generator.text, generator.get("version")) == ("feedwright", __version__)
+    assert "uri" not in generator.attrib
+    assert site.feed("atom.xml").feed.generator_detail == {
+        "name": "feedwright",
+        "version": __version__,
+    }
+    rss = etree.fromstring(site.read("rss.xml"))
+    assert rss.findtext("channel/generator") == "feedwright"
+
+
+def test_the_generator_home_is_read_from_the_distributions_project_urls(tmp_path, monkeypatch):
+    """When the project gets a real home, ``Project-URL: Homepage`` (from
+    ``[project.urls]``) is what the generator's ``uri`` becomes."""
+    from feedwright.layout import project_home
+
+    info = tmp_path / "feedwright_home_probe-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: feedwright-home-probe\nVersion: 1.0\n"
+        "Project-URL: Source, https://code.example/probe\n"
+        "Project-URL: Homepage, https://home.example/probe\n",
+        "utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert project_home("feedwright-home-probe") == "https://home.example/probe"
 
 
 def test_generator_home_falls_back_to_none_without_metadata():

@@ -45,8 +45,9 @@ _KIND_ORDER: dict[str, int] = {"site": 0, "category": 1, "tag": 2}
 @lru_cache(maxsize=4)
 def project_home(distribution: str = "feedwright") -> str | None:
     """The project's home page, from the installed distribution's metadata (``Project-URL:
-    Homepage, …``, from ``[project.urls]`` in pyproject.toml), or ``None`` if unknown: the
-    Atom ``generator`` URI. Read on first use (reading metadata costs a no-op build time)."""
+    Homepage, …``, from ``[project.urls]`` in pyproject.toml), or ``None`` if it has none:
+    the Atom ``generator`` URI, written only when there is a real home to point to. Read on
+    first use (reading metadata costs a no-op build time)."""
     from importlib import metadata
 
     try:
@@ -57,7 +58,9 @@ def project_home(distribution: str = "feedwright") -> str | None:
     for entry in meta.get_all("Project-URL") or []:
         label, _, url = entry.partition(",")
         urls[label.strip().lower()] = url.strip()
-    return urls.get("homepage") or urls.get("home") or meta["Home-page"] or None
+    # ``meta[key]`` of a missing key is deprecated (a KeyError from Python 3.14): ask first.
+    legacy = meta["Home-page"] if "Home-page" in meta else None
+    return urls.get("homepage") or urls.get("home") or legacy or None
 
 
 SITE = GroupKey("site", "")
