@@ -28,14 +28,18 @@ def opml_urls(site) -> list[str]:
     return [o.get("xmlUrl") for o in site.feed("feeds.opml").iter("outline") if o.get("xmlUrl")]
 
 
-def listed_urls(site) -> list[str]:
-    return [f.url for f in list_feeds(site.config, now=NOW)]
+def listed_urls(site, fmt: str | None = "atom") -> list[str]:
+    """The feeds ``list_feeds`` lists (of one format: the OPML lists each group's Atom feed)."""
+    return [f.url for f in list_feeds(site.config, now=NOW) if fmt is None or f.format == fmt]
 
 
 def test_list_feeds_is_what_the_opml_lists(site):
     site.build()
     assert listed_urls(site) == opml_urls(site)
-    assert len(opml_urls(site)) == 3 * 5
+    assert len(opml_urls(site)) == 5  # each group once
+    every = listed_urls(site, None)  # list_feeds: every file of every group
+    assert len(every) == 3 * 5
+    assert {u.rsplit("/", 1)[0] for u in every} == {u.rsplit("/", 1)[0] for u in opml_urls(site)}
 
 
 def test_list_feeds_includes_feeds_kept_because_a_post_turned_bad(site):
@@ -59,7 +63,7 @@ def test_list_feeds_sees_changes_since_the_last_build(site):
     site.build()
     site.post("2022-03-10-d.md", {"title": "丁", "tags": ["新标签"]})
     urls = listed_urls(site)
-    assert any("/tags/%E6%96%B0%E6%A0%87%E7%AD%BE/" in u for u in urls)
+    assert any("/tags/%E6%96%B0%E6%A0%87%E7%AD%BE/" in u for u in urls)  # (Atom: as the OPML)
     assert urls != opml_urls(site)  # not built yet
     site.build()
     assert urls == opml_urls(site)
@@ -71,7 +75,9 @@ def test_the_feeds_command_prints_what_the_opml_lists(site):
     site.build()
     result = CliRunner().invoke(cli, ["feeds", "--config", str(site.config_path)])
     assert result.exit_code == 0
-    assert [line.split("\t")[3] for line in result.stdout.splitlines()] == opml_urls(site)
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [url for _kind, _title, fmt, url in rows if fmt == "atom"] == opml_urls(site)
+    assert len(rows) == 3 * len(opml_urls(site))  # every file, not only the OPML's
 
 
 def test_a_body_that_changed_under_the_build_keeps_its_feeds(site):

@@ -105,6 +105,9 @@ class FeedsConfig:
     tag_policy: FeedPolicy | None = None
     #: RFC 5005 archive documents per ``monthly`` or ``yearly`` period, or ``None`` (off).
     archives: str | None = None
+    #: The one format ``feeds.opml`` lists each group's feed in (one of ``formats``;
+    #: ``None`` when no format is configured).
+    opml_format: Format | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -577,8 +580,23 @@ def _feeds(r: _Reader) -> FeedsConfig:
         category_policy=_policy(r, "categories"),
         tag_policy=_policy(r, "tags"),
         archives=_archives(r),
+        opml_format=_opml_format(r, formats),
     )
     return feeds
+
+
+def _opml_format(r: _Reader, formats: tuple[str, ...]) -> Format | None:
+    """``feeds.opml_format``: one of ``feeds.formats`` (a reader imports each group once);
+    by default the first of atom, rss, json that is configured."""
+    value = r.get("opml_format")
+    if value is None:
+        return next((cast(Format, f) for f in FORMATS if f in formats), None)
+    if not formats:
+        raise r.fail("opml_format", "feeds.formats is empty: no format to list")
+    if value not in formats:
+        listed = ", ".join(f for f in FORMATS if f in formats)
+        raise r.fail("opml_format", f"expected one of feeds.formats ({listed}), got {_show(value)}")
+    return cast(Format, value)
 
 
 #: The values of ``feeds.archives`` that turn archives on.
