@@ -74,9 +74,13 @@ def test_every_group_folder_has_a_page_with_title_entries_and_subscribe(site):
     when = entries[0].find(".//time")
     assert (when.get("datetime"), when.text) == ("2022-03-09T22:00:00+08:00", "2022-03-09 22:00")
     assert "Asia/Shanghai" in text(doc)
-    # Subscribe: each format's URL as text to copy, and the OPML.
+    # Subscribe: each format's URL as text to copy, readable (the IRI), linked by its URI;
+    # and the OPML.
+    names = ("atom.xml", "rss.xml", "feed.json")
     shown = [c.text for c in doc.iter("code")]
-    assert shown == [SLUG_URL + "atom.xml", SLUG_URL + "rss.xml", SLUG_URL + "feed.json"]
+    assert shown == [f"https://news.example/feeds/tags/株洲/{name}" for name in names]
+    linked = [a.get("href") for a in doc.iter("a") if a.find("code") is not None]
+    assert linked == [SLUG_URL + name for name in names]
     opml = [a for a in doc.iter("a") if a.text == "feeds.opml"]
     assert [a.get("href") for a in opml] == ["../../feeds.opml"]
     # Autodiscovery: a reader given the folder's URL finds the group's feeds.
@@ -325,3 +329,46 @@ def test_characters_html_cannot_hold_are_left_out_of_pages(make_site):
     site.post("2022-03-07-a.md", {"title": "A\x85B\x7fC\ufdd0D\U0010ffffE", "tags": ["t\x9f"]})
     site.build()  # every page passes the HTML5 parser (check_tree)
     assert "ABCDE" in [a.text for a in page(site, "tags/t/index.html").iter("a")]
+
+
+# -- the readable URL (IRI) shown beside each feed's URI -------------------------------------
+@pytest.mark.parametrize(
+    ("uri", "iri"),
+    [
+        (SLUG_URL + "atom.xml", "https://news.example/feeds/tags/株洲/atom.xml"),
+        ("https://x.example/caf%C3%A9/%e6%a0%aa", "https://x.example/café/株"),
+        # ASCII escapes keep their meaning: a space, a slash inside a segment, a percent
+        ("https://x.example/a%20b/c%2Fd/100%25", "https://x.example/a%20b/c%2Fd/100%25"),
+        # not UTF-8, or cut short: left as they are
+        ("https://x.example/%FF%E6%A0/%C3", "https://x.example/%FF%E6%A0/%C3"),
+        # what could mislead or vanish stays escaped: bidi mark, ideographic space, NBSP
+        (
+            "https://x.example/%E2%80%8Fa%E3%80%80b%C2%A0",
+            "https://x.example/%E2%80%8Fa%E3%80%80b%C2%A0",
+        ),
+    ],
+)
+def test_uri_to_iri_shows_only_what_reads_back_as_the_same_uri(uri, iri):
+    import re
+
+    from feedwright.urls import iri_to_uri, uri_to_iri
+
+    def upper(u: str) -> str:  # %e6 and %E6 are the same octet
+        return re.sub(r"%[0-9a-f]{2}", lambda m: m.group(0).upper(), u)
+
+    assert uri_to_iri(uri) == iri
+    assert iri_to_uri(iri) == upper(uri)
+
+
+def test_uri_to_iri_round_trips_any_path():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from feedwright.urls import escape_path, iri_to_uri, uri_to_iri
+
+    @given(st.text(min_size=1, max_size=20))
+    def round_trip(segment: str) -> None:
+        uri = iri_to_uri("https://x.example/tags/" + escape_path(segment) + "/atom.xml")
+        assert iri_to_uri(uri_to_iri(uri)) == uri
+
+    round_trip()

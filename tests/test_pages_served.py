@@ -190,8 +190,10 @@ def test_a_browser_reads_a_page_served_by_feedwright_serve(make_site, tmp_path):
     assert doc.find(".//title").text == title and doc.find(".//h1").text == title
     assert [a.text for a in doc.findall(".//ol/li/h3/a")] == list(reversed(TITLES))
     public = "https://news.example" + TAG_PATH
-    for name in ("atom.xml", "rss.xml", "feed.json"):
-        assert public + name in shown
+    for name in ("atom.xml", "rss.xml", "feed.json"):  # shown as the IRI, linked as the URI
+        assert f"https://news.example/feeds/tags/{TAG_SLUG}/{name}" in shown
+        assert public + name not in shown
+        assert public + name in [a.get("href") for a in doc.iter("a")]
     assert "feeds.opml" in shown and "订阅" in shown
     assert [href for _t, _title, href in alternates(doc)] == [
         public + "atom.xml",

@@ -32,7 +32,7 @@ from .layout import (
     group_title,
 )
 from .model import EntryContent, Group, GroupKey, Listing
-from .urls import escape_path
+from .urls import escape_path, uri_to_iri
 
 #: What HTML forbids in text: controls other than whitespace, and noncharacters.
 _NOT_HTML = re.compile(
@@ -172,8 +172,11 @@ def _subscribe(config: Config, group: Group, words: Mapping[str, str], up: str) 
         out.append(f"<p>{escape(words['copy'])}</p>")
         out.append("<ul>")
         for fmt in config.feeds.formats:
-            url = escape(feed_url(config, feed_relpath(group.key, fmt)))
-            out.append(f'<li>{LABELS[fmt]}: <a href="{url}"><code>{url}</code></a></li>')
+            uri = feed_url(config, feed_relpath(group.key, fmt))
+            # the href is the URI; the text is the IRI, which people can read (株洲, not
+            # %E6%A0%AA%E6%B4%B2) and feed readers accept pasted
+            shown = escape(uri_to_iri(uri))
+            out.append(f'<li>{LABELS[fmt]}: <a href="{escape(uri)}"><code>{shown}</code></a></li>')
         out.append("</ul>")
     opml = escape(up + OPML)
     out.append(f'<p>{escape(words["opml"])} <a href="{opml}">{OPML}</a> (OPML)</p>')

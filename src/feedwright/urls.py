@@ -1,8 +1,10 @@
-"""URI helpers: IRIs become percent-encoded URIs, path pieces are escaped as Jekyll does."""
+"""URI helpers: IRIs become percent-encoded URIs (and back, for people to read), path pieces
+are escaped as Jekyll does."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 # Characters allowed to stay as they are in a URI (RFC 3986 reserved + unreserved, and "%").
@@ -56,3 +58,54 @@ def absolute(base: str, ref: str) -> str:
         return iri_to_uri(urljoin(base, ref))
     except ValueError:
         return ref
+
+
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+#: Unicode categories an IRI may show as they are: letters, marks, numbers, punctuation and
+#: symbols (never spaces, controls, format characters such as bidi marks, or unassigned).
+_SHOWN = frozenset("LMNPS")
+
+
+def uri_to_iri(uri: str) -> str:
+    """A URI as people read it (RFC 3987 §3.2): percent-escapes of UTF-8 sequences become
+    their characters (``%E6%A0%AA`` → ``株``). ASCII escapes (``%2F``, ``%20``), invalid
+    UTF-8, and characters that could mislead or vanish (spaces, controls, bidi marks) stay
+    escaped, so the IRI maps back to the same URI. For display only: hrefs stay URIs."""
+    return _ESCAPES.sub(_decode_run, uri)
+
+
+def _decode_run(match: re.Match[str]) -> str:
+    escapes = match.group(0)
+    data = bytes.fromhex(escapes.replace("%", ""))
+    out: list[str] = []
+    i = 0
+    while i < len(data):
+        width = _utf8_width(data[i])
+        char = _char(data[i : i + width]) if width > 1 else None
+        if char is None:
+            out.append(escapes[3 * i : 3 * i + 3])
+            i += 1
+        else:
+            out.append(char)
+            i += width
+    return "".join(out)
+
+
+def _utf8_width(lead: int) -> int:
+    """How many bytes a UTF-8 sequence starting with ``lead`` has (1 for ASCII or junk)."""
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 1
+
+
+def _char(sequence: bytes) -> str | None:
+    """The character a UTF-8 sequence encodes, if it is valid and safe to show."""
+    try:
+        char = sequence.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return char if unicodedata.category(char)[0] in _SHOWN else None
