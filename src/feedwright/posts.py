@@ -281,7 +281,10 @@ def parse_post(
 
 def dup_message(winner: str, entry_id: str) -> str:
     """Why a post whose entry id another post already has is rejected."""
-    return f"has the same entry id as {winner} ({entry_id}); skipped"
+    return (
+        f"has the same entry id as {winner} ({entry_id}); skipped: to publish both, "
+        "add an id: line to the newer post's front matter"
+    )
 
 
 def with_body(post: Post, data: bytes) -> Post:
