@@ -97,6 +97,20 @@ def test_build_json_reports_counts_files_errors_and_memberships(make_site):
     assert written["tags/株洲/index.html"] == "https://news.example/feeds/tags/%E6%A0%AA%E6%B4%B2/"
     assert written["index.html"] == "https://news.example/feeds/"
     assert {f["change"] for f in first["files"]} == {"written"}
+    # the summary line's split: feeds apart from the OPML, pages and archive files
+    kinds = {f["path"]: f["kind"] for f in first["files"]}
+    assert (kinds["feeds.opml"], kinds["index.html"], kinds["tags/株洲/rss.xml"]) == (
+        "opml",
+        "page",
+        "feed",
+    )
+    none = {"written": 0, "unchanged": 0, "removed": 0, "kept": 0}
+    assert first["by_kind"] == {
+        "feeds": {**none, "written": 9},
+        "opml": {**none, "written": 1},
+        "pages": {**none, "written": 3},
+        "archive_files": none,
+    }
     tag = group(first, "tag", "株洲")
     assert tag is not None
     assert tag["name"] == "株洲" and tag["title"] == "测试站 · 株洲" and not tag["removed"]
@@ -142,6 +156,9 @@ def test_build_json_reports_counts_files_errors_and_memberships(make_site):
         "tags/民生/index.html": folder,
     }
     assert not (site.out / "tags/民生").exists()
+    assert (second["by_kind"]["feeds"]["removed"], second["by_kind"]["pages"]["removed"]) == (3, 1)
+    assert sum(k["written"] for k in second["by_kind"].values()) == second["written"]
+    assert sum(k["unchanged"] for k in second["by_kind"].values()) == second["unchanged"]
     # Nothing changed: an empty report, and still one JSON object.
     third = report_of(cli_build(site, "--json"))
     assert third["changed"] is False
@@ -190,7 +207,7 @@ def test_after_build_gets_the_report_on_stdin_in_the_config_folder(make_site, tm
     post(site, "2022-03-07-a.md", "甲", ["株洲"], "2022-03-07 08:00:00 +0800")
     result = cli_build(site)
     assert result.exit_code == 0
-    assert result.stdout.startswith("1 posts, 0 rejected")
+    assert result.stdout.startswith("1 post, 0 rejected")
     runs = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
     assert len(runs) == 1
     assert runs[0]["cwd"] == str(site.config_path.parent)

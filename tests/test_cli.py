@@ -16,9 +16,12 @@ from conftest import check_tree, parse_feed
 from feedwright import __version__
 from feedwright.cli import cli
 
+#: The summary line: posts, rejected; feeds (and the OPML) written (unchanged, removed);
+#: pages written (unchanged, removed), when the site has pages; seconds.
 SUMMARY = re.compile(
-    r"^(\d+) posts, (\d+) rejected, (\d+) feeds written, (\d+) unchanged, (\d+) removed, "
-    r"\d+\.\d\d s\n$"
+    r"^(\d+) posts?, (\d+) rejected, (\d+) feeds?( and feeds\.opml)? written "
+    r"\((\d+) unchanged, (\d+) removed\)"
+    r"(?:; (\d+) pages? written \((\d+) unchanged, (\d+) removed\))?; \d+\.\d\d s\n$"
 )
 BAD_POST = {"title": "坏", "date": "2022-02-30 08:00:00 +0800"}
 BAD_LINE = re.compile(r"^_posts/2022-03-09-bad\.md:3: date: .+$", re.M)
@@ -29,9 +32,13 @@ def run(*args: str):
 
 
 def counts(stdout: str) -> tuple[int, ...]:
+    """(posts, rejected, feeds written, unchanged, removed, OPML written (1/0), pages
+    written, unchanged, removed)."""
     m = SUMMARY.match(stdout)
     assert m is not None, stdout
-    return tuple(int(g) for g in m.groups())
+    posts, rejected, written, opml, unchanged, removed, *pages = m.groups()
+    numbers = (posts, rejected, written, unchanged, removed, int(bool(opml)), *pages)
+    return tuple(int(n or 0) for n in numbers)
 
 
 @pytest.fixture
@@ -45,18 +52,19 @@ def site(make_site):
 def test_build_prints_one_summary_line(site):
     result = run("build", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 0, 13, 0, 0)
+    # 3 groups (site, news, 株洲) × 3 formats, the OPML, a page each
+    assert counts(result.stdout) == (2, 0, 9, 0, 0, 1, 3, 0, 0)
     assert result.stderr == ""
     check_tree(site.out)
     again = run("build", "--config", str(site.config_path))
-    assert counts(again.stdout) == (2, 0, 0, 13, 0)
+    assert counts(again.stdout) == (2, 0, 0, 9, 0, 0, 0, 3, 0)
 
 
 def test_a_bad_post_is_reported_and_the_rest_published(site):
     site.post("2022-03-09-bad.md", BAD_POST)
     result = run("build", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 1, 13, 0, 0)
+    assert counts(result.stdout) == (2, 1, 9, 0, 0, 1, 3, 0, 0)
     assert len(BAD_LINE.findall(result.stderr)) == 1
     assert [e.title for e in site.feed("atom.xml").entries] == ["乙", "甲"]
 
@@ -66,7 +74,7 @@ def test_strict_exits_1_on_a_rejected_post_but_still_publishes(site):
     result = run("build", "--strict", "--config", str(site.config_path))
     assert result.exit_code == 1
     assert BAD_LINE.search(result.stderr)
-    assert counts(result.stdout)[:3] == (2, 1, 13)
+    assert counts(result.stdout)[:3] == (2, 1, 9)
     assert (site.out / "atom.xml").is_file()
     check_tree(site.out)
 
@@ -97,7 +105,7 @@ def test_source_and_output_override_the_config(site, tmp_path, monkeypatch):
         "build", "--config", str(site.config_path), "--source", "other-site", "--output", "built"
     )
     assert result.exit_code == 0, result.output
-    assert counts(result.stdout)[:3] == (1, 0, 5)
+    assert counts(result.stdout) == (1, 0, 3, 0, 0, 1, 1, 0, 0)
     built = tmp_path / "work" / "built"
     check_tree(built)
     assert [e.title for e in parse_feed(built / "atom.xml").entries] == ["另一个"]
@@ -185,7 +193,7 @@ def test_real_process_build_and_strict(site):
         check=False,
     )
     assert done.returncode == 1
-    assert counts(done.stdout)[:3] == (2, 1, 13)
+    assert counts(done.stdout)[:3] == (2, 1, 9)
     assert BAD_LINE.search(done.stderr)
     check_tree(site.out)
 
@@ -218,7 +226,7 @@ def test_real_process_default_config_in_the_working_directory(site):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert counts(done.stdout) == (2, 0, 13, 0, 0)
+    assert counts(done.stdout) == (2, 0, 9, 0, 0, 1, 3, 0, 0)
     check_tree(site.out)
 
 
@@ -229,7 +237,7 @@ def test_full_ignores_the_cache(site):
     path.write_bytes(path.read_bytes().replace("乙".encode(), "丙".encode()))
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
     result = run("build", "--full", "--config", str(site.config_path))
-    assert counts(result.stdout)[:3] == (2, 0, 4)
+    assert counts(result.stdout) == (2, 0, 3, 6, 0, 0, 1, 2, 0)  # the site's feeds and page
     assert site.feed("atom.xml").entries[0].title == "丙"
 
 
@@ -238,7 +246,9 @@ def test_summary_counts_removals_and_verbose_names_each_removed_feed(site):
     site.post("2022-03-07-a.md", {"title": "甲", "categories": "news"})  # the tag is gone
     result = run("build", "-v", "--config", str(site.config_path))
     assert result.exit_code == 0
-    assert counts(result.stdout) == (2, 0, 8, 1, 4)  # the news page shows no tags: unchanged
+    # the tag's 3 feeds and page removed; the site's and news's feeds and the site's page
+    # written (the news page shows no tags: unchanged), and the OPML
+    assert counts(result.stdout) == (2, 0, 6, 0, 3, 1, 1, 1, 1)
     removed = sorted(line for line in result.stderr.splitlines() if line.startswith("removed "))
     tag = "tags/株洲/"
     assert removed == [

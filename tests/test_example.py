@@ -102,11 +102,15 @@ def test_quick_start_on_a_fresh_clone_reads_as_success(tmp_path: Path) -> None:
         return done.stdout.splitlines()
 
     summary, note = build_here()
-    assert summary.startswith("14 posts, 0 rejected, 0 feeds written, 89 unchanged, 0 removed, ")
+    # 22 groups: 66 feeds (as `feedwright feeds` lists them), 22 pages, and the OPML
+    unchanged = (
+        "0 feeds written (66 unchanged, 0 removed); 0 pages written (22 unchanged, 0 removed); "
+    )
+    assert summary.startswith("14 posts, 0 rejected, " + unchanged)
     assert note == (
-        "feeds/ is up to date: 89 feed files for 14 posts (89 were already current, so they "
-        "were left as they were); subscribe to feeds/atom.xml, or see every feed in "
-        "feeds/feeds.opml"
+        "feeds/ is up to date: its 66 feeds, 22 pages and feeds.opml for 14 posts were already "
+        "current, so none was rewritten; subscribe to feeds/atom.xml (the whole site), or "
+        "import feeds/feeds.opml (the site, each category and each tag)"
     )
     (again,) = build_here()  # later builds print the summary alone
-    assert again.startswith("14 posts, 0 rejected, 0 feeds written, 89 unchanged, 0 removed, ")
+    assert again.startswith("14 posts, 0 rejected, " + unchanged)

@@ -53,7 +53,10 @@ def test_build_with_no_config_yaml_reads_the_sites_own_config(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     result = run("build", "--source", "mysite")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("1 posts, 0 rejected, 9 feeds written, 0 unchanged")
+    assert result.stdout.startswith(
+        "1 post, 0 rejected, 6 feeds and feeds.opml written (0 unchanged, 0 removed); "
+        "2 pages written (0 unchanged, 0 removed); "
+    )
     assert result.stderr == ""  # a zone is set: no warning about naive dates
     out = tmp_path / "feeds"  # relative to where config.yaml would be: the working directory
     check_tree(out)
@@ -112,7 +115,7 @@ def test_config_yaml_can_take_baseurl_away(tmp_path):
 def test_check_with_config_pointing_at_the_jekyll_config(tmp_path):
     site = jekyll_site(tmp_path)
     result = run("check", "--config", str(site / "_config.yml"))
-    assert (result.exit_code, result.stdout) == (0, "1 posts, 0 rejected\n"), result.output
+    assert (result.exit_code, result.stdout) == (0, "1 post, 0 rejected\n"), result.output
     config = load_config(site / "_config.yml")
     assert config.source == site.resolve()
     assert config.output == (site / "feeds").resolve()  # relative to the config file

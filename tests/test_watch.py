@@ -116,11 +116,14 @@ def test_the_watch_command_prints_a_summary_per_build(make_site):
         reader.start()
         try:
             first = lines.get(timeout=15)
-            assert first.startswith("1 posts, 0 rejected, 5 feeds written")
+            assert first.startswith("1 post, 0 rejected, 3 feeds and feeds.opml written (")
             time.sleep(0.5)
             site.post(POST, front("二"))
             second = lines.get(timeout=15)
-            assert second.startswith("1 posts, 0 rejected, 4 feeds written, 1 unchanged")
+            assert second.startswith(
+                "1 post, 0 rejected, 3 feeds written (0 unchanged, 0 removed); "
+                "1 page written (0 unchanged, 0 removed); "
+            )
             assert titles(site.out) == ["二"]
         finally:
             proc.send_signal(signal.SIGINT)

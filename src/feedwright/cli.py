@@ -14,7 +14,7 @@ import click
 from click.core import ParameterSource
 
 from . import __version__
-from .changes import change_report_json
+from .changes import NOUNS, change_report_json, file_counts, plural, summary_line
 from .config import Config, load_config
 from .discover import skipped_files
 from .engine import build, list_feeds
@@ -73,6 +73,11 @@ source_option = click.option(
     type=click.Path(file_okay=False),
     help="The site folder (overrides 'source' in the config).",
 )
+output_option = click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    help="The output folder (overrides 'output' in the config).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,14 +117,6 @@ def _show_problems(report: BuildReport, quiet: bool) -> None:
             click.echo(f"warning: {line}", err=True)
 
 
-def summary(report: BuildReport) -> str:
-    return (
-        f"{report.posts} posts, {report.rejected} rejected, {len(report.written)} feeds "
-        f"written, {len(report.unchanged)} unchanged, {len(report.removed)} removed, "
-        f"{report.seconds:.2f} s"
-    )
-
-
 def _shown(path: os.PathLike[str] | str) -> str:
     """A folder as the user would type it: relative to the working directory if inside it."""
     relative = os.path.relpath(path)
@@ -130,36 +127,60 @@ def first_build_note(config: Config, report: BuildReport) -> str:
     """After a first build into an output folder that already held the feeds (a fresh clone
     of a repository that commits them): ``0 feeds written`` is success, so say so."""
     out = _shown(config.output)
-    files = len(report.written) + len(report.unchanged)
-    kept = len(report.unchanged)
-    site_feed = FILENAMES[config.feeds.formats[0]] if config.feeds.formats else OPML
+    counts = file_counts(report)
+    files = [plural(counts[kind].unchanged, noun) for kind, noun in NOUNS if counts[kind].unchanged]
+    files += [OPML] if counts["opml"].unchanged else []
+    listed = ", ".join(files[:-1]) + " and " + files[-1] if len(files) > 1 else "".join(files)
+    fmt = config.feeds.opml_format
+    site = f"subscribe to {out}/{FILENAMES[fmt]} (the whole site), or " if fmt else ""
     return (
-        f"{out}/ is up to date: {files} feed files for {report.posts} posts ({kept} were "
-        f"already current, so they were left as they were); subscribe to {out}/{site_feed}, "
-        f"or see every feed in {out}/{OPML}"
+        f"{out}/ is up to date: its {listed} for {plural(report.posts, 'post')} were already "
+        f"current, so none was rewritten; {site}import {out}/{OPML} (the site, each category "
+        "and each tag)"
     )
 
 
-def _show_changes(config: Config, report: BuildReport) -> None:
-    """``-v``: files under ``_posts`` that are not posts (and why), then each change."""
+#: How many groups without feeds ``-v`` names (``--explain`` names every one).
+SHOWN_EXCLUDED = 10
+
+
+def _show_changes(config: Config, report: BuildReport, explain: bool) -> None:
+    """``-v``: files under ``_posts`` that are not posts (and why), then each change, then
+    the groups the feed policy leaves without feeds: the first few, or all with
+    ``--explain``."""
     for path, reason in skipped_files(config):
         click.echo(f"skipped {path}: {reason}", err=True)
     for path in report.written:
         click.echo(f"wrote {path}", err=True)
     for path in report.removed:
         click.echo(f"removed {path}", err=True)
-    for line in report.excluded:
-        click.echo(line, err=True)
+    _show_excluded(report, explain)
+
+
+def _show_excluded(report: BuildReport, explain: bool) -> None:
+    """Each group the feed policy leaves without feeds, and why: every one with
+    ``--explain``; else a count and the first :data:`SHOWN_EXCLUDED` (a big archive's
+    policy may leave out tens of thousands of tags)."""
+    excluded = report.excluded
+    if explain or len(excluded) <= SHOWN_EXCLUDED:
+        for line in excluded:
+            click.echo(line, err=True)
+        return
+    click.echo(
+        f"the feed policy leaves {len(excluded)} categories and tags without feeds; "
+        f"the first {SHOWN_EXCLUDED}, and why:",
+        err=True,
+    )
+    for line in excluded[:SHOWN_EXCLUDED]:
+        click.echo(f"  {line}", err=True)
+    more = len(excluded) - SHOWN_EXCLUDED
+    click.echo(f"  … and {more} more: `feedwright build --explain` lists every one", err=True)
 
 
 @cli.command("build")
 @config_option
 @source_option
-@click.option(
-    "--output",
-    type=click.Path(file_okay=False),
-    help="The output folder (overrides 'output' in the config).",
-)
+@output_option
 @click.option("--full", is_flag=True, help="Rebuild everything, ignoring any cache.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any post was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
@@ -167,7 +188,12 @@ def _show_changes(config: Config, report: BuildReport) -> None:
     "-v",
     "--verbose",
     is_flag=True,
-    help="Also list skipped files and groups without feeds (and why), and each change.",
+    help="Also list skipped files, each change, and the first groups without feeds (and why).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="List every category and tag the feed policy leaves without feeds, and why.",
 )
 @click.option(
     "--json",
@@ -183,6 +209,7 @@ def build_command(
     strict: bool,
     quiet: bool,
     verbose: bool,
+    explain: bool,
     as_json: bool,
 ) -> None:
     """Write every feed (site, categories, tags) and feeds.opml."""
@@ -196,16 +223,18 @@ def build_command(
                 full=full,
                 progress=progress,
                 on_wait=lambda message: click.echo(message, err=True),
-                explain=verbose,
+                explain=verbose or explain,
             )
         )
     _show_problems(report, quiet)
     if verbose:
-        _run(lambda: _show_changes(config, report))
+        _run(lambda: _show_changes(config, report, explain))
+    elif explain:
+        _show_excluded(report, explain)
     if as_json:
         click.echo(change_report_json(config, report))
     elif not quiet:
-        click.echo(summary(report))
+        click.echo(summary_line(report))
         if report.cold and not full and not report.written and report.unchanged:
             click.echo(first_build_note(config, report))
     show_hook(run_after_build(config, report))
@@ -228,13 +257,14 @@ def _in_ci() -> bool:
 @cli.command("check")
 @config_option
 @source_option
+@output_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def check_command(config_path: str, source: str | None, quiet: bool) -> None:
+def check_command(config_path: str, source: str | None, output: str | None, quiet: bool) -> None:
     """Validate the config and every post; write nothing. Exit 1 if anything is wrong.
 
-    Also lists posts whose permalink moved away from their entry id (the id ledger keeps
-    the id) and entry ids that more than one post claims."""
-    config = _load(config_path, source)
+    Also lists posts whose permalink moved away from their entry id (the id ledger in the
+    output folder keeps the id) and entry ids that more than one post claims."""
+    config = _load(config_path, source, output)
     report = _run(lambda: build(config, now=datetime.now(UTC), dry_run=True, explain=True))
     _show_problems(report, quiet)
     if not quiet:
@@ -242,7 +272,7 @@ def check_command(config_path: str, source: str | None, quiet: bool) -> None:
             click.echo(f"moved: {line}")
         for line in report.claimed:
             click.echo(f"claimed twice: {line}")
-        click.echo(f"{report.posts} posts, {report.rejected} rejected")
+        click.echo(f"{plural(report.posts, 'post')}, {report.rejected} rejected")
     if report.rejected:
         sys.exit(1)
 
@@ -250,6 +280,7 @@ def check_command(config_path: str, source: str | None, quiet: bool) -> None:
 @cli.command("feeds")
 @config_option
 @source_option
+@output_option
 @click.option(
     "--html",
     "as_html",
@@ -261,9 +292,11 @@ def check_command(config_path: str, source: str | None, quiet: bool) -> None:
     metavar="KIND/NAME",
     help="With --html: the tags of one group (category/NAME or tag/NAME; default: the site).",
 )
-def feeds_command(config_path: str, source: str | None, as_html: bool, group: str | None) -> None:
+def feeds_command(
+    config_path: str, source: str | None, output: str | None, as_html: bool, group: str | None
+) -> None:
     """List every feed: kind, name, format and public URL."""
-    config = _load(config_path, source)
+    config = _load(config_path, source, output)
     if group is not None and not as_html:
         raise ConfigUsageError("--group: only with --html")
     if as_html:
@@ -298,13 +331,6 @@ def _snippet(config: Config, group: str | None) -> str:
         listed = ", ".join(known[:10]) + (", …" if len(known) > 10 else "") or "none"
         raise OptionError("--group", f"no {kind} {name!r} is published ({plural}: {listed})")
     return snippet(config, (kind, slug), found[(kind, slug)])
-
-
-output_option = click.option(
-    "--output",
-    type=click.Path(file_okay=False),
-    help="The output folder (overrides 'output' in the config).",
-)
 
 
 def _abspath(path: str | None) -> str | None:
@@ -399,7 +425,7 @@ def watch_command(
     def report(r: BuildReport) -> None:
         _show_problems(r, quiet)
         if not quiet:
-            click.echo(summary(r))
+            click.echo(summary_line(r))
 
     watch(
         config_path,

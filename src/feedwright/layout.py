@@ -7,6 +7,7 @@ Everything that names an output file (the engine, the OPML, the server, the CLI)
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from .config import Config
@@ -180,6 +181,23 @@ def archive_of_path(relpath: str) -> tuple[GroupKey, str] | None:
     else:
         return None
     return (key, "/".join(rest)) if _is_period(rest) else None
+
+
+#: What an output file is, for the words of a build's summary and its change report.
+FileKind = Literal["feed", "opml", "page", "archive"]
+
+
+def file_kind(relpath: str) -> FileKind:
+    """What an output path feedwright writes is: a group's ``feed``, the ``opml`` list, a
+    group's ``page`` for people, or a file of an RFC 5005 ``archive`` (quick: a build's
+    report may name every one of a site's hundred thousand archive files)."""
+    if relpath == OPML:
+        return "opml"
+    if is_archive_path(relpath):
+        return "archive"
+    if is_page(relpath):
+        return "page"
+    return "feed"
 
 
 def is_feed_name(name: str) -> bool:
