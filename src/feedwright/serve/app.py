@@ -31,7 +31,6 @@ from ..config import METRICS_PATH, Config
 from ..errors import ServeError
 from ..layout import (
     FILENAMES,
-    FORMAT_OF_NAME,
     LABELS,
     MEDIA_TYPES,
     OPML,
@@ -128,13 +127,9 @@ def _local(config: Config, url: str) -> str:
     return url
 
 
-def _label(url: str) -> str:
-    fmt = FORMAT_OF_NAME.get(url.rsplit("/", 1)[-1])
-    return LABELS[fmt] if fmt is not None else ""
-
-
 def render_index(config: Config, opml: bytes | None) -> bytes:
-    """The ``/`` page: every feed of ``feeds.opml`` by section, with autodiscovery links."""
+    """The ``/`` page: every feed of the groups in ``feeds.opml`` (each in every configured
+    format) by section, with autodiscovery links."""
     e = html.escape
     site = config.site
     sections: list[tuple[str, list[tuple[str, str, str]]]] = []
@@ -150,7 +145,12 @@ def render_index(config: Config, opml: bytes | None) -> bytes:
             else:
                 section, items = node.get("text", ""), list(node)
             found = [(n.get("title", ""), n.get("xmlUrl", "")) for n in items if n.get("xmlUrl")]
-            named = [(t, _label(u), u) for t, u in found]
+            # the OPML lists each group once: its folder holds every configured format
+            named = [
+                (t, LABELS[fmt], u.rsplit("/", 1)[0] + "/" + FILENAMES[fmt])
+                for t, u in found
+                for fmt in config.feeds.formats
+            ]
             if sections and sections[-1][0] == section:
                 sections[-1][1].extend(named)
             else:

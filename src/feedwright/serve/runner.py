@@ -37,6 +37,7 @@ from typing import Any
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
+from ..changes import summary_line
 from ..config import Config
 from ..errors import FeedwrightError
 from ..hooks import HookResult, HookRunner
@@ -208,17 +209,8 @@ class ServeProcess:
                 unchanged=len(report.unchanged),
                 removed=len(report.removed),
             )
-            log.info(
-                "%s: %d posts, %d rejected, %d feeds written, %d unchanged, %d removed, %.2f s",
-                record["trigger"],
-                report.posts,
-                report.rejected,
-                len(report.written),
-                len(report.unchanged),
-                len(report.removed),
-                record["seconds"],
-                extra=fields,
-            )
+            words = summary_line(report, seconds=record["seconds"])
+            log.info("%s: %s", record["trigger"], words, extra=fields)
         else:
             for line in record["errors"]:
                 log.error("%s", line, extra={"event": "build_error"})
