@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 import threading
@@ -19,6 +20,7 @@ from conftest import parse_feed
 from live import serve_site, wait_until
 
 from feedwright.cli import cli
+from feedwright.config import SECONDS
 from feedwright.hooks import HookRunner
 from feedwright.watch import watch
 
@@ -268,14 +270,22 @@ def test_a_hanging_hook_is_stopped_at_the_timeout_with_its_children(make_site, t
         ({"after_build": "purge-cdn --all"}, "hooks.after_build: expected a list of strings"),
         ({"after_build": []}, "hooks.after_build: expected a non-empty list"),
         ({"after_build": [["a"]]}, "hooks.after_build: expected a list of strings"),
-        ({"timeout": "soon"}, "hooks.timeout: expected a number of seconds > 0, got 'soon'"),
-        ({"timeout": 0}, "hooks.timeout: expected a number of seconds > 0, got 0"),
+        ({"timeout": "soon"}, f"hooks.timeout: {SECONDS}, got 'soon'"),
+        ({"timeout": 0}, f"hooks.timeout: {SECONDS}, got 0"),
+        ({"timeout": -1}, f"hooks.timeout: {SECONDS}, got -1"),
+        ({"timeout": float("nan")}, f"hooks.timeout: {SECONDS}, got nan"),
+        ({"timeout": float("inf")}, f"hooks.timeout: {SECONDS}, got inf"),
+        ({"timeout": 99999999999999999999}, f"hooks.timeout: {SECONDS}, got 99999999999999999999"),
+        ({"timeout": 86400.5}, f"hooks.timeout: {SECONDS}, got 86400.5"),
         ({"after_biuld": ["x"]}, "hooks.after_biuld: unknown key (did you mean"),
         ("purge", "hooks: expected a mapping"),
     ],
 )
 def test_bad_hooks_config_exits_2_naming_the_key(make_site, hooks: Any, message: str):
     site = make_site(hooks=hooks)
+    if isinstance(hooks, dict) and isinstance(hooks.get("timeout"), float):
+        # YAML's own spellings of the special numbers, as a user writes them
+        assert re.search(r"timeout: (\.nan|\.inf|86400\.5)\n", site.config_path.read_text())
     post(site, "2022-03-07-a.md", "甲", ["株洲"], "2022-03-07 08:00:00 +0800")
     result = cli_build(site)
     assert result.exit_code == 2

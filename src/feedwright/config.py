@@ -35,6 +35,9 @@ MARKDOWN_EXT = ("md", "markdown")
 HTML_EXT = ("html", "htm")
 #: Where ``GET /metrics`` answers when ``server.metrics`` is on.
 METRICS_PATH = "/metrics"
+#: The longest timeout a setting may give, in seconds (a day).
+MAX_SECONDS = 86400
+SECONDS = f"expected a number of seconds above 0 and at most {MAX_SECONDS} (a day)"
 _EXT = re.compile(r"^[a-z0-9]+$")
 PERMALINK_STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
@@ -123,6 +126,8 @@ class WebhookConfig:
     path: str
     #: A command (no shell) run before each webhook-triggered build, or ``None``.
     before_build: tuple[str, ...] | None
+    #: Only pushes to these branches build (``None``: every push).
+    branches: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +157,8 @@ class ServerConfig:
     max_connections: int = 1000
     #: Whether ``GET /metrics`` answers (Prometheus text format).
     metrics: bool = False
+    #: Whether ``GET /status`` shows hook commands and their output.
+    status_details: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,12 +284,15 @@ class _Reader:
         return value
 
     def seconds(self, key: str, default: float) -> float:
-        """A positive number of seconds (an integer or a decimal)."""
+        """A number of seconds above 0 and at most :data:`MAX_SECONDS` (NaN, infinity and
+        numbers too big for a timer are errors)."""
         value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"expected a number of seconds, got {_show(value)}")
-        if not value > 0 or value != value or value == float("inf"):
-            raise self.fail(key, f"expected a number of seconds > 0, got {value}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (0 < value <= MAX_SECONDS)
+        ):
+            raise self.fail(key, f"{SECONDS}, got {_show(value)}")
         return float(value)
 
     def strings(self, key: str, default: list[str]) -> tuple[str, ...]:
@@ -630,8 +640,20 @@ def _webhook(r: _Reader) -> WebhookConfig:
         if not before:
             raise r.fail("before_build", "expected a non-empty list (a command and arguments)")
     r.used.add("before_build")
+    branches: tuple[str, ...] | None = None
+    if r.data.get("branches") is not None:
+        branches = r.strings("branches", [])
+        if not branches or not all(b.strip() for b in branches):
+            raise r.fail(
+                "branches",
+                "expected a list of branch names such as [main] (leave it out: every push builds)",
+            )
+    r.used.add("branches")
     hook = WebhookConfig(
-        secret_env=r.text("secret_env", "FEEDWRIGHT_WEBHOOK_SECRET"), path=path, before_build=before
+        secret_env=r.text("secret_env", "FEEDWRIGHT_WEBHOOK_SECRET"),
+        path=path,
+        before_build=before,
+        branches=branches,
     )
     return hook
 
@@ -643,10 +665,7 @@ def _hooks(r: _Reader, base: Path) -> HooksConfig:
         if not after or not after[0]:
             raise r.fail("after_build", "expected a non-empty list (a command and arguments)")
     r.used.add("after_build")
-    timeout = r.get("timeout", 60)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise r.fail("timeout", f"expected a number of seconds > 0, got {_show(timeout)}")
-    return HooksConfig(after_build=after, timeout=float(timeout), folder=base)
+    return HooksConfig(after_build=after, timeout=r.seconds("timeout", 60.0), folder=base)
 
 
 def _server(r: _Reader) -> ServerConfig:
@@ -664,6 +683,7 @@ def _server(r: _Reader) -> ServerConfig:
         read_timeout=r.seconds("read_timeout", 15.0),
         max_connections=r.integer("max_connections", 1000, 1),
         metrics=r.boolean("metrics", False),
+        status_details=r.boolean("status_details", False),
     )
 
 
