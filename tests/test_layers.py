@@ -42,7 +42,7 @@ PURE = {
 }
 #: The core: the pure modules, and those that read the config, the source and the output.
 CORE = PURE | {"config", "discover", "jekyll", "output"}
-OUTER = {"cli", "watch", "hooks", "__main__"}
+OUTER = {"cli", "watch", "hooks", "reloader", "background", "commands", "__main__"}
 CONCURRENCY = {"multiprocessing", "concurrent", "threading", "asyncio", "subprocess", "_thread"}
 FRAMEWORKS = {"click", "starlette", "uvicorn", "watchfiles"}
 INNER_ENGINE = "feedwright.engine."

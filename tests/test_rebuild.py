@@ -74,16 +74,24 @@ def test_before_build_runs_first_in_the_given_folder(make_site, tmp_path):
     assert [e.title for e in parse_feed(site.out / "atom.xml").entries] == ["拉取的", "一"]
 
 
+SAY_AND_FAIL = "import sys; print('secret-ish output', file=sys.stderr); sys.exit(2)"
+
+
+@pytest.mark.parametrize("details", [False, True])
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        ([sys.executable, "-c", "import sys; sys.exit(2)"], "exited with 2"),
+        ([sys.executable, "-c", SAY_AND_FAIL], "exited with 2"),
         (["/nonexistent/no-such-command"], "cannot run"),
         ([sys.executable, "-c", "import time; time.sleep(5)"], "did not finish in 0.3 s"),
     ],
 )
-def test_before_build_failures_are_reported_and_nothing_is_built(make_site, command, message):
-    site = site_with_post(make_site, webhook={"before_build": command})
+def test_before_build_failures_are_reported_and_nothing_is_built(
+    make_site, command, message, details
+):
+    site = site_with_post(
+        make_site, webhook={"before_build": command}, server={"status_details": details}
+    )
     seen: list[tuple[dict, object]] = []
     rebuilder = Rebuilder(
         site.config,
@@ -96,7 +104,15 @@ def test_before_build_failures_are_reported_and_nothing_is_built(make_site, comm
     assert last["result"] == "before_build failed" and not last["ok"]
     assert message in last["errors"][0] and last["errors_total"] == 1
     assert not (site.out / "atom.xml").exists()
-    assert seen == [(last, None)]
+    # The log (on_finish) always has the command and its output; /status only with
+    # server.status_details.
+    [(record, report)] = seen
+    assert report is None and {**record, "errors": last["errors"]} == last
+    assert command[0] in record["errors"][0]
+    assert (command[0] in last["errors"][0]) is details
+    if "secret-ish" in command[-1]:
+        assert "secret-ish output" in record["errors"][0]
+        assert ("secret-ish output" in last["errors"][0]) is details
 
 
 def test_rejected_posts_are_counted_not_failures(make_site):

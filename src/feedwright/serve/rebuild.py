@@ -3,31 +3,33 @@
 At most one build runs and at most one waits: a request that arrives while a build
 runs queues one more (it will see every change made so far), and any further request
 joins that queued build. So a burst of a hundred webhooks costs at most two builds.
+Builds run on a :class:`~feedwright.background.Worker`, and ``before_build`` through
+:func:`~feedwright.commands.run_command`, as hooks do.
+
+Each build first runs ``webhook.before_build`` (which may pull a new ``_config.yml``),
+then reads the config afresh (the ``reload`` callable: the server's
+:class:`~feedwright.reloader.Reloader`), then builds with it.
 
 A build that fails (``before_build`` exits non-zero, or the build raises) changes no
 feed: writes are atomic and happen only in a build that succeeds up to writing. The
 failure is recorded for ``GET /status``. Plain Python: testable without HTTP.
 
-:meth:`Rebuilder.stop` asks a running build to stop at a safe point: while it still reads
-posts (before it writes anything), it gives up and leaves every feed as it was; once it
-writes, it finishes. :meth:`Rebuilder.set_config` (a reload) applies to the next build.
+:meth:`Rebuilder.stop` asks a running build to stop at its next safe point (the build's
+progress callback raises :class:`BuildStopped`) and stops a running ``before_build``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import shlex
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from ..background import Outcome, Worker
+from ..commands import run_command
 from ..config import Config
 from ..engine import build
 from ..errors import FeedwrightError
@@ -37,15 +39,13 @@ from .websub import Publisher, changed_feeds
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["started", "queued", "coalesced", "closed"]
-
 
 class BuildStopped(Exception):
-    """The server is shutting down: the build stopped before writing anything. Raised from
-    the build's progress callback; not a :class:`FeedwrightError` (nothing went wrong)."""
+    """The server is shutting down: the build stopped at a safe point. Raised from the
+    build's progress callback; not a :class:`FeedwrightError` (nothing went wrong)."""
 
     def __init__(self) -> None:
-        super().__init__("stopped at a safe point (the server is shutting down); nothing written")
+        super().__init__("stopped at a safe point (the server is shutting down)")
 
 
 #: Called after every run with its status record and the report (``None`` if it failed).
@@ -59,18 +59,6 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """End a command and every process it started: SIGTERM, then SIGKILL after 2 s."""
-    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 10.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.communicate(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def _failed(stage: str) -> str:
     return stage if stage == "build stopped" else f"{stage} failed"
 
@@ -79,8 +67,14 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
+class _BeforeBuildFailed(Exception):
+    def __init__(self, message: str, public: str) -> None:
+        super().__init__(message)
+        self.public = public
+
+
 class Rebuilder:
-    """Runs :func:`feedwright.engine.build` in a background thread, one at a time."""
+    """Runs :func:`feedwright.engine.build` in the background, one at a time."""
 
     def __init__(
         self,
@@ -92,9 +86,11 @@ class Rebuilder:
         clock: Callable[[], datetime] = _utc_now,
         before_build_timeout: float = 600.0,
         hooks: HookRunner | None = None,
+        reload: Callable[[], Config] | None = None,
     ) -> None:
         """``cwd`` is where ``webhook.before_build`` runs (the config file's folder);
-        ``hooks`` runs ``hooks.after_build`` after each build that changed a file."""
+        ``hooks`` runs ``hooks.after_build`` after each build that changed a file;
+        ``reload`` reads the config afresh before each build (default: keep ``config``)."""
         self.config = config
         self._hooks = hooks if hooks is not None else HookRunner()
         self._cwd = cwd
@@ -102,63 +98,40 @@ class Rebuilder:
         self._on_finish = on_finish
         self._clock = clock
         self._timeout = before_build_timeout
+        self._reload = reload
+        self._worker: Worker[str] = Worker("feedwright-build", self._run, max_queued=1)
         self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._running = False
-        self._queued: str | None = None
-        self._closed = False
         self._runs = 0
         self._current: dict[str, Any] | None = None
         self._last: dict[str, Any] | None = None
+        #: The last record's errors without commands or their output (when they differ).
+        self._last_public: list[str] | None = None
         self._last_success: str | None = None
         self._stopping = threading.Event()
 
     # -- requests ---------------------------------------------------------------------------
     def request(self, trigger: str = "webhook") -> Outcome:
         """Ask for a build; returns at once. ``started``, ``queued``, or ``coalesced``."""
-        with self._lock:
-            if self._closed:
-                return "closed"
-            if not self._running:
-                self._running = True
-                threading.Thread(
-                    target=self._loop, args=(trigger,), name="feedwright-build", daemon=True
-                ).start()
-                return "started"
-            if self._queued is None:
-                self._queued = trigger
-                return "queued"
-            return "coalesced"
+        return self._worker.submit(trigger)
 
     def wait(self, timeout: float) -> bool:
         """Block until no build runs or waits; ``False`` on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._idle:
-            while self._running:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._idle.wait(left)
-            return True
+        return self._worker.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> bool:
-        """Accept no more requests, drop the queued one, and wait for the running build."""
-        with self._lock:
-            self._closed = True
-            self._queued = None
+        """Accept no more requests, drop the queued one, and wait for the running build;
+        then give a running ``after_build`` hook the time left, and stop it."""
         deadline = time.monotonic() + timeout
-        idle = self.wait(timeout)
-        # A running after_build hook may finish in the time left; then it is stopped.
+        self._worker.close()
+        idle = self._worker.wait(timeout)
         self._hooks.wait(max(0.0, deadline - time.monotonic()))
         self._hooks.close()
         return idle
 
     def stop(self) -> None:
         """Accept no more requests, drop the queued one, and ask the running build to stop
-        at its next safe point (it stops only while it reads posts, before writing)."""
-        with self._lock:
-            self._closed = True
-            self._queued = None
+        at its next safe point (a running ``before_build`` is stopped)."""
+        self._worker.close()
         self._stopping.set()
 
     def set_config(self, config: Config, *, publisher: Publisher | None = None) -> None:
@@ -173,41 +146,27 @@ class Rebuilder:
         if self._stopping.is_set():
             raise BuildStopped()
 
-    # -- the worker -------------------------------------------------------------------------
-    def _loop(self, trigger: str) -> None:
-        try:
-            while True:
-                self._run(trigger)
-                with self._lock:
-                    if self._queued is None:
-                        return
-                    trigger, self._queued = self._queued, None
-        finally:
-            with self._lock:
-                self._running = False
-                self._queued = None
-                self._current = None
-                self._idle.notify_all()
-
+    # -- one build --------------------------------------------------------------------------
     def _run(self, trigger: str) -> None:
         started = self._clock()
         with self._lock:
             self._runs += 1
             self._current = {"trigger": trigger, "started": _iso(started)}
+            config = self.config
         report: BuildReport | None = None
         stage = "before_build"
-        with self._lock:
-            config = self.config
+        public: list[str] | None = None
         try:
-            problem = self._before_build(config)
-            if problem is None:
-                stage = "build"  # a missing source folder fails here: never an empty site
-                if self._stopping.is_set():
-                    raise BuildStopped()
-                report = build(config, now=self._clock(), progress=self._check_stop)
-                errors = list(report.errors)
-            else:
-                errors = [problem]
+            self._before_build(config)
+            stage = "build"  # a missing source folder fails here: never an empty site
+            if self._reload is not None:
+                config = self._reload()
+            if self._stopping.is_set():
+                raise BuildStopped()
+            report = build(config, now=self._clock(), progress=self._check_stop)
+            errors = list(report.errors)
+        except _BeforeBuildFailed as e:
+            errors, public = [str(e)], [e.public]
         except BuildStopped as e:
             stage = "build stopped"
             errors = [str(e)]
@@ -218,6 +177,31 @@ class Rebuilder:
         except Exception as e:  # a bug must not stop the server from serving
             log.exception("build failed")
             errors = [f"{type(e).__name__}: {e}"]
+        finally:
+            with self._lock:
+                self._current = None
+        record = self._record(trigger, started, report, stage, errors)
+        with self._lock:
+            self._last = record
+            self._last_public = public[:MAX_ERRORS] if public is not None else None
+            if report is not None:
+                self._last_success = record["finished"]
+            publisher = self._publisher
+        if report is not None and publisher is not None:
+            publisher.publish(changed_feeds(report))
+        if report is not None:
+            self._hooks.submit(config, report)  # the config this build used
+        if self._on_finish is not None:
+            self._on_finish(record, report)  # if it raises, the worker logs it and goes on
+
+    def _record(
+        self,
+        trigger: str,
+        started: datetime,
+        report: BuildReport | None,
+        stage: str,
+        errors: list[str],
+    ) -> dict[str, Any]:
         finished = self._clock()
         record: dict[str, Any] = {
             "trigger": trigger,
@@ -239,75 +223,49 @@ class Rebuilder:
             )
         record["errors"] = errors[:MAX_ERRORS]
         record["errors_total"] = len(errors)
-        with self._lock:
-            self._last = record
-            if report is not None:
-                self._last_success = record["finished"]
-        with self._lock:
-            publisher = self._publisher
-        if report is not None and publisher is not None:
-            publisher.publish(changed_feeds(report))
-        if report is not None:
-            self._hooks.submit(config, report)  # the config this build used
-        if self._on_finish is not None:
-            try:
-                self._on_finish(record, report)
-            except Exception:
-                log.exception("on_finish callback failed")
+        return record
 
-    def _before_build(self, config: Config) -> str | None:
-        """Run ``webhook.before_build``; what went wrong, or ``None`` if it succeeded."""
+    def _before_build(self, config: Config) -> None:
+        """Run ``webhook.before_build``; raise if it did not succeed."""
         command = config.webhook.before_build
         if not command:
-            return None
-        shown = shlex.join(command)
-        try:
-            proc = subprocess.Popen(
-                list(command),
-                cwd=self._cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # its own process group: stopped with all it started
+            return
+        run = run_command(command, cwd=self._cwd, timeout=self._timeout, stop=self._stopping)
+        if run.outcome == "stopped":
+            raise BuildStopped()
+        if not run.ok:
+            raise _BeforeBuildFailed(
+                f"before_build: {run.describe(details=True)}",
+                f"before_build: {run.describe(details=False)}",
             )
-        except OSError as e:
-            return f"before_build: cannot run `{shown}`: {e.strerror or e}"
-        deadline = time.monotonic() + self._timeout
-        while True:
-            try:
-                stdout, stderr = proc.communicate(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                if self._stopping.is_set():
-                    _stop_group(proc)
-                    raise BuildStopped() from None
-                if time.monotonic() > deadline:
-                    _stop_group(proc)
-                    return f"before_build: `{shown}` did not finish in {self._timeout:g} s; stopped"
-        if proc.returncode == 0:
-            return None
-        output = (stderr or stdout).decode("utf-8", "replace").strip()
-        tail = " | ".join(output.splitlines()[-5:])
-        return f"before_build: `{shown}` exited with {proc.returncode}" + (
-            f": {tail}" if tail else ""
-        )
 
     # -- status -----------------------------------------------------------------------------
+    def _shown_last(self, details: bool) -> dict[str, Any] | None:
+        """The last record as ``/status`` shows it (call with the lock held)."""
+        if self._last is None:
+            return None
+        shown = dict(self._last)
+        if self._last_public is not None and not details:
+            shown["errors"] = list(self._last_public)
+        return shown
+
     def status(self) -> dict[str, Any]:
-        """What ``GET /status`` shows (JSON-ready)."""
+        """What ``GET /status`` shows (JSON-ready); commands and their output only with
+        ``server.status_details``."""
         with self._lock:
+            config = self.config
+            details = config.server.status_details
             doc: dict[str, Any] = {
-                "running": self._running,
-                "queued": self._queued is not None,
+                "running": self._worker.busy,
+                "queued": self._worker.queued() > 0,
                 "runs": self._runs,
                 "current": dict(self._current) if self._current else None,
-                "last": dict(self._last) if self._last else None,
+                "last": self._shown_last(details),
                 "last_success": self._last_success,
             }
             publisher = self._publisher
-            config = self.config
         if publisher is not None:
             doc["websub"] = publisher.status()
         if config.hooks.after_build:
-            doc["after_build"] = self._hooks.status()
+            doc["after_build"] = self._hooks.status(details=details)
         return doc

@@ -7,7 +7,8 @@ public, percent-encoded self URL written in the feed, so the form encoding encod
 accepts a repeated ``hub.url``). Failures are retried with exponential backoff; a hub
 that stays down is recorded in the status and never fails a build.
 
-Each hub has its own worker thread, so a slow or dead hub does not delay the others.
+Each hub has its own :class:`~feedwright.background.Worker`, so a slow or dead hub does
+not delay the others.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from .. import __version__
+from ..background import Worker
 from ..layout import archive_of_path, is_feed_name
 from ..model import BuildReport
 
@@ -110,65 +111,6 @@ def ping(
     return PingResult(hub, feed_url, False, attempts, status, error)
 
 
-class _HubWorker:
-    """One hub's queue of feed URLs and the thread that pings them in order."""
-
-    def __init__(
-        self,
-        hub: str,
-        send: Callable[[str, str], PingResult],
-        done: Callable[[PingResult], None],
-    ) -> None:
-        self.hub = hub
-        self._send = send
-        self._done = done
-        self._pending: deque[str] = deque()
-        self._cond = threading.Condition()
-        self._busy = False
-        self._thread: threading.Thread | None = None
-
-    def add(self, urls: Iterable[str]) -> None:
-        with self._cond:
-            for url in urls:
-                if url not in self._pending:  # already waiting: one ping covers both
-                    self._pending.append(url)
-            if self._pending and self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name=f"feedwright-websub {self.hub}", daemon=True
-                )
-                self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if not self._pending:
-                    self._thread = None
-                    self._busy = False
-                    self._cond.notify_all()
-                    return
-                url = self._pending.popleft()
-                self._busy = True
-            try:
-                result = self._send(self.hub, url)
-            except Exception as e:  # never let a bug kill the worker silently
-                log.exception("WebSub ping to %s failed", self.hub)
-                result = PingResult(self.hub, url, False, 1, None, f"{type(e).__name__}: {e}")
-            self._done(result)
-
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._pending) + (1 if self._busy else 0)
-
-    def join(self, deadline: float) -> bool:
-        with self._cond:
-            while self._thread is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
-
-
 class Publisher:
     """Pings every configured hub for every changed feed, in the background."""
 
@@ -190,10 +132,22 @@ class Publisher:
         self._sent = 0
         self._failed = 0
         self._last_error: dict[str, str] | None = None
-        self._workers = [_HubWorker(hub, self._send, self._record) for hub in self.hubs]
+        self._workers = [
+            Worker(f"feedwright-websub {hub}", self._pinger(hub), dedupe=True) for hub in self.hubs
+        ]
 
-    def _send(self, hub: str, url: str) -> PingResult:
-        return ping(hub, url, **self._options)
+    def _pinger(self, hub: str) -> Callable[[str], None]:
+        """One hub's handler: ping it about one feed URL, and record how that went."""
+
+        def handle(url: str) -> None:
+            try:
+                result = ping(hub, url, **self._options)
+            except Exception as e:  # a bug: count it as a failed ping, and go on
+                log.exception("WebSub ping to %s failed", hub)
+                result = PingResult(hub, url, False, 1, None, f"{type(e).__name__}: {e}")
+            self._record(result)
+
+        return handle
 
     def _record(self, result: PingResult) -> None:
         with self._lock:
@@ -213,12 +167,13 @@ class Publisher:
         if not urls:
             return
         for worker in self._workers:
-            worker.add(urls)
+            for url in urls:
+                worker.submit(url)  # a URL already waiting for this hub is pinged once
 
     def join(self, timeout: float) -> bool:
         """Wait until every queued ping is done; ``False`` on timeout."""
         deadline = time.monotonic() + timeout
-        return all(worker.join(deadline) for worker in self._workers)
+        return all(worker.wait(deadline - time.monotonic()) for worker in self._workers)
 
     def status(self) -> dict[str, Any]:
         with self._lock:
