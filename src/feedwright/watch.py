@@ -3,9 +3,11 @@
 watchfiles (Rust ``notify``) watches the source folder and the config file; changes are
 grouped (``step_ms`` of quiet, at most ``debounce_ms``) so an editor's save or a
 ``git pull`` of many files is one build. The output folder is ignored even when it
-lies inside the source, so a build never triggers itself. A config that fails to load
-is reported once and the last good one keeps building every change until it is fixed;
-a change of ``source``/``output`` moves the watch. Reports go to callbacks: this module
+lies inside the source, so a build never triggers itself. Every build reads
+``config.yaml`` and the site's ``_config.yml`` afresh (:class:`~feedwright.reloader.Reloader`,
+shared with ``serve``): a config that fails to load is reported once and the last good
+one keeps building every change until it is fixed; a change of ``source``/``output``
+moves the watch. Reports go to callbacks: this module
 prints nothing.
 """
 
@@ -24,6 +26,7 @@ from .engine import build
 from .errors import FeedwrightError
 from .hooks import HookResult, HookRunner
 from .model import BuildReport
+from .reloader import Reloader
 
 
 class StopEvent(Protocol):
@@ -126,21 +129,18 @@ def _watch(
     missing_ok: bool,
     hooks: HookRunner,
 ) -> None:
-    last_error: str | None = None
+    reloader = Reloader(
+        lambda: load_config(config_file, source=source, output=output, missing_ok=missing_ok)
+    )
 
-    def load(good: Config | None) -> Config | None:
-        """The config, or ``good`` (the last one that loaded) if it no longer loads."""
-        nonlocal last_error
-        try:
-            new = load_config(config_file, source=source, output=output, missing_ok=missing_ok)
-        except FeedwrightError as e:
-            if str(e) != last_error:  # once per mistake, not once per change
-                last_error = str(e)
-                kept = "; building with the last good config until it is fixed" if good else ""
-                on_error(f"{e}{kept}")
-            return good
-        last_error = None
-        return new
+    def load() -> Config | None:
+        """The config read afresh, or the last good one if it no longer loads."""
+        had = reloader.config
+        found = reloader.reload()
+        if found.error is not None and found.news:  # once per mistake, not once per change
+            kept = "; building with the last good config until it is fixed" if had else ""
+            on_error(f"{found.error}{kept}")
+        return found.config
 
     def run(config: Config) -> None:
         if not config.source.is_dir():  # never build an empty site over the feeds
@@ -155,7 +155,7 @@ def _watch(
         except OSError as e:
             on_error(f"{e.filename or config.output}: {e.strerror or e}")
 
-    config = load(None)
+    config = load()
     if config is not None:
         run(config)
     while stop_event is None or not stop_event.is_set():
@@ -169,7 +169,7 @@ def _watch(
             force_polling=force_polling,
             raise_interrupt=False,
         ):
-            new = load(config)
+            new = load()
             if new is None:
                 continue
             moved = config is None or (new.source, new.output) != (config.source, config.output)

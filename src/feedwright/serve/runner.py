@@ -7,13 +7,16 @@
   build lock is released when the build ends (or, past the timeout, when the process
   does); every write is atomic, so no feed is ever half-written. A second SIGINT quits
   at once.
-- **SIGHUP**: read the config file again (:meth:`ServeProcess.reload`). A config that
-  does not load is logged and shown in ``/status``; the old one stays and the server
-  keeps serving. Otherwise the new config is applied to the next build and to the app
-  (``output``, ``feeds_url``, metrics, limits, webhook): a new app is swapped in, so the
-  process and its open connections stay. The listening address cannot move without a
-  restart: a changed ``server.host``/``server.port`` is refused, with a message saying
-  so, and the rest is applied. A reload that changes the feeds triggers one build.
+- **Every build, and SIGHUP**: read ``config.yaml`` and the site's ``_config.yml`` again
+  (:class:`~feedwright.reloader.Reloader`, shared with ``watch``): a build reads them
+  after ``webhook.before_build`` (which may have pulled a new ``_config.yml``), a SIGHUP
+  at once (:meth:`ServeProcess.reload`). A config that does not load is logged and shown
+  in ``/status``; the last good one stays and the server keeps serving and building.
+  Otherwise the new config is applied to the build and to the app (``output``,
+  ``feeds_url``, metrics, limits, webhook): a new app is swapped in, so the process and
+  its open connections stay. The listening address cannot move without a restart: a
+  changed ``server.host``/``server.port`` is refused, with a message saying so, and the
+  rest is applied. A SIGHUP that changes the feeds triggers one build.
 
 uvicorn installs handlers for SIGINT and SIGTERM that end by raising the signal again
 (so the process dies of it, not exit 0); :class:`_Server` replaces them.
@@ -28,8 +31,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Generator, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -39,9 +41,9 @@ from starlette.types import Receive, Scope, Send
 
 from ..changes import summary_line
 from ..config import Config
-from ..errors import FeedwrightError
 from ..hooks import HookResult, HookRunner
 from ..model import BuildReport
+from ..reloader import Loader, Reload, Reloader
 from . import webhook
 from .app import check_address, create_app
 from .metrics import Metrics
@@ -50,13 +52,6 @@ from .rebuild import OnFinish, Rebuilder
 from .websub import Publisher
 
 log = logging.getLogger("feedwright.serve")
-
-#: Reads the config file again (with the command line's overrides); raises ConfigError.
-Loader = Callable[[], Config]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class SwappableApp:
@@ -123,10 +118,11 @@ class ServeProcess:
         environ: Mapping[str, str],
     ) -> None:
         self.config = config
-        self._load = load
         #: The command line's --host/--port (they win over server.host/server.port).
         self._cli_address = (host, port)
         self.host, self.port = self._address(config)
+        self.reloader = Reloader(load, config, pin=self._pin_address)
+        self._reload_lock = threading.Lock()
         self.environ = environ
         self.limits = Limits(config.server.read_timeout, config.server.max_connections)
         self.publisher = Publisher(config.websub.hubs) if config.websub.hubs else None
@@ -136,14 +132,11 @@ class ServeProcess:
             publisher=self.publisher,
             on_finish=self._finished,
             hooks=HookRunner(self._hook_done),
+            reload=self._config_for_build,
         )
         self.metrics = Metrics(self._live)
         self.deliveries = webhook.DeliveryLog()
         self.app = SwappableApp(self._make_app(config))
-        self.reloads = 0
-        self.reload_error: str | None = None
-        self.reload_refused: list[str] = []
-        self.loaded_at = _now()
         self._deadline: float | None = None
         self.on_finish: OnFinish | None = None
 
@@ -166,13 +159,14 @@ class ServeProcess:
         )
 
     def _status(self) -> dict[str, Any]:
+        reloader = self.reloader
         return {
             "config": {
                 "file": self.config.file,
-                "loaded": self.loaded_at,
-                "reloads": self.reloads,
-                "error": self.reload_error,
-                "refused": list(self.reload_refused),
+                "loaded": reloader.loaded_at,
+                "reloads": reloader.changes,
+                "error": reloader.error,
+                "refused": list(reloader.refused),
             }
         }
 
@@ -244,42 +238,11 @@ class ServeProcess:
     def reload(self) -> None:
         """SIGHUP: read the config again and apply what can be applied (see the module)."""
         log.info("SIGHUP: reloading %s", self.config.file, extra={"event": "reload"})
-        try:
-            new = self._load()
-        except FeedwrightError as e:
-            self.reload_error = str(e)
-            log.error(
-                "reload failed, still serving with the config loaded at %s: %s",
-                self.loaded_at,
-                e,
-                extra={"event": "reload", "result": "failed", "error": str(e)},
-            )
-            return
         old = self.config
-        refused = []
-        address = self._address(new)
-        if address != (self.host, self.port):
-            refused.append(
-                f"server address {address[0]}:{address[1]}: cannot move a listening server "
-                f"(still on {self.host}:{self.port}); restart feedwright to listen there"
-            )
-            new = dataclasses.replace(
-                new,
-                server=dataclasses.replace(new.server, host=old.server.host, port=old.server.port),
-            )
-        for message in refused:
-            log.warning("reload: %s", message, extra={"event": "reload", "result": "refused"})
-        if new.websub.hubs != old.websub.hubs:
-            self.publisher = Publisher(new.websub.hubs) if new.websub.hubs else None
-        self.config = new
-        self.rebuilder.set_config(new, publisher=self.publisher)
-        self.limits.read_timeout = new.server.read_timeout
-        self.limits.max_connections = new.server.max_connections
-        self.app.app = self._make_app(new)
-        self.reloads += 1
-        self.reload_error = None
-        self.reload_refused = refused
-        self.loaded_at = _now()
+        found = self._reload(asked=True)
+        if found.error is not None:
+            return
+        new = self.config
         # Only the server's and the webhook's settings change no feed.
         feeds_changed = dataclasses.replace(new, server=old.server, webhook=old.webhook) != old
         outcome = self.rebuilder.request("reload") if feeds_changed else "none"
@@ -289,6 +252,60 @@ class ServeProcess:
             outcome,
             extra={"event": "reload", "result": "ok", "build": outcome},
         )
+
+    def _config_for_build(self) -> Config:
+        """The rebuilder's ``reload``: the config read afresh before each build."""
+        found = self._reload(asked=False)
+        if found.changed:
+            log.info(
+                "%s changed: this build and the server use it",
+                self.config.file,
+                extra={"event": "reload", "result": "ok", "build": "this"},
+            )
+        return self.config
+
+    def _reload(self, *, asked: bool) -> Reload:
+        """Read the config again; apply it if it changed; log what went wrong (every time
+        when ``asked`` by a SIGHUP, else once per mistake)."""
+        with self._reload_lock:
+            found = self.reloader.reload()
+            if found.error is not None and (asked or found.news):
+                log.error(
+                    "reload failed, still serving with the config loaded at %s: %s",
+                    self.reloader.loaded_at,
+                    found.error,
+                    extra={"event": "reload", "result": "failed", "error": found.error},
+                )
+            if asked or found.news:
+                for message in found.refused:
+                    log.warning(
+                        "reload: %s", message, extra={"event": "reload", "result": "refused"}
+                    )
+            if found.changed and found.config is not None:
+                self._apply(found.config)
+            return found
+
+    def _pin_address(self, old: Config, new: Config) -> tuple[Config, list[str]]:
+        """The reloader's ``pin``: a listening server cannot move to a new address."""
+        address = self._address(new)
+        if address == (self.host, self.port):
+            return new, []
+        message = (
+            f"server address {address[0]}:{address[1]}: cannot move a listening server "
+            f"(still on {self.host}:{self.port}); restart feedwright to listen there"
+        )
+        server = dataclasses.replace(new.server, host=old.server.host, port=old.server.port)
+        return dataclasses.replace(new, server=server), [message]
+
+    def _apply(self, new: Config) -> None:
+        """Use ``new`` from now on: in the next build, the app, the limits and the pings."""
+        if new.websub.hubs != self.config.websub.hubs:
+            self.publisher = Publisher(new.websub.hubs) if new.websub.hubs else None
+        self.config = new
+        self.rebuilder.set_config(new, publisher=self.publisher)
+        self.limits.read_timeout = new.server.read_timeout
+        self.limits.max_connections = new.server.max_connections
+        self.app.app = self._make_app(new)
 
     # -- shutdown -------------------------------------------------------------------------------
     def begin_shutdown(self, signame: str) -> None:
