@@ -152,7 +152,8 @@ def test_ping_and_redelivery_do_not_build(make_site):
     site = small_site(make_site)
     with serve_site(site.config) as s:
         r = s.hook(X_GitHub_Event="ping", X_GitHub_Delivery="d-0")
-        assert r.status_code == 200 and r.json()["event"] == "ping"
+        assert r.status_code == 202 and r.json()["event"] == "ping"
+        assert r.json()["result"] == "ignored" and r.json()["build"] == "none"
         assert s.status()["runs"] == 0
         # A forged delivery does not burn the id.
         forged = s.client.post(
@@ -194,7 +195,11 @@ def test_a_post_added_then_a_signed_hook_is_served(make_site):
 
 def test_a_failing_build_keeps_the_old_feed_and_status_says_so(make_site):
     fail = "import sys; print('merge conflict in _posts', file=sys.stderr); sys.exit(3)"
-    site = small_site(make_site, webhook={"before_build": [sys.executable, "-c", fail]})
+    site = small_site(
+        make_site,
+        webhook={"before_build": [sys.executable, "-c", fail]},
+        server={"status_details": True},
+    )
     before = site.read("atom.xml")
     with serve_site(site.config) as s:
         etag = s.get("/feeds/atom.xml").headers["etag"]

@@ -1,13 +1,15 @@
 """The HTTP server: an app factory with no build logic in it.
 
 - ``GET /``: an HTML page listing every feed, with autodiscovery links for the site feeds;
-- ``GET <path of feeds_url>/…``: the output folder, for feed readers (:mod:`.feedfiles`);
-  a folder (``/feeds/tags/<slug>/``) answers with its ``index.html`` (``feeds.pages``),
-  and its URL without the slash redirects to it;
-- ``GET /status``: the :class:`~feedwright.serve.rebuild.Rebuilder`'s status, as JSON;
+- ``GET <path of feeds_url>/…``: the output folder, for feed readers (:mod:`.files`);
+  a folder (``/feeds/tags/<slug>/``, ``/feeds/``) answers with its ``index.html``
+  (``feeds.pages``), and its URL without the slash redirects (``301``) to it;
+- ``GET /status``: the :class:`~feedwright.serve.rebuild.Rebuilder`'s status, as JSON, with
+  paths relative to the config's folder (:mod:`.privacy`);
 - ``GET /metrics``: Prometheus metrics (:mod:`.metrics`), only with ``server.metrics: true``;
-- ``POST <webhook.path>``: authenticated (:mod:`.webhook`), answered ``202`` at once,
-  and handed to the rebuilder. Absent (``404``) when no secret is configured.
+- ``POST <webhook.path>``: authenticated and decided (:mod:`.webhook`), answered ``202``
+  at once, and handed to the rebuilder when it means a push. Absent (``404``) when no
+  secret is configured.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -39,7 +41,7 @@ from ..layout import (
     feeds_prefix,
     is_feed_name,
 )
-from . import webhook
+from . import privacy, webhook
 from .files import FileCache, Representation, resolve, respond
 from .metrics import Metrics
 from .rebuild import Rebuilder
@@ -82,8 +84,7 @@ class FeedServer:
         if rep is None and folder and relpath == PAGE:
             return await self.index(request)
         if rep is None and not folder and await run_in_threadpool(self._has_page, relpath):
-            location = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
-            return RedirectResponse(location.split("?", 1)[0] + "/", status_code=301)
+            return await _add_slash(request)
         if rep is None:
             return Response("Not Found\n", status_code=404, media_type="text/plain")
         link = link_header(self.config, relpath)
@@ -192,7 +193,7 @@ def render_index(config: Config, opml: bytes | None) -> bytes:
 
 
 class WebhookEndpoint:
-    """``POST <webhook.path>``: size limit, authentication, ping, dedupe, then 202."""
+    """``POST <webhook.path>``: size limit, authentication, event, dedupe, then 202."""
 
     def __init__(
         self,
@@ -200,27 +201,36 @@ class WebhookEndpoint:
         rebuilder: Rebuilder,
         metrics: Metrics | None = None,
         deliveries: webhook.DeliveryLog | None = None,
+        branches: tuple[str, ...] | None = None,
     ) -> None:
         self.secret = secret
         self.rebuilder = rebuilder
         self.metrics = metrics
         self.deliveries = deliveries if deliveries is not None else webhook.DeliveryLog()
+        self.branches = branches
 
     async def handle(self, request: Request) -> Response:
-        response, sender, result = await self._handle(request)
         delivery = webhook.delivery_id(request.headers) or "-"
         client = request.client.host if request.client else "-"
+        try:
+            response, sender, result = await self._handle(request)
+        except ClientDisconnect:  # cut off by server.read_timeout, or the client left
+            response, sender = Response(status_code=400), "-"
+            result = "disconnected (the body did not arrive whole; nothing built)"
+        event = webhook.event(request.headers) or "-"
         log.info(
-            "webhook delivery: sender=%s delivery=%s result=%s client=%s",
+            "webhook delivery: sender=%s delivery=%s result=%s event=%s client=%s",
             sender,
             delivery,
             result,
+            event[:100],
             client,
             extra={
                 "event": "webhook",
                 "sender": sender,
                 "delivery": delivery,
                 "result": result,
+                "webhook_event": event[:100],
                 "client": client,
             },
         )
@@ -239,18 +249,24 @@ class WebhookEndpoint:
             body += chunk
             if len(body) > webhook.MAX_BODY:
                 return too_large, "-", "too_large"
-        method = webhook.authenticate(self.secret, bytes(body), request.headers)
-        if method is None:
+        auth = webhook.check(self.secret, bytes(body), request.headers)
+        if auth.method is None:
             denied = _json({"error": "not authenticated"}, 401, {"www-authenticate": "Bearer"})
-            return denied, "-", "unauthorised"
-        if webhook.is_ping(request.headers):
-            return _json({"ok": True, "event": "ping", "build": "none"}, 200), method, "ping"
+            return denied, "-", f"unauthorised ({auth.problem()})"
+        decision = webhook.decide(request.headers, bytes(body), self.branches)
+        if not decision.build:
+            doc = {"ok": True, "result": "ignored", "event": decision.event}
+            doc.update(reason=decision.reason, build="none")
+            outcome = "ping" if webhook.is_ping(request.headers) else "ignored"
+            return _json(doc, 202), auth.method, f"{outcome} ({decision.reason})"
         delivery = webhook.delivery_id(request.headers)
         if delivery is not None and not self.deliveries.first_time(delivery):
-            duplicate = _json({"ok": True, "duplicate": True, "build": "none"}, 200)
-            return duplicate, method, "duplicate"
-        outcome = self.rebuilder.request(f"webhook ({method})")
-        return _json({"ok": True, "build": outcome}, 202), method, f"accepted (build {outcome})"
+            seen = {"ok": True, "result": "duplicate", "duplicate": True, "build": "none"}
+            duplicate = _json(seen, 200)
+            return duplicate, auth.method, "duplicate"
+        outcome = self.rebuilder.request(f"webhook ({auth.method})")
+        accepted = {"ok": True, "result": "accepted", "build": outcome}
+        return _json(accepted, 202), auth.method, f"accepted (build {outcome})"
 
 
 def _json(doc: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:
@@ -279,11 +295,13 @@ def create_app(
     secret = env.get(config.webhook.secret_env, "")
     files = FeedServer(config, metrics)
 
+    relative = privacy.Relative(config)
+
     async def status(request: Request) -> Response:
         doc = rebuilder.status()
         if status_extra is not None:
             doc.update(status_extra())
-        return _json(doc, 200)
+        return _json(relative.apply(doc), 200)
 
     routes = [
         Route("/", files.index, methods=["GET", "HEAD"]),
@@ -292,10 +310,20 @@ def create_app(
     if metrics is not None and config.server.metrics:
         routes.append(Route(METRICS_PATH, metrics.endpoint, methods=["GET", "HEAD"]))
     if secret:
-        hook = WebhookEndpoint(secret.encode("utf-8"), rebuilder, metrics, deliveries)
+        hook = WebhookEndpoint(
+            secret.encode("utf-8"), rebuilder, metrics, deliveries, config.webhook.branches
+        )
         routes.append(Route(config.webhook.path, hook.handle, methods=["POST"]))
-    routes.append(Route(feeds_prefix(config) + "/{path:path}", files.feed, methods=["GET", "HEAD"]))
+    prefix = feeds_prefix(config)
+    if prefix:  # the output folder's URL without its slash: 301, like any folder's
+        routes.append(Route(prefix, _add_slash, methods=["GET", "HEAD"]))
+    routes.append(Route(prefix + "/{path:path}", files.feed, methods=["GET", "HEAD"]))
     return Starlette(routes=routes)
+
+
+async def _add_slash(request: Request) -> Response:
+    location = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    return RedirectResponse(location.split("?", 1)[0] + "/", status_code=301)
 
 
 def webhook_enabled(config: Config, environ: Mapping[str, str]) -> bool:

@@ -104,7 +104,9 @@ def protocol_class(limits: Limits) -> type[H11Protocol]:
             if self.conn.their_state not in (h11.IDLE, h11.SEND_BODY):
                 return
             limits.timed_out += 1
-            if self.conn.their_state is h11.SEND_BODY or self._partial():
+            # A body cut off is said once, by the route reading it (the webhook's delivery
+            # line); headers cut off reach no route, so they are said here.
+            if self.conn.their_state is not h11.SEND_BODY and self._partial():
                 log.info(
                     "%s: request not received within %g s; disconnected",
                     _peer(self.client),

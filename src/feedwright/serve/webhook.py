@@ -1,4 +1,5 @@
-"""Pure webhook authentication: who may trigger a rebuild. No I/O, no clock, no environment.
+"""Pure webhook decisions: who may trigger a rebuild, and which events mean a push. No I/O,
+no clock, no environment.
 
 A request is authentic when it proves it knows the shared secret in one of the ways
 the usual senders use:
@@ -12,15 +13,23 @@ the usual senders use:
 Every comparison is constant-time and on bytes: the header's bytes as they came over
 the wire against the expected bytes. The signature covers the exact body bytes, so the
 body is never decoded or re-serialised before it is checked.
+
+Once authentic, :func:`decide` says whether the event means new commits: GitHub's,
+Gitea's (Forgejo's, Gogs') ``push`` and GitLab's ``Push Hook`` build; a request that names
+no event (the Bearer form, curl) builds too; ``ping`` and every other event are ignored.
+With ``webhook.branches``, a push builds only when its ``ref`` is one of those branches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 #: Bodies larger than this are refused (``413``) before any hashing.
 MAX_BODY = 1 << 20
@@ -33,8 +42,23 @@ DELIVERY_HEADERS = (
     "idempotency-key",
     "x-gitlab-event-uuid",
 )
-#: Headers naming the event type.
-EVENT_HEADERS = ("x-github-event", "x-gitea-event", "x-gitlab-event")
+#: Headers naming the event type (Gitea sends its own and GitHub's and Gogs' names).
+EVENT_HEADERS = (
+    "x-github-event",
+    "x-gitea-event",
+    "x-forgejo-event",
+    "x-gogs-event",
+    "x-gitlab-event",
+)
+#: Event names (lower-cased) that mean commits were pushed.
+PUSH_EVENTS = frozenset({"push", "push hook"})
+#: The header each method checks, as its sender spells it.
+PROOF_HEADERS = {
+    "github": "X-Hub-Signature-256",
+    "gitea": "X-Gitea-Signature",
+    "gitlab": "X-Gitlab-Token",
+    "bearer": "Authorization: Bearer",
+}
 
 
 def signature(secret: bytes, body: bytes) -> str:
@@ -54,14 +78,29 @@ def _raw(value: str) -> bytes:
         return value.encode("utf-8")
 
 
-def authenticate(secret: bytes, body: bytes, headers: Mapping[str, str]) -> str | None:
-    """The method that proved knowledge of ``secret`` (``github``, ``gitea``, ``gitlab``,
-    ``bearer``), or ``None``. ``headers`` is any mapping; names are matched case-insensitively.
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """Who proved knowledge of the secret, and what was checked."""
 
-    An empty ``secret`` never authenticates anything.
-    """
-    if not secret:
-        return None
+    #: ``github``, ``gitea``, ``gitlab`` or ``bearer``; ``None``: not authenticated.
+    method: str | None
+    #: The proof headers the request carried, as senders spell them (all were checked).
+    checked: tuple[str, ...]
+
+    def problem(self) -> str:
+        """Why it was refused, naming the headers (for the log); empty when authenticated."""
+        if self.method is not None:
+            return ""
+        if not self.checked:
+            names = list(PROOF_HEADERS.values())
+            return f"no {', '.join(names[:-1])} or {names[-1]} header"
+        verb = "does" if len(self.checked) == 1 else "do"
+        return f"{' and '.join(self.checked)} {verb} not match the secret"
+
+
+def check(secret: bytes, body: bytes, headers: Mapping[str, str]) -> Auth:
+    """Which method proved knowledge of ``secret`` (see :class:`Auth`). ``headers`` is any
+    mapping; names are matched case-insensitively. An empty ``secret`` proves nothing."""
     h = _lower_keys(headers)
     expected = signature(secret, body).encode("ascii")
     checks: list[tuple[str, bytes, bytes]] = []
@@ -79,9 +118,18 @@ def authenticate(secret: bytes, body: bytes, headers: Mapping[str, str]) -> str 
         # Hex digests may arrive in upper case; the secret itself is compared as sent.
         if name in ("github", "gitea"):
             given = given.lower()
-        if hmac.compare_digest(want, given) and method is None:
+        if hmac.compare_digest(want, given) and method is None and secret:
             method = name
-    return method
+    return Auth(method, tuple(PROOF_HEADERS[name] for name, _, _ in checks))
+
+
+def authenticate(secret: bytes, body: bytes, headers: Mapping[str, str]) -> str | None:
+    """The method that proved knowledge of ``secret`` (``github``, ``gitea``, ``gitlab``,
+    ``bearer``), or ``None``. ``headers`` is any mapping; names are matched case-insensitively.
+
+    An empty ``secret`` never authenticates anything.
+    """
+    return check(secret, body, headers).method
 
 
 def delivery_id(headers: Mapping[str, str]) -> str | None:
@@ -109,6 +157,55 @@ def _first_header(headers: Mapping[str, str], names: Iterable[str]) -> tuple[str
 def is_ping(headers: Mapping[str, str]) -> bool:
     """GitHub's ``ping`` event, sent when a hook is created: answer it, build nothing."""
     return (event(headers) or "").lower() == "ping"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether an authentic delivery builds, and why."""
+
+    #: It builds.
+    build: bool
+    #: The event the sender named, if any.
+    event: str | None
+    #: Why, in a few words (``/status``-safe: names no secret).
+    reason: str
+
+
+def decide(headers: Mapping[str, str], body: bytes, branches: tuple[str, ...] | None) -> Decision:
+    """Whether an authentic delivery means a push that should build (see the module).
+
+    ``branches``: build only pushes to these (``None``: every push builds).
+    """
+    name = event(headers)
+    if name is not None and name.lower() not in PUSH_EVENTS:
+        return Decision(False, name, f"the {name!r} event is not a push")
+    if branches is None:
+        return Decision(True, name, "push" if name is not None else "no event named")
+    ref = push_ref(body)
+    if ref is None:
+        if name is None:  # a plain request (curl, the Bearer form): it asks for a build
+            return Decision(True, name, "no event named")
+        return Decision(False, name, "the push names no ref (webhook.branches)")
+    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    if branch is None or branch not in branches:
+        return Decision(False, name, f"{ref} is not in webhook.branches")
+    return Decision(True, name, f"push to {branch}")
+
+
+def push_ref(body: bytes) -> str | None:
+    """The ``ref`` of a push payload (JSON, or GitHub's form type: ``payload=<JSON>``)."""
+    if body.startswith(b"payload="):
+        try:
+            values = parse_qs(body.decode("ascii"), max_num_fields=8).get("payload", [])
+        except (UnicodeDecodeError, ValueError):
+            return None
+        body = values[0].encode("utf-8") if values else b""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    ref = doc.get("ref") if isinstance(doc, dict) else None
+    return ref if isinstance(ref, str) else None
 
 
 class DeliveryLog:
