@@ -6,9 +6,9 @@ joins that queued build. So a burst of a hundred webhooks costs at most two buil
 Builds run on a :class:`~feedwright.background.Worker`, and ``before_build`` through
 :func:`~feedwright.commands.run_command`, as hooks do.
 
-Each build first runs ``webhook.before_build`` (which may pull a new ``_config.yml``),
-then reads the config afresh (the ``reload`` callable: the server's
-:class:`~feedwright.reloader.Reloader`), then builds with it.
+Each build reads the config afresh (the ``reload`` callable: the server's
+:class:`~feedwright.reloader.Reloader`), runs its ``webhook.before_build`` (which may pull
+a new ``_config.yml``), reads the config once more if it did, and builds with it.
 
 A build that fails (``before_build`` exits non-zero, or the build raises) changes no
 feed: writes are atomic and happen only in a build that succeeds up to writing. The
@@ -152,15 +152,14 @@ class Rebuilder:
         with self._lock:
             self._runs += 1
             self._current = {"trigger": trigger, "started": _iso(started)}
-            config = self.config
         report: BuildReport | None = None
         stage = "before_build"
         public: list[str] | None = None
         try:
-            self._before_build(config)
+            config = self._fresh_config()
+            if self._before_build(config):  # it may have pulled a new _config.yml
+                config = self._fresh_config()
             stage = "build"  # a missing source folder fails here: never an empty site
-            if self._reload is not None:
-                config = self._reload()
             if self._stopping.is_set():
                 raise BuildStopped()
             report = build(config, now=self._clock(), progress=self._check_stop)
@@ -225,11 +224,18 @@ class Rebuilder:
         record["errors_total"] = len(errors)
         return record
 
-    def _before_build(self, config: Config) -> None:
-        """Run ``webhook.before_build``; raise if it did not succeed."""
+    def _fresh_config(self) -> Config:
+        """The config read afresh (``reload``), or the one in use."""
+        if self._reload is not None:
+            return self._reload()
+        with self._lock:
+            return self.config
+
+    def _before_build(self, config: Config) -> bool:
+        """Run ``webhook.before_build``; whether it ran (raise if it did not succeed)."""
         command = config.webhook.before_build
         if not command:
-            return
+            return False
         run = run_command(command, cwd=self._cwd, timeout=self._timeout, stop=self._stopping)
         if run.outcome == "stopped":
             raise BuildStopped()
@@ -238,6 +244,7 @@ class Rebuilder:
                 f"before_build: {run.describe(details=True)}",
                 f"before_build: {run.describe(details=False)}",
             )
+        return True
 
     # -- status -----------------------------------------------------------------------------
     def _shown_last(self, details: bool) -> dict[str, Any] | None:
