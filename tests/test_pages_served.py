@@ -64,6 +64,10 @@ def test_a_folder_answers_with_its_page_and_redirects_to_its_slash(make_site):
         home = s.get("/feeds/")
         assert home.content == site.read("index.html")
         assert s.get("/feeds", follow_redirects=True).content == home.content
+        # Its URL without the slash moves for good, like any folder's (#19.5).
+        for method in ("GET", "HEAD"):
+            bare = s.client.request(method, s.url + "/feeds?x=1")
+            assert bare.status_code == 301 and bare.headers["location"] == "/feeds/"
         assert "No feeds" not in s.get("/").text
         # Folders without a page, and every way out of the output folder, are 404.
         outside = site.root / "outside"

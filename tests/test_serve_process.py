@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import feedparser
 import httpx
 import procs
 import pytest
@@ -162,6 +163,8 @@ def test_sighup_with_a_changed_title_builds_once_with_it(make_site):
         ({"server": {"read_timeout": -1}}, "server.read_timeout"),
         ({"server": {"max_connections": "many"}}, "server.max_connections"),
         ({"feeds": {"limit": "x"}}, "feeds.limit"),
+        ({"hooks": {"timeout": float("nan")}}, "hooks.timeout"),
+        ({"server": {"status_details": "yes"}}, "server.status_details"),
     ],
 )
 def test_sighup_with_a_broken_config_keeps_serving_and_says_why(make_site, broken, named):
@@ -208,6 +211,133 @@ def test_sighup_moves_the_feeds_url_and_output_but_refuses_a_new_port(make_site,
         assert served.get("/feeds/atom.xml").status_code == 404
         check_tree(tmp_path / "out2")
         assert stop(served) == 0
+
+
+# -- every build reads the config afresh (#18.2) -------------------------------------------------
+def signed_push(served, delivery: str) -> httpx.Response:
+    body = b'{"ref":"refs/heads/main"}'
+    headers = {
+        "X-Hub-Signature-256": sign(body),
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": delivery,
+    }
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        return client.post(served.url + "/webhook", content=body, headers=headers)
+
+
+def build_after(served, delivery: str) -> dict:
+    runs = served.status()["runs"]
+    assert signed_push(served, delivery).status_code == 202
+    return wait_until(
+        lambda: (s := served.status())["runs"] == runs + 1 and not s["running"] and s,
+        timeout=60,
+    )
+
+
+def subtitle(served) -> str:
+    parsed = feedparser.parse(served.get("/feeds/atom.xml").content)
+    assert not parsed.bozo
+    return str(parsed.feed.get("subtitle", ""))
+
+
+def test_a_config_yml_pulled_by_before_build_reaches_the_served_feed_and_back(make_site):
+    # before_build stands for `git pull`: it puts the pushed _config.yml in place.
+    pull = "import shutil, sys; shutil.copy(sys.argv[1], sys.argv[2])"
+    site = seed(
+        make_site,
+        webhook={"before_build": [sys.executable, "-c", pull, "pushed.yml", "site/_config.yml"]},
+    )
+    jekyll = site.src / "_config.yml"
+    pushed = site.root / "pushed.yml"
+    jekyll.write_text("description: 旧的描述\n", "utf-8")
+    pushed.write_text("description: 旧的描述\n", "utf-8")
+    with serving(site) as served:
+        assert subtitle(served) == "旧的描述"
+        pushed.write_text("description: 新的描述\n", "utf-8")  # the push
+        status = build_after(served, "push-1")
+        assert status["last"]["ok"] and status["last"]["written"] > 0
+        assert subtitle(served) == "新的描述"
+        assert status["config"]["reloads"] == 1 and status["config"]["error"] is None
+        pushed.write_text("description: 旧的描述\n", "utf-8")  # reverted
+        build_after(served, "push-2")
+        assert subtitle(served) == "旧的描述"
+        # A change made between requests (no before_build needed) is read the same way.
+        jekyll.write_text("description: 第三个\n", "utf-8")
+        pushed.write_text("description: 第三个\n", "utf-8")
+        build_after(served, "push-3")
+        assert subtitle(served) == "第三个"
+        assert served.status()["config"]["reloads"] == 3
+        assert stop(served) == 0
+
+
+def test_a_broken_config_at_a_webhook_build_keeps_the_last_good_one(make_site):
+    site = seed(make_site)
+    jekyll = site.src / "_config.yml"
+    jekyll.write_text("description: 好的\n", "utf-8")
+    with serving(site) as served:
+        assert subtitle(served) == "好的"
+        jekyll.write_text("description: [unclosed\n", "utf-8")
+        site.post("2022-03-09-third.md", {"title": "第三篇", "date": "2022-03-09 09:00:00 +08:00"})
+        status = build_after(served, "broken-1")
+        # Built with the last good config: the new post is in, the subtitle stays.
+        assert status["last"]["ok"]
+        assert "_config.yml:1: not valid YAML" in status["config"]["error"]
+        assert subtitle(served) == "好的"
+        assert "第三篇" in served.get("/feeds/atom.xml").text
+        build_after(served, "broken-2")  # the same mistake is logged once, not per build
+        assert served.stderr().count("_config.yml:1: not valid YAML") == 1
+        jekyll.write_text("description: 修好了\n", "utf-8")
+        status = build_after(served, "fixed")
+        assert status["config"]["error"] is None
+        assert subtitle(served) == "修好了"
+        # A new port in the file cannot move the listening server: refused, said once.
+        port = site.settings["server"]["port"]
+        site.settings["server"]["port"] = free_port()
+        site.save()
+        status = build_after(served, "port")
+        assert status["last"]["ok"]
+        [refused] = status["config"]["refused"]
+        assert f"still on 127.0.0.1:{port}" in refused and "restart" in refused
+        build_after(served, "port-again")
+        assert served.stderr().count("cannot move a listening server") == 1
+        assert stop(served) == 0
+
+
+# -- /status shows nothing private (#18.5) --------------------------------------------------------
+def test_status_shows_paths_relative_to_the_config_folder_and_no_commands(make_site):
+    fail = "import sys; print('token=hunter2', file=sys.stderr); sys.exit(3)"
+    hook = [sys.executable, "-c", "import sys; print('out: hunter2'); sys.exit(5)"]
+    site = seed(
+        make_site,
+        webhook={"before_build": [sys.executable, "-c", fail]},
+        hooks={"after_build": hook},
+    )
+    with serving(site, wait_for_build=False) as served:
+        wait_until(lambda: served.status()["runs"] == 1 and not served.status()["running"])
+        status = served.status()
+        assert status["last"]["errors"] == ["before_build: exited with 3"]
+        # A build with an error naming a folder: the source is gone.
+        site.settings["webhook"] = {}
+        site.save()
+        site.src.rename(site.root / "moved")
+        status = build_after(served, "no-source")
+        [error] = status["last"]["errors"]
+        assert error == "config.yaml: source: no such folder: site", error
+        (site.root / "moved").rename(site.src)
+        status = build_after(served, "back")
+        assert status["last"]["ok"]
+        hooked = wait_until(
+            lambda: (s := served.status())["after_build"]["runs"] == 1 and s, timeout=30
+        )["after_build"]["last"]
+        assert hooked == {**hooked, "ok": False, "message": "exited with 5", "returncode": 5}
+        assert "command" not in hooked
+        text = served.get("/status").text
+        assert str(site.root) not in text and sys.executable not in text
+        assert "hunter2" not in text
+        log = served.stderr()
+        assert stop(served) == 0
+    # The log, for the operator, says it all.
+    assert "token=hunter2" in log and "out: hunter2" in log
 
 
 # -- metrics --------------------------------------------------------------------------------
@@ -303,12 +433,29 @@ def test_json_logs_one_object_a_line(make_site):
 def test_text_logs_have_a_line_per_build_and_delivery(make_site):
     site = seed(make_site)
     with serving(site) as served, httpx.Client(trust_env=False) as client:
-        client.post(served.url + "/webhook", content=b"{}", headers={"X-Gitlab-Token": "wrong"})
+        hook = served.url + "/webhook"
+        client.post(hook, content=b"{}", headers={"X-Gitlab-Token": "wrong"})
+        client.post(hook, content=b"{}", headers={"X-Hub-Signature-256": "sha256=00"})
+        client.post(hook, content=b"{}")
+        body = b'{"action":"opened"}'
+        signed = {"X-Hub-Signature-256": sign(body), "X-GitHub-Event": "issues"}
+        assert client.post(hook, content=body, headers=signed).status_code == 202
         assert stop(served) == 0
         text = served.stderr()
     assert "startup: 2 posts, 0 rejected" in text
-    assert "webhook delivery: sender=- delivery=- result=unauthorised" in text
+    # A refused proof names the header it checked (#18.6).
+    assert (
+        "webhook delivery: sender=- delivery=- result=unauthorised "
+        "(X-Gitlab-Token does not match the secret)" in text
+    )
+    assert "result=unauthorised (X-Hub-Signature-256 does not match the secret)" in text
+    assert "result=unauthorised (no X-Hub-Signature-256, X-Gitea-Signature" in text
     assert '"POST /webhook HTTP/1.1" 401' in text
+    assert (
+        "sender=github delivery=- result=ignored (the 'issues' event is not a push) event=issues"
+        in text
+    )
+    assert text.count("startup: 2 posts") == 1 and "webhook (github):" not in text
 
 
 # -- config errors ----------------------------------------------------------------------------
@@ -323,6 +470,9 @@ def test_text_logs_have_a_line_per_build_and_delivery(make_site):
         ("max_connections", 1.5),
         ("port", 70000),
         ("metrics", "yes"),
+        ("status_details", "on"),
+        ("read_timeout", float("inf")),
+        ("shutdown_timeout", 99999999999999999999),
     ],
 )
 def test_bad_server_settings_exit_2_naming_the_key(make_site, key, value):

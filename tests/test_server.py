@@ -268,6 +268,9 @@ def test_index_before_any_build_and_other_feeds_url(make_site):
         feed = parse_served(s.get(href))
         assert feed.feed.links[0].href == "https://news.example" + href
         assert s.get("/feeds/atom.xml").status_code == 404
+        bare = s.get("/static/地方/feeds")  # the output folder's URL without its slash
+        assert bare.status_code == 301
+        assert bare.headers["location"] == "/static/%E5%9C%B0%E6%96%B9/feeds/"
 
 
 def test_webhook_is_off_without_a_secret(make_site):

@@ -180,3 +180,19 @@ def test_a_broken_config_keeps_the_last_good_one_building(make_site):
         site.post("2022-03-09-c.md", front("三") | {"date": "2022-03-09 09:00:00 +0800"})
         wait_until(lambda: reports[-1].posts == 3, timeout=15)
         assert len(errors) == 1
+
+
+def test_a_site_config_yml_change_reaches_the_feed_and_back(make_site):
+    # The shared reloader (#18.2) reads the Jekyll site's own _config.yml on every build.
+    site = make_site()
+    site.post(POST, front("一"))
+    jekyll = site.src / "_config.yml"
+    jekyll.write_text("description: 旧的描述\n", "utf-8")
+    with watching(site) as (reports, errors):
+        assert parse_feed(site.out / "atom.xml").feed.subtitle == "旧的描述"
+        for text in ("新的描述", "旧的描述"):
+            count = len(reports)
+            jekyll.write_text(f"description: {text}\n", "utf-8")
+            wait_until(lambda n=count: len(reports) > n, timeout=15)
+            assert parse_feed(site.out / "atom.xml").feed.subtitle == text
+        assert errors == []

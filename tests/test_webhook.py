@@ -307,3 +307,111 @@ def test_a_storm_of_hooks_builds_at_most_twice_while_gets_answer(make_site, tmp_
         assert status["runs"] == 2
         assert status["last"]["ok"] and not status["running"] and not status["queued"]
         assert titles(s) == ["风暴", "切实提高"]
+
+
+# -- events that mean a push (#18.6) ------------------------------------------------------------
+PUSH_MAIN = b'{"ref":"refs/heads/main","commits":[]}'
+PUSH_DEV = b'{"ref":"refs/heads/dev","commits":[]}'
+GITEA = {"X-Gitea-Event": "push", "X-GitHub-Event": "push", "X-Gogs-Event": "push"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "branches", "build", "reason"),
+    [
+        ({"X-GitHub-Event": "push"}, PUSH_MAIN, None, True, "push"),
+        ({"X-Gitlab-Event": "Push Hook"}, PUSH_MAIN, None, True, "push"),
+        (GITEA, PUSH_MAIN, None, True, "push"),
+        ({"X-Forgejo-Event": "push", "X-Gitea-Event": "push"}, PUSH_MAIN, None, True, "push"),
+        ({}, b"", None, True, "no event named"),  # the Bearer form, curl
+        ({}, b"", ("main",), True, "no event named"),
+        ({}, PUSH_DEV, ("main",), False, "refs/heads/dev is not in webhook.branches"),
+        ({"X-GitHub-Event": "ping"}, b"{}", None, False, "the 'ping' event is not a push"),
+        ({"X-GitHub-Event": "issues"}, b"{}", None, False, "the 'issues' event is not a push"),
+        ({"X-Gitlab-Event": "Tag Push Hook"}, b"{}", None, False, "is not a push"),
+        ({"X-Gitlab-Event": "Merge Request Hook"}, b"{}", None, False, "is not a push"),
+        ({"X-GitHub-Event": "push"}, PUSH_MAIN, ("main",), True, "push to main"),
+        ({"X-GitHub-Event": "push"}, PUSH_DEV, ("main", "release"), False, "refs/heads/dev"),
+        ({"X-Gitlab-Event": "Push Hook"}, PUSH_DEV, ("dev",), True, "push to dev"),
+        (GITEA, b'{"ref":"refs/tags/main"}', ("main",), False, "refs/tags/main is not in"),
+        ({"X-GitHub-Event": "push"}, b"not json", ("main",), False, "names no ref"),
+        ({"X-GitHub-Event": "push"}, b"[1, 2]", ("main",), False, "names no ref"),
+        # GitHub's form content type: payload=<the JSON, form-encoded>
+        (
+            {"X-GitHub-Event": "push"},
+            b"payload=%7B%22ref%22%3A%22refs%2Fheads%2Fmain%22%7D",
+            ("main",),
+            True,
+            "push to main",
+        ),
+    ],
+)
+def test_decide_builds_on_pushes_only(headers, body, branches, build, reason):
+    decision = webhook.decide(headers, body, branches)
+    assert decision.build is build
+    assert reason in decision.reason
+
+
+def test_a_refused_proof_names_the_headers_it_checked():
+    secret = SECRET.encode()
+    assert webhook.check(secret, b"", {"X-Gitlab-Token": "wrong"}).problem() == (
+        "X-Gitlab-Token does not match the secret"
+    )
+    both = {"X-Hub-Signature-256": "sha256=00", "X-Gitea-Signature": "00"}
+    assert webhook.check(secret, b"", both).problem() == (
+        "X-Hub-Signature-256 and X-Gitea-Signature do not match the secret"
+    )
+    assert webhook.check(secret, b"", {}).problem() == (
+        "no X-Hub-Signature-256, X-Gitea-Signature, X-Gitlab-Token or Authorization: Bearer header"
+    )
+    assert webhook.check(secret, b"", {"X-Gitlab-Token": SECRET}).problem() == ""
+
+
+def test_only_pushes_to_the_given_branches_build_over_http(make_site):
+    site = small_site(make_site, webhook={"branches": ["main"]})
+    with serve_site(site.config) as s:
+        ignored = [
+            s.hook(PUSH_DEV, X_GitHub_Event="push"),
+            s.hook(b'{"action":"opened"}', X_GitHub_Event="issues"),
+            s.client.post(
+                s.url + "/webhook",
+                content=PUSH_DEV,
+                headers={"X-Gitlab-Token": SECRET, "X-Gitlab-Event": "Push Hook"},
+            ),
+        ]
+        for r in ignored:
+            assert r.status_code == 202
+            assert r.json()["result"] == "ignored" and r.json()["build"] == "none"
+        assert ignored[1].json()["event"] == "issues"
+        assert s.status()["runs"] == 0
+        site.post("2022-03-08-NW2.md", {"title": "新的一篇", "date": "2022-03-08 09:00:00 +0800"})
+        gitlab = {"X-Gitlab-Token": SECRET, "X-Gitlab-Event": "Push Hook"}
+        r = s.client.post(s.url + "/webhook", content=PUSH_MAIN, headers=gitlab)
+        assert r.status_code == 202 and r.json()["result"] == "accepted"
+        assert s.settle()["runs"] == 1
+        assert titles(s) == ["新的一篇", "切实提高"]
+        bearer = {"Authorization": f"Bearer {SECRET}"}  # no event: asks for a build
+        r = s.client.post(s.url + "/webhook", content=b"", headers=bearer)
+        assert r.status_code == 202 and r.json()["build"] == "started"
+        assert s.settle()["runs"] == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("main", "webhook.branches: expected a list of strings"),
+        ([], "webhook.branches: expected a list of branch names such as [main]"),
+        ([""], "webhook.branches: expected a list of branch names such as [main]"),
+        ([["main"]], "webhook.branches: expected a list of strings"),
+    ],
+)
+def test_bad_branches_exit_2_naming_the_key(make_site, value, message):
+    from click.testing import CliRunner
+
+    from feedwright.cli import cli
+
+    site = small_site(make_site)
+    site.settings["webhook"] = {"branches": value}
+    site.save()
+    result = CliRunner().invoke(cli, ["check", "--config", str(site.config_path)])
+    assert result.exit_code == 2
+    assert f"config.yaml: {message}" in result.stderr
