@@ -208,10 +208,14 @@ class ServeProcess:
         else:
             for line in record["errors"]:
                 log.error("%s", line, extra={"event": "build_error"})
+            stopped = record["result"] == "build stopped"
             log.error(
-                "%s: %s; feeds left as they were (%.2f s)",
+                "%s: %s; %s (%.2f s)",
                 record["trigger"],
                 record["result"],
+                "every file it wrote is whole; the next build does the rest"
+                if stopped
+                else "feeds left as they were",
                 record["seconds"],
                 extra=fields,
             )

@@ -52,6 +52,8 @@ EVENT_HEADERS = (
 )
 #: Event names (lower-cased) that mean commits were pushed.
 PUSH_EVENTS = frozenset({"push", "push hook"})
+#: Where a push's ``ref`` names a branch.
+_HEADS = "refs/heads/"
 #: The header each method checks, as its sender spells it.
 PROOF_HEADERS = {
     "github": "X-Hub-Signature-256",
@@ -177,6 +179,7 @@ def decide(headers: Mapping[str, str], body: bytes, branches: tuple[str, ...] | 
     ``branches``: build only pushes to these (``None``: every push builds).
     """
     name = event(headers)
+    name = name[:100] if name is not None else None  # it is logged and answered
     if name is not None and name.lower() not in PUSH_EVENTS:
         return Decision(False, name, f"the {name!r} event is not a push")
     if branches is None:
@@ -186,9 +189,9 @@ def decide(headers: Mapping[str, str], body: bytes, branches: tuple[str, ...] | 
         if name is None:  # a plain request (curl, the Bearer form): it asks for a build
             return Decision(True, name, "no event named")
         return Decision(False, name, "the push names no ref (webhook.branches)")
-    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    branch = ref[len(_HEADS) :] if ref.startswith(_HEADS) else None
     if branch is None or branch not in branches:
-        return Decision(False, name, f"{ref} is not in webhook.branches")
+        return Decision(False, name, f"{ref[:200]} is not in webhook.branches")
     return Decision(True, name, f"push to {branch}")
 
 
