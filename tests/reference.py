@@ -93,7 +93,8 @@ def group_archives(
     for post in posts:
         for kind, slug, _names in memberships(post, config)[0]:
             members.setdefault((kind, slug), []).append(post)
-    return {key: archive_posts(found, every) for key, found in members.items()}
+    tz = config.site.timezone
+    return {key: archive_posts(found, every, tz) for key, found in members.items()}
 
 
 def render_feeds(

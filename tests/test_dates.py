@@ -1,4 +1,6 @@
-"""Dates: offsets kept, naive → site zone (DST-correct), and what each feed format says.
+"""Dates as Jekyll reads them: offsets kept; a YAML timestamp without one (seconds
+included) is UTC; text and a date alone are wall time in the site's zone (DST-correct); and
+what each feed format says.
 
 Every build here runs under several process time zones (``process_tz``): the output
 must not depend on ``TZ``.
@@ -66,12 +68,18 @@ FORMS = {
     "+08": ("2022-03-07 08:30:46 +08", "2022-03-07T08:30:46+08:00"),
     "+0545": ("2022-03-07 08:30:46 +0545", "2022-03-07T08:30:46+05:45"),
     "-09:30": ("2022-03-07 08:30:46 -09:30", "2022-03-07T08:30:46-09:30"),
-    "naive": ("2022-03-07 08:30:46", "2022-03-07T08:30:46+08:00"),
+    # A YAML timestamp without an offset is UTC (Psych), shown in the site's zone.
+    "naive": ("2022-03-07 08:30:46", "2022-03-07T16:30:46+08:00"),
+    "naive-T": ("2022-03-07T08:30:46", "2022-03-07T16:30:46+08:00"),
+    "naive-late": ("2022-03-07 23:30:00", "2022-03-08T07:30:00+08:00"),
     "no-seconds": ("2022-03-07 08:30", "2022-03-07T08:30:00+08:00"),
+    "no-seconds-T": ("2022-03-07T08:30", "2022-03-07T08:30:00+08:00"),
     "date-only": ("2022-03-07", "2022-03-07T00:00:00+08:00"),
-    "unpadded": ("2022-3-7 8:30:46", "2022-03-07T08:30:46+08:00"),
-    "fraction": ("2022-03-07 08:30:46.5 +0800", "2022-03-07T08:30:46.500000+08:00"),
-    "nanoseconds": ("2022-03-07T08:30:46.123456789Z", "2022-03-07T08:30:46.123456+00:00"),
+    "unpadded": ("2022-3-7 8:30:46", "2022-03-07T16:30:46+08:00"),
+    # Jekyll shows and links whole seconds.
+    "fraction": ("2022-03-07 08:30:46.5 +0800", "2022-03-07T08:30:46+08:00"),
+    "nanoseconds": ("2022-03-07T08:30:46.123456789Z", "2022-03-07T08:30:46+00:00"),
+    "quoted-fraction": ('"2022-03-07 08:30:46.9"', "2022-03-07T08:30:46+08:00"),
     "quoted": ('"2022-03-07 08:30:46 +0800"', "2022-03-07T08:30:46+08:00"),
     "single-quoted": ("'2022-03-07 08:30:46 +08:00'", "2022-03-07T08:30:46+08:00"),
     "quoted-naive": ('"2022-03-07 08:30:46"', "2022-03-07T08:30:46+08:00"),
@@ -89,12 +97,16 @@ RSS = {
     "+08": "Mon, 07 Mar 2022 08:30:46 +0800",
     "+0545": "Mon, 07 Mar 2022 08:30:46 +0545",
     "-09:30": "Mon, 07 Mar 2022 08:30:46 -0930",
-    "naive": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "naive": "Mon, 07 Mar 2022 16:30:46 +0800",
+    "naive-T": "Mon, 07 Mar 2022 16:30:46 +0800",
+    "naive-late": "Tue, 08 Mar 2022 07:30:00 +0800",
     "no-seconds": "Mon, 07 Mar 2022 08:30:00 +0800",
+    "no-seconds-T": "Mon, 07 Mar 2022 08:30:00 +0800",
     "date-only": "Mon, 07 Mar 2022 00:00:00 +0800",
-    "unpadded": "Mon, 07 Mar 2022 08:30:46 +0800",
+    "unpadded": "Mon, 07 Mar 2022 16:30:46 +0800",
     "fraction": "Mon, 07 Mar 2022 08:30:46 +0800",
     "nanoseconds": "Mon, 07 Mar 2022 08:30:46 +0000",
+    "quoted-fraction": "Mon, 07 Mar 2022 08:30:46 +0800",
     "quoted": "Mon, 07 Mar 2022 08:30:46 +0800",
     "single-quoted": "Mon, 07 Mar 2022 08:30:46 +0800",
     "quoted-naive": "Mon, 07 Mar 2022 08:30:46 +0800",
@@ -120,7 +132,7 @@ def test_every_date_form_keeps_instant_and_offset(make_site, process_tz, form):
         # Shanghai kept DST 1986–1991: +09:00 then, and never the +08:06 LMT of pytz replace()
         (
             "Asia/Shanghai",
-            "1988-06-01 12:00:00",
+            "'1988-06-01 12:00:00'",
             "1988-06-01T12:00:00+09:00",
             "Wed, 01 Jun 1988 12:00:00 +0900",
         ),
@@ -138,26 +150,33 @@ def test_every_date_form_keeps_instant_and_offset(make_site, process_tz, form):
         ),
         (
             "Asia/Shanghai",
-            "1910-01-01 12:00:00",
+            '"1910-01-01 12:00:00"',
             "1910-01-01T12:00:00+08:00",
             "Sat, 01 Jan 1910 12:00:00 +0800",
         ),
-        # New York: the skipped hour moves forward; the repeated hour is its first occurrence
+        # The skipped hour moves forward; the repeated hour is its second occurrence (the
+        # later reading, as Ruby's Time.local takes it: what Jekyll shows and links)
         (
             "America/New_York",
-            "2022-03-13 02:30:00",
+            '"2022-03-13 02:30:00"',
             "2022-03-13T03:30:00-04:00",
             "Sun, 13 Mar 2022 03:30:00 -0400",
         ),
         (
             "America/New_York",
-            "2022-11-06 01:30:00",
-            "2022-11-06T01:30:00-04:00",
-            "Sun, 06 Nov 2022 01:30:00 -0400",
+            "2022-11-06 01:30",
+            "2022-11-06T01:30:00-05:00",
+            "Sun, 06 Nov 2022 01:30:00 -0500",
         ),
         (
             "America/New_York",
-            "2022-11-06 02:30:00",
+            "'2022-11-06 00:59:59'",
+            "2022-11-06T00:59:59-04:00",
+            "Sun, 06 Nov 2022 00:59:59 -0400",
+        ),
+        (
+            "America/New_York",
+            '"2022-11-06 02:30:00"',
             "2022-11-06T02:30:00-05:00",
             "Sun, 06 Nov 2022 02:30:00 -0500",
         ),
@@ -181,17 +200,69 @@ def test_every_date_form_keeps_instant_and_offset(make_site, process_tz, form):
         ),
         (
             "Europe/Helsinki",
-            "2022-03-27 03:30:00",
+            "2022-03-27 03:30",
             "2022-03-27T04:30:00+03:00",
             "Sun, 27 Mar 2022 04:30:00 +0300",
         ),
+        (
+            "Australia/Lord_Howe",  # a 30-minute DST: the repeated half hour, the later one
+            "2024-04-07 01:45",
+            "2024-04-07T01:45:00+10:30",
+            "Sun, 07 Apr 2024 01:45:00 +1030",
+        ),
     ],
 )
-def test_naive_dates_take_the_site_zone_with_dst(make_site, process_tz, tz, value, atom, rss):
+def test_text_dates_are_wall_time_in_the_site_zone_with_dst(
+    make_site, process_tz, tz, value, atom, rss
+):
     site = make_site(site={"timezone": tz})
     post_with_date(site, value, name="2022-01-01-post.md")
     assert site.build().errors == ()
     check(site, atom, rss)
+
+
+@pytest.mark.parametrize(
+    "tz, value, atom",
+    [
+        # A YAML timestamp without an offset is UTC, shown in the site's zone: the same
+        # wall-clock text lands on another day (and another URL) east and west of UTC.
+        ("Asia/Shanghai", "2024-04-05 23:30:00", "2024-04-06T07:30:00+08:00"),
+        ("Asia/Shanghai", "2024-04-05 15:59:59", "2024-04-05T23:59:59+08:00"),
+        ("Asia/Shanghai", "1988-06-01 12:00:00", "1988-06-01T21:00:00+09:00"),
+        ("America/New_York", "2024-04-05 02:00:00", "2024-04-04T22:00:00-04:00"),
+        ("America/New_York", "2024-11-03 05:30:00", "2024-11-03T01:30:00-04:00"),
+        ("America/New_York", "2024-11-03 06:30:00", "2024-11-03T01:30:00-05:00"),
+        ("America/New_York", "2024-03-10 07:30:00", "2024-03-10T03:30:00-04:00"),
+    ],
+)
+def test_yaml_timestamps_without_an_offset_are_utc(make_site, process_tz, tz, value, atom):
+    site = make_site(site={"timezone": tz})
+    post_with_date(site, value, name="2022-01-01-post.md")
+    assert site.build().errors == ()
+    assert atom_text(site, "published") == [atom]
+    assert site.feed("feed.json")["items"][0]["date_published"] == atom
+
+
+@pytest.mark.parametrize(
+    "value, atom, tz",
+    [
+        # Psych's own arithmetic (Jekyll's YAML): the sign of -00 is lost, "+800" is 80 hours
+        # (given up on: the text is then parsed, and Time.parse ignores "+800").
+        ("2024-04-05 23:30:00 -00:30", "2024-04-05T23:30:00+00:30", "UTC"),
+        ("'2024-04-05 23:30:00 -00:30'", "2024-04-05T23:30:00-00:30", "UTC"),
+        ("2024-04-05 23:30:00 +800", "2024-04-05T23:30:00-04:00", "America/New_York"),
+        ("2024-04-05 23:30:00 +8", "2024-04-05T23:30:00+08:00", "America/New_York"),
+        ("'2024-04-05 23:30:00 +8'", "2024-04-05T23:30:00-04:00", "America/New_York"),
+        ("2024-04-05 23:30:00 -030", "2024-04-05T23:30:00-03:00", "UTC"),
+        ("'2024-04-05 23:30 CST'", "2024-04-05T23:30:00-06:00", "Asia/Shanghai"),
+        ("'2024-04-05 23:30 utc'", "2024-04-05T23:30:00+00:00", "Asia/Shanghai"),
+    ],
+)
+def test_odd_offsets_are_read_as_jekyll_reads_them(make_site, value, atom, tz):
+    site = make_site(site={"timezone": tz})
+    post_with_date(site, value, name="2022-01-01-post.md")
+    assert site.build().errors == ()
+    assert atom_text(site, "published") == [atom]
 
 
 @pytest.mark.parametrize(
@@ -213,7 +284,7 @@ def test_no_date_uses_the_file_name_at_midnight(make_site, process_tz, tz, name,
 
 def test_updated_is_read_like_date(make_site, process_tz):
     site = make_site()
-    post_with_date(site, "2022-03-07 08:30:46 +0800", extra="updated: 2022-03-08 09:00:00\n")
+    post_with_date(site, "2022-03-07 08:30:46 +0800", extra="updated: 2022-03-08 09:00\n")
     site.post("2022-03-01-b.md", "date: 2022-03-01\nlast_modified_at: 2022-03-02 10:00 -0500\n")
     assert site.build().errors == ()
     assert atom_text(site, "updated") == ["2022-03-08T09:00:00+08:00", "2022-03-02T10:00:00-05:00"]
@@ -250,6 +321,27 @@ def test_updated_is_read_like_date(make_site, process_tz):
         ),
         ("date", "2022-13-01", "'2022-13-01' is not a real date: month must be in 1..12"),
         ("date", "2022-03-07 08:30:46 +2500", "offset '+2500' is out of range"),
+        (
+            "date",
+            "2022-03-07 23:30:61",
+            "'2022-03-07 23:30:61' is not a real date: second must be in 0..59",
+        ),
+        (
+            "date",
+            "2022-03-07 23:60",
+            "'2022-03-07 23:60' is not a real date: minute must be in 0..59",
+        ),
+        (
+            "date",
+            "2022-03-07 24:00:00",
+            "'2022-03-07 24:00:00' is not a real date: hour must be in 0..23",
+        ),
+        (
+            "date",
+            "'2022-03-07 08:30 HKT'",
+            "cannot read '2022-03-07 08:30 HKT' as a date "
+            "(expected e.g. 2022-03-07 08:30:46 +0800)",
+        ),
         ("date", "[2022, 3, 7]", "expected a date such as 2022-03-07 08:30:46 +0800, got a list"),
         ("date", "{y: 2022}", "expected a date such as 2022-03-07 08:30:46 +0800, got a mapping"),
         ("date", "20220307", "expected a date such as 2022-03-07 08:30:46 +0800, got 20220307"),
@@ -273,7 +365,8 @@ def test_unreadable_date_names_the_keys_line(make_site, key, value, message):
 FUTURE_POSTS = {
     "2026-11-26-now.md": "date: 2026-11-26 08:00:00 +0800\n",  # exactly NOW: published
     "2026-11-26-later.md": "date: 2026-11-26 08:00:01 +0800\n",
-    "2026-11-25-naive.md": "date: 2026-11-26 08:00:01\n",  # Shanghai wall time, 1 s after NOW
+    "2026-11-25-naive.md": "date: 2026-11-26 08:00:01\n",  # a timestamp: UTC, 8 h after NOW
+    "2026-11-25-wall.md": "date: '2026-11-26 08:00:01'\n",  # Shanghai wall time, NOW + 1 s
     "2027-01-01-next-year.md": "",
     "2027-02-01-flagged.md": "future: true\n",
 }
@@ -283,7 +376,7 @@ FUTURE_POSTS = {
     "config_future, expected",
     [
         (False, ["Flagged", "Now"]),
-        (True, ["Flagged", "Next Year", "Later", "Naive", "Now"]),  # equal instants: by URL
+        (True, ["Flagged", "Next Year", "Naive", "Later", "Wall", "Now"]),  # ties: by URL
     ],
 )
 def test_future_posts_are_left_out_unless_future(make_site, process_tz, config_future, expected):
@@ -376,3 +469,70 @@ def test_no_warning_when_every_date_has_an_offset_or_a_zone_is_set(make_site, zo
     site.save()
     result = _cli("build", "--config", str(site.config_path))
     assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_naive_timestamps_get_one_counted_line_from_build_and_check(make_site):
+    """Each post with a YAML timestamp without an offset is read as UTC, as Jekyll reads it:
+    one line says how many there are and what to write instead, in build (cached or not)
+    and check alike; text and a date alone draw nothing."""
+    site = make_site()
+    post_with_date(site, "2024-05-06 23:30:00", name="2024-05-06-a.md")
+    post_with_date(site, "2024-05-07T01:00:00", name="2024-05-07-b.md")
+    site.post(
+        "2024-05-08-c.md", "title: c\ndate: 2024-05-08 10:00 +0800\nupdated: 2024-05-09 10:00:00\n"
+    )
+    post_with_date(site, "'2024-05-09 10:00:00'", name="2024-05-09-d.md")
+    post_with_date(site, "2024-05-10 10:00", name="2024-05-10-e.md")
+    post_with_date(site, "2024-05-11", name="2024-05-11-f.md")
+    expected = [
+        "warning: 3 posts with a date and time but no UTC offset (a YAML timestamp, such as "
+        "2024-04-05 23:30:00): read as UTC, as Jekyll reads them, so shown and linked as "
+        "2024-04-06 07:30 +0800 in Asia/Shanghai; to mean Asia/Shanghai time, write the "
+        "offset (2024-04-05 23:30:00 +0800)"
+    ]
+    for command in ("build", "check", "build", "build --full"):
+        result = _cli(*command.split(), "--config", str(site.config_path))
+        assert result.exit_code == 0, result.output
+        warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        assert warnings == expected, command
+    published = dict(zip(atom_text(site, "id"), atom_text(site, "published"), strict=True))
+    assert published["https://news.example/2024/05/07/a.html"] == "2024-05-07T07:30:00+08:00"
+
+
+def test_a_zone_with_summer_time_names_both_offsets(make_site):
+    site = make_site(site={"timezone": "America/New_York"})
+    post_with_date(site, "2024-05-06 23:30:00")
+    result = _cli("build", "--config", str(site.config_path))
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 post with a date and time but no UTC offset" in result.stderr
+    assert "(2024-04-05 23:30:00 -0500, or -0400 in summer time)" in result.stderr
+
+
+def test_an_offset_jekyll_ignores_in_text_is_named(make_site):
+    site = make_site()
+    site.post("2024-05-06-a.md", "title: a\n\ndate: '2024-05-06 10:00:00 +8'\n")
+    report = site.build()
+    assert report.errors == ()
+    assert report.distinct_warnings == (
+        "_posts/2024-05-06-a.md:4: date: the offset '+8' is not one Jekyll reads (write +HH, "
+        "+HHMM or +HH:MM); it is ignored, as Jekyll ignores it, and the time is "
+        "Asia/Shanghai time",
+    )
+    assert atom_text(site, "published") == ["2024-05-06T10:00:00+08:00"]
+
+
+def test_the_archive_period_is_the_site_zones_month(make_site):
+    """2024-03-31 23:30:00 (a timestamp: UTC) is April 1 in Shanghai: April's archive, as
+    its permalink says."""
+    site = make_site(feeds={"archives": "monthly"})
+    post_with_date(site, "2024-03-31 23:30:00", name="2024-03-31-a.md")
+    post_with_date(site, "2024-03-31 20:00:00 -0500", name="2024-03-31-b.md")
+    post_with_date(site, "'2024-03-31 23:30:00'", name="2024-03-31-c.md")
+    assert site.build().errors == ()
+    april = atom_text(site, "id", "archive/2024/04/atom.xml")
+    march = atom_text(site, "id", "archive/2024/03/atom.xml")
+    assert sorted(april) == [
+        "https://news.example/2024/04/01/a.html",
+        "https://news.example/2024/04/01/b.html",
+    ]
+    assert march == ["https://news.example/2024/03/31/c.html"]

@@ -211,8 +211,8 @@ PERMALINKS = [
         None,
         "_posts",
         "2022-03-07-abc.md",
-        {"date": "2022-03-06 23:00:00 -0500"},
-        "/2022/03/06/abc.html",
+        {"date": "2022-03-06 23:00:00 -0500"},  # 2022-03-07 12:00 in Shanghai, the site's zone
+        "/2022/03/07/abc.html",
     ),
     (
         None,

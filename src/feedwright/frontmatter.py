@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from .dates import PSYCH_TIME, Timestamp
 from .errors import PostError
 from .yamlerrors import TAB_MESSAGE, describe_yaml_error
 
@@ -24,19 +25,32 @@ _SPLIT = re.compile(r"\A---[ \t]*\n(.*?\n?)^(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _YAML = YAMLHandler()
 _KEY = re.compile(r"^([^\s#:][^:\n]*?)[ \t]*:(?:[ \t]|$)", re.M)
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 class _Loader(yaml.CSafeLoader):
-    """PyYAML's C safe loader, but timestamps stay strings: :mod:`feedwright.dates` reads
-    every date form itself (PyYAML turns ``+08:00`` into a datetime, keeps ``+0800`` a
-    string and rejects ``2022-02-30`` without a line number)."""
+    """PyYAML's C safe loader, with timestamps told apart as Psych (Jekyll's YAML) tells
+    them: a plain scalar matching :data:`~feedwright.dates.PSYCH_TIME` (seconds included)
+    is a :class:`~feedwright.dates.Timestamp`, which :mod:`feedwright.dates` reads (without
+    an offset it is UTC, as in Jekyll); everything else PyYAML would call a timestamp (a
+    date alone, ``+0800`` offsets) is text, as Psych's ``Time``/``Date`` become text again
+    in Jekyll. Dates are never Python objects here: PyYAML would reject ``2022-02-30``
+    without a line number."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != TIMESTAMP_TAG]
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
 
 
-def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
-    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+def _timestamp(loader: _Loader, node: yaml.Node) -> str:
+    return Timestamp(loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+_Loader.add_implicit_resolver(
+    TIMESTAMP_TAG, re.compile(rf"^(?:{PSYCH_TIME.pattern})\Z"), list("-0123456789")
+)
+_Loader.add_constructor(TIMESTAMP_TAG, _timestamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,13 +122,12 @@ _FLOW = re.compile(r"\[([^\[\]{}\"'#]*)\] *")
 # Tabs, line breaks other than ``\n``, a BOM, and what PyYAML refuses: PyYAML reads those.
 _AWKWARD = re.compile("[\t\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_RESOLVERS = _Loader.yaml_implicit_resolvers
 _STR = "tag:yaml.org,2002:str"
-_TEXT_TAGS = frozenset({_STR, "tag:yaml.org,2002:timestamp"})  # timestamps stay text (_Loader)
 
 
 def _tag(plain: str) -> str:
-    """The tag PyYAML resolves a plain scalar to."""
+    """The tag :class:`_Loader` resolves a plain scalar to."""
     for tag, regexp in _RESOLVERS.get(plain[0] if plain else "", ()):
         if regexp.match(plain):
             return str(tag)
@@ -128,8 +141,10 @@ def _plain(text: str, flow: bool) -> Any:
     if flow and ":" in text:
         return _NO
     tag = _tag(text)
-    if tag in _TEXT_TAGS:
+    if tag == _STR:
         return text
+    if tag == TIMESTAMP_TAG:
+        return Timestamp(text)
     if tag == "tag:yaml.org,2002:bool" and not flow:
         return yaml.constructor.SafeConstructor.bool_values[text.lower()]
     if tag == "tag:yaml.org,2002:null" and not flow:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple, cast
 
 from .config import Config, FeedPolicy
+from .dates import in_zone
 from .layout import group_order
 from .model import Group, GroupKind, Listing, Post
 from .slug import slugify
@@ -214,11 +215,11 @@ def excluded_groups(
 
 
 # -- archives ----------------------------------------------------------------------------------
-def archive_period(post: Post, every: str) -> str:
-    """The RFC 5005 archive a post is in: ``YYYY/MM`` (``monthly``) or ``YYYY`` (``yearly``),
-    in the offset written in the post (as the permalink's date parts). Periods sort in
+def archive_period(post: Post, every: str, tz: str) -> str:
+    """The RFC 5005 archive a post is in: ``YYYY/MM`` (``monthly``) or ``YYYY`` (``yearly``)
+    of its date in the site's zone ``tz``, as the permalink's date parts. Periods sort in
     time order as strings."""
-    d = post.published
+    d = in_zone(post.published, tz)
     return f"{d.year:04d}/{d.month:02d}" if every == "monthly" else f"{d.year:04d}"
 
 
@@ -229,11 +230,11 @@ def archive_neighbours(periods: Sequence[str], i: int) -> tuple[str | None, str 
     return older, newer
 
 
-def archive_posts(posts: Iterable[Post], every: str) -> dict[str, list[Post]]:
+def archive_posts(posts: Iterable[Post], every: str, tz: str) -> dict[str, list[Post]]:
     """Posts by archive period, each period's in feed order (the in-memory way)."""
     out: dict[str, list[Post]] = {}
     for post in sorted(posts, key=order_key):
-        out.setdefault(archive_period(post, every), []).append(post)
+        out.setdefault(archive_period(post, every, tz), []).append(post)
     return out
 
 

@@ -6,11 +6,15 @@ written with (or, for naive input, the site time zone's offset at that instant).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
 
 GroupKind = Literal["site", "category", "tag"]
+#: Stands for "N posts" in a warning that each post it concerns gives in the same words:
+#: a report says it once, with the count (:attr:`BuildReport.distinct_warnings`).
+COUNTED = "{posts}"
 Format = Literal["atom", "rss", "json"]
 
 
@@ -292,5 +296,10 @@ class BuildReport:
 
     @property
     def distinct_warnings(self) -> tuple[str, ...]:
-        """``warnings`` without repeats: many posts may give the same one (e.g. no zone set)."""
-        return tuple(dict.fromkeys(self.warnings))
+        """``warnings`` without repeats: many posts may give the same one (e.g. no zone set);
+        one that says :data:`COUNTED` says instead how many posts gave it."""
+        counts = Counter(self.warnings)
+        return tuple(
+            w.replace(COUNTED, f"{n} post{'' if n == 1 else 's'}") if COUNTED in w else w
+            for w, n in counts.items()
+        )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from .config import HTML_EXT, Config
-from .dates import DateError, has_offset, localize, parse_date
+from .dates import DateError, Reading, in_zone, name_date, read_date, zone_offsets
 from .errors import PostError
 from .frontmatter import XML_ILLEGAL, Split, decode, split
-from .model import Author, Post, RawPost
-from .permalink import expand, placeholders, post_url, template_keys
+from .model import COUNTED, Author, Post, RawPost
+from .permalink import expand, placeholders, post_url, template_keys, unknown_placeholders
 from .urls import absolute, iri_to_uri
 
 #: Longest title kept; longer ones are cut (with a warning) so one post cannot bloat every feed.
@@ -27,6 +28,21 @@ NAIVE_DATE_WARNING = (
     "set site.timezone in config.yaml (or timezone in _config.yml), e.g. Asia/Shanghai"
 )
 _DATE_KEYS = ("date", "updated", "last_modified_at")
+
+
+def naive_timestamp_warning(tz: str) -> str:
+    """Said by every post with a YAML timestamp without an offset that the site's zone
+    reads otherwise, in the same words: a report says it once, counted (``{posts}``)."""
+    shown = in_zone(datetime(2024, 4, 5, 23, 30, tzinfo=UTC), tz).strftime("%Y-%m-%d %H:%M %z")
+    offsets = zone_offsets(tz)
+    return (
+        f"{COUNTED} with a date and time but no UTC offset (a YAML timestamp, such as "
+        f"2024-04-05 23:30:00): read as UTC, as Jekyll reads them, so shown and linked as "
+        f"{shown} in {tz}; to mean {tz} time, write the offset "
+        f"(2024-04-05 23:30:00 {offsets[0]}"
+        + (f", or {offsets[1]} in summer time" if len(offsets) > 1 else "")
+        + ")"
+    )
 
 
 class Skip(Exception):
@@ -141,23 +157,35 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _date(doc: Split, path: str, key: str, tz: str) -> datetime | None:
+def _date(doc: Split, path: str, key: str, tz: str) -> Reading | None:
     value = doc.meta.get(key)
     if value is None:
         return None
     try:
-        return parse_date(value, tz)
+        return read_date(value, tz)
     except DateError as e:
         raise PostError(path, doc.line_of(key), f"{key}: {e}") from e
 
 
-def _reads_default_zone(meta: Mapping[str, Any], config: Config) -> bool:
-    """A date of this post is wall time in a zone nobody chose (the file name's date too)."""
-    if config.site.timezone_configured:
-        return False
-    if meta.get("date") is None:
-        return True
-    return any(meta.get(k) is not None and not has_offset(meta[k]) for k in _DATE_KEYS)
+def _date_warnings(
+    doc: Split, path: str, readings: dict[str, Reading], config: Config, warnings: list[str]
+) -> None:
+    """What a post's dates make worth saying: read in a zone nobody chose, read as UTC
+    where the site's zone reads otherwise (YAML timestamps), an offset Jekyll ignores."""
+    site = config.site
+    if not site.timezone_configured and (
+        "date" not in readings or any(r.how == "wall" for r in readings.values())
+    ):
+        warnings.append(NAIVE_DATE_WARNING)
+    if any(r.how == "utc" and r.when.utcoffset() for r in readings.values()):
+        warnings.append(naive_timestamp_warning(site.timezone))
+    for key, r in readings.items():
+        if r.ignored is not None:
+            warnings.append(
+                f"{path}:{doc.line_of(key)}: {key}: the offset {r.ignored!r} is not one Jekyll "
+                f"reads (write +HH, +HHMM or +HH:MM); it is ignored, as Jekyll ignores it, and "
+                f"the time is {site.timezone} time"
+            )
 
 
 def _markup(ext: str, config: Config) -> Literal["markdown", "html"]:
@@ -172,6 +200,16 @@ def _entry_id(own: str, site_url: str) -> str:
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", own):
         return iri_to_uri(own)
     return absolute(site_url + "/", own)
+
+
+def site_title(text: str) -> str:
+    """A title as the site shows it: Jekyll writes it into HTML unescaped, so character
+    references (``Fish &amp; Chips``, ``&#x4E2D;``) read as what they stand for; anything
+    else (``1 < 2 & R&D``, ``a </b> c``) is text as written. XML-illegal characters and
+    ASCII whitespace runs (jekyll-feed's ``normalize_whitespace``) are cleaned after."""
+    if "&" in text:
+        text = html.unescape(text)
+    return _RUBY_SPACE.sub(" ", clean_text(text)).strip(" ")
 
 
 def titleize(slug: str) -> str:
@@ -212,8 +250,7 @@ def parse_post(
                 "title: expected text, "
                 f"got a {'list' if isinstance(title_value, list) else 'mapping'}",
             )
-    # As jekyll-feed's normalize_whitespace: ASCII runs only (U+3000 is part of CJK text).
-    title = _RUBY_SPACE.sub(" ", clean_text(title)).strip(" ")
+    title = site_title(title)
     if len(title) > MAX_TITLE:
         title = title[: MAX_TITLE - 1] + "…"
         if warnings is not None:
@@ -221,17 +258,19 @@ def parse_post(
     if not title:
         title = titleize(raw.slug)
 
-    y, mo, d = raw.name_date
-    date = _date(doc, path, "date", tz)
-    if date is None:
+    readings = {k: r for k in _DATE_KEYS if (r := _date(doc, path, k, tz)) is not None}
+    if "date" in readings:
+        date = readings["date"].when
+    else:
         try:
-            date = localize(datetime(y, mo, d), tz)
+            date = name_date(*raw.name_date, tz)
         except ValueError as e:
             raise PostError(path, 1, f"the file name's date is not a real date: {e}") from e
     future = meta.get("future") is True
-    updated = _date(doc, path, "updated", tz) or _date(doc, path, "last_modified_at", tz) or date
-    if warnings is not None and _reads_default_zone(meta, config):
-        warnings.append(NAIVE_DATE_WARNING)
+    later = readings.get("updated") or readings.get("last_modified_at")
+    updated = later.when if later is not None else date
+    if warnings is not None:
+        _date_warnings(doc, path, readings, config, warnings)
 
     categories = list(
         dict.fromkeys([*raw.dir_categories, *_names(doc, path, "category", "categories")])
@@ -243,11 +282,16 @@ def parse_post(
         raise PostError(path, doc.line_of("permalink"), "permalink: expected a path")
     slug_value = _scalar(meta.get("slug")) or raw.slug
     template = str(own).strip() if own else config.permalink
+    if own and warnings is not None:
+        for word in unknown_placeholders(template):
+            line = doc.line_of("permalink")
+            warnings.append(f"{path}:{line}: permalink: {word} is no placeholder; left as text")
     values = placeholders(
-        published=date,
+        published=in_zone(date, tz),
         categories=tuple(categories),
         slug=slug_value,
         ext=raw.ext,
+        relpath=path,
         keys=template_keys(template),
     )
     url = post_url(config.site.url, expand(template, values))

@@ -10,6 +10,7 @@ last so RSS ``<channel><link>`` is the site page, authors always present).
 from __future__ import annotations
 
 import html
+import html.entities
 import json
 import re
 from collections.abc import Mapping
@@ -54,6 +55,22 @@ MEDIA_NS = "http://search.yahoo.com/mrss/"
 #: RFC 5005's namespace (``<fh:archive/>``).
 FH_NS = "http://purl.org/syndication/history/1.0"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What feed readers (and the W3C validator: ContainsHTML) take for markup in a text title:
+# a tag, or an entity or character reference.
+_MARKUP_LIKE = re.compile(r"<[/A-Za-z]|&(?:#|(\w+))")
+_ENTITIES = frozenset([*html.entities.name2codepoint, "apos"])
+_HEX = {"&": "&#x26;", "<": "&#x3C;", ">": "&#x3E;"}
+
+
+def looks_like_markup(text: str) -> bool:
+    """Whether a reader would take plain ``text`` (a title: ``a </b> c``, ``&lt;b&gt;``)
+    for HTML. Such a title is written as HTML that reads as the text: escaped, with Atom's
+    ``type="html"``, and in RSS as character data; any other title is plain text."""
+    for m in _MARKUP_LIKE.finditer(text):
+        name = m.group(1)
+        if name is None or name in _ENTITIES or not name.isalpha():
+            return True
+    return False
 
 
 def feed_updated(group: Group) -> datetime:
@@ -239,6 +256,10 @@ def render_atom(
 
 
 def _fix_atom_entry(element: etree._Element, post: Post) -> None:
+    title = element.find("title")
+    if title is not None and looks_like_markup(post.title):
+        title.set("type", "html")
+        title.text = html.escape(post.title, quote=False)
     if post.lang:
         element.set("{http://www.w3.org/XML/1998/namespace}lang", post.lang)
 
@@ -283,8 +304,16 @@ def _fix_rss_item(item: etree._Element, config: Config, post: Post, content: Ent
     DuplicateItemSemantics). ``<description>`` is HTML; when it holds the plain-text
     summary, that is escaped once more (else `R&D` reaches readers as a broken entity;
     W3C: NotHtml)."""
+    from lxml import etree
+
     for author in item.findall("author"):
         item.remove(author)
+    title = item.find("title")
+    if title is not None and looks_like_markup(post.title):
+        # HTML, escaped with hexadecimal references as the RSS Best Practices Profile has it
+        # (what the W3C validator accepts as declared markup in an RSS title).
+        escaped = "".join(_HEX.get(c, c) for c in post.title)
+        title.text = etree.CDATA(escaped)
     description = item.find("description")
     summary = _summary(config, post, content)
     if description is not None and description.text and summary:

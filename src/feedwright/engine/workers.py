@@ -79,7 +79,9 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         warnings="\n".join(warnings) if warnings else None,
         url=post.url,
         entry_id=post.id,
-        period=archive_period(post, archives) if (archives := config.feeds.archives) else None,
+        period=archive_period(post, every, config.site.timezone)
+        if (every := config.feeds.archives)
+        else None,
     )
 
 
