@@ -462,7 +462,8 @@ def test_no_warning_when_every_date_has_an_offset_or_a_zone_is_set(make_site, zo
     if zone is None:
         del site.settings["site"]["timezone"]
         post_with_date(site, "2024-05-09 10:00:00 +0800")
-        site.post("2024-05-10-u.md", "title: u\ndate: 2024-05-10T01:00:00Z\nupdated: 2024-05-11Z\n")
+        front = "title: u\ndate: 2024-05-10T01:00:00Z\nupdated: 2024-05-11 00:00 Z\n"
+        site.post("2024-05-10-u.md", front)
     else:
         site.settings["site"]["timezone"] = zone
         post_with_date(site, "2024-05-06 10:00:00")
@@ -514,9 +515,9 @@ def test_an_offset_jekyll_ignores_in_text_is_named(make_site):
     report = site.build()
     assert report.errors == ()
     assert report.distinct_warnings == (
-        "_posts/2024-05-06-a.md:4: date: the offset '+8' is not one Jekyll reads (write +HH, "
-        "+HHMM or +HH:MM); it is ignored, as Jekyll ignores it, and the time is "
-        "Asia/Shanghai time",
+        "_posts/2024-05-06-a.md:4: date: Jekyll does not read '+8' as an offset there, nor "
+        "does feedwright: the time is Asia/Shanghai time (write a time of day, then +HH, "
+        "+HHMM or +HH:MM)",
     )
     assert atom_text(site, "published") == ["2024-05-06T10:00:00+08:00"]
 

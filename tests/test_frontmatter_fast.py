@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feedwright.dates import Timestamp
 from feedwright.frontmatter import _SPLIT, _Loader, decode, load_simple
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
@@ -31,7 +32,8 @@ def pyyaml(raw: str) -> object:
 
 
 def agrees(raw: str) -> bool:
-    """True when the fast path answered (and then it must agree with PyYAML)."""
+    """True when the fast path answered (and then it must agree with PyYAML, timestamps
+    told apart from text alike: :class:`~feedwright.dates.Timestamp` is a type of its own)."""
     fast = load_simple(raw)
     if fast is None:
         return False
@@ -84,6 +86,15 @@ WORDS = [
     "2022-03-07 08:30:46 +0800",
     "2022-03-07T08:30:46+08:00",
     "2022-03-07",
+    # what Psych (Jekyll's YAML) reads as a timestamp: seconds included; "T", "t" or spaces
+    "2022-03-07 08:30:46",
+    "2022-3-7 8:30:46",
+    "2022-03-07t08:30:46.5Z",
+    "2022-03-07   08:30:46 +8",
+    "2022-03-07 08:30:46-05:00",
+    "-2022-03-07 08:30:46",
+    "2022-03-07 08:30",
+    "2022-03-07T08:30:46 UTC",
     "2022",
     "-5",
     "3.14",
@@ -162,3 +173,29 @@ nice_lines = st.tuples(st.sampled_from(KEYS), st.just(": "), nice_values).map(""
 @given(st.lists(nice_lines, min_size=1, max_size=5).map(lambda xs: "\n".join(xs) + "\n"))
 def test_the_fast_path_agrees_with_pyyaml_on_lines_of_its_own_shape(raw):
     agrees(raw)
+
+
+@pytest.mark.parametrize(
+    "value, timestamp",
+    [
+        ("2024-04-05 23:30:00", True),
+        ("2024-04-05T23:30:00", True),
+        ("2024-4-5 3:30:00", True),
+        ("2024-04-05 23:30:00.75 +0800", True),
+        ("2024-04-05 23:30:00 +800", True),
+        ("2024-04-05 23:30", False),
+        ("2024-04-05T23:30", False),
+        ("2024-04-05", False),
+        ('"2024-04-05 23:30:00"', False),
+        ("'2024-04-05 23:30:00 +0800'", False),
+        ("2024-04-05 23:30:00z", False),
+    ],
+)
+def test_timestamps_are_what_psych_reads_as_timestamps(value, timestamp):
+    """Psych's ScalarScanner::TIME (measured with ``ruby -ryaml``; tests/test_jekyll.py
+    compares 1,500 values with Jekyll itself)."""
+    raw = f"date: {value}\n"
+    for meta in (load_simple(raw), yaml.load(raw, Loader=_Loader)):
+        assert meta is not None
+        assert isinstance(meta["date"], Timestamp) is timestamp
+        assert meta["date"] == value.strip("'\"")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import os
+import random
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -23,7 +24,9 @@ from conftest import ATOM
 from lxml import etree
 
 from feedwright.config import load_config
+from feedwright.dates import DateError, Timestamp, in_zone, read_date
 from feedwright.engine import build
+from feedwright.frontmatter import _Loader, load_simple
 
 #: Read before the tests' fixtures clear ``CI`` from the environment.
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -213,3 +216,96 @@ def test_the_comparison_sees_the_rules_it_is_about(sites):
     new_york = _entries(sites[("America/New_York", "hms")] / "_site" / "feed.xml")
     assert new_york["fall-repeated"][1].isoformat() == "2024-11-03T01:30:00-05:00"
     assert new_york["Fish & Chips"][0].startswith("https://j.example/2024/04/03/000000/")
+
+
+# -- every way of writing a date, read by Jekyll's own functions --------------------------------
+#: Jekyll's own reading of a front-matter date: its YAML loader, then its parse_date (as
+#: Document#merge_date! calls them), in the zone given as the first argument.
+_RUBY_READ = """
+require "jekyll"
+ENV["TZ"] = ARGV[0]
+STDIN.each_line do |line|
+  v = line.chomp
+  timestamp = Psych::ScalarScanner::TIME.match?(v) ? "T" : "-"
+  begin
+    d = Jekyll::Utils.safe_load_yaml("date: #{v}\\n")["date"]
+  rescue Psych::Exception
+    puts "#{timestamp}\\tYAML\\tFAIL"
+    next
+  end
+  begin
+    t = Jekyll::Utils.parse_date(d.to_s)
+    puts "#{timestamp}\\t#{d.class}\\t#{t.to_i}\\t#{t.strftime("%Y-%m-%d %H:%M:%S %z")}"
+  rescue Jekyll::Errors::InvalidDateError
+    puts "#{timestamp}\\t#{d.class}\\tFAIL"
+  end
+end
+"""
+DAYS = ["2024-04-05", "2024-4-5", "2024-12-31", "2022-02-29", "2022-02-30", "2022-04-31"]
+DAYS += ["2024-02-29", "2024-13-01", "2024-04-00", "1988-06-01", "1988-04-17", "1988-09-11"]
+DAYS += ["2024-03-10", "2024-11-03", "2021-01-01"]
+TIMES = ["", "10:00", "23:30", "9:05", "10:00:00", "23:30:00", "3:30:00", "02:30", "01:30"]
+TIMES += ["01:30:00", "02:30:00", "24:00:00", "23:59:60", "23:60:00", "25:00:00", "16:00:00"]
+TIMES += ["10:00:00.5", "10:00:00.123456789", "15:59:59"]
+SEPARATORS = [" ", "T", "t", "  "]
+OFFSETS = ["", "Z", " Z", "z", " +0800", "+08:00", " -0500", " -05:00", " +8", " +800", " +08"]
+OFFSETS += [" -00:30", " -0030", " +05:30", " +0545", " +2400", " +2359", " UTC", " GMT"]
+OFFSETS += [" CST", " utc", " -030", " +8:30", " -05"]
+
+
+def _date_values(count: int, seed: int) -> list[str]:
+    """Date values of every shape (plain, double- and single-quoted), reproducibly."""
+    rng = random.Random(seed)
+    values = []
+    for _ in range(count):
+        time = rng.choice(TIMES)
+        text = rng.choice(DAYS) + (rng.choice(SEPARATORS) + time if time else "")
+        text += rng.choice(OFFSETS) if time or rng.random() < 0.2 else ""
+        quote = rng.choice(['"', "'", "", "", ""])
+        values.append(f"{quote}{text}{quote}")
+    return values
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_every_date_value_reads_as_jekyll_reads_it(zone: str):
+    """1,500 date values through Jekyll's YAML loader and parse_date and through
+    feedwright's: the same timestamps (Psych's rule, in the fast path and PyYAML alike),
+    the same instants and the same wall time in the site's zone; what Jekyll stops on,
+    feedwright rejects. feedwright also rejects (on purpose) a day the month does not have,
+    hour 24 and second 60, which Ruby rolls over."""
+    missing = _jekyll_missing()
+    if missing is not None:
+        if IN_CI:
+            pytest.fail(f"CI must compare with real Jekyll: {missing}")
+        pytest.skip(missing)
+    values = _date_values(1500, seed=17)
+    done = subprocess.run(
+        ["ruby", "-e", _RUBY_READ, zone],
+        input="\n".join(values) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    answers = done.stdout.splitlines()
+    assert len(answers) == len(values)
+    wrong = []
+    for value, answer in zip(values, answers, strict=True):
+        psych_time, kind, *read = answer.split("\t")
+        raw = f"date: {value}\n"
+        for meta in (load_simple(raw), yaml.load(raw, Loader=_Loader)):
+            if meta is None:
+                continue
+            mine = meta["date"]
+            if isinstance(mine, Timestamp) != (psych_time == "T" and value[0] not in "'\""):
+                wrong.append(f"{value!r}: timestamp {isinstance(mine, Timestamp)}, Psych {kind}")
+            try:
+                when = in_zone(read_date(mine, zone).when, zone)
+            except DateError as e:
+                if read != ["FAIL"] and "is not a real date" not in str(e):
+                    wrong.append(f"{value!r}: rejected ({e}); Jekyll: {read}")
+                continue
+            ours = [str(int(when.timestamp())), when.strftime("%Y-%m-%d %H:%M:%S %z")]
+            if read != ours:
+                wrong.append(f"{value!r}: {ours}; Jekyll: {read}")
+    assert wrong == [], "\n".join(wrong)

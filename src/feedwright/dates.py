@@ -64,6 +64,7 @@ _ZONE_NAMES = {
 }
 # Ruby's Time.zone_offset: +HH, +HHMM or +HH:MM (two digits each).
 _RUBY_OFFSET = re.compile(r"([+-])([0-9]{2})(?::?([0-9]{2}))?")
+_CLOCK = re.compile(r"[+-]([0-9]{1,2}):([0-9]{2})")
 #: How a value says its instant (see the module's docstring).
 How = Literal["offset", "utc", "wall"]
 
@@ -187,9 +188,16 @@ def _text(value: str, tz_name: str) -> Reading:
             f"cannot read {value[:60]!r} as a date (expected e.g. 2022-03-07 08:30:46 +0800)"
         )
     g = m.groupdict()
-    keys = ("y", "mo", "d", "h", "mi", "s")
-    naive = _real(value, *(int(g[k] or 0) for k in keys))
     written = g["tz"]
+    if g["h"] is None and written is not None:
+        # Date._parse reads no zone after a date alone: "+05:00" there is the time 05:00,
+        # anything else is ignored.
+        clock = _CLOCK.fullmatch(written)
+        if clock is not None:
+            g["h"], g["mi"] = clock[1], clock[2]
+        naive = _real(value, *(int(g[k] or 0) for k in ("y", "mo", "d", "h", "mi")))
+        return Reading(_in_range(localize(naive, tz_name)), "wall", written)
+    naive = _real(value, *(int(g[k] or 0) for k in ("y", "mo", "d", "h", "mi", "s")))
     offset = None if written is None else _ruby_offset(written)
     if offset is None:
         ignored = written if written is not None else None

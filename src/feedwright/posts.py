@@ -182,9 +182,9 @@ def _date_warnings(
     for key, r in readings.items():
         if r.ignored is not None:
             warnings.append(
-                f"{path}:{doc.line_of(key)}: {key}: the offset {r.ignored!r} is not one Jekyll "
-                f"reads (write +HH, +HHMM or +HH:MM); it is ignored, as Jekyll ignores it, and "
-                f"the time is {site.timezone} time"
+                f"{path}:{doc.line_of(key)}: {key}: Jekyll does not read {r.ignored!r} as an "
+                f"offset there, nor does feedwright: the time is {site.timezone} time (write "
+                "a time of day, then +HH, +HHMM or +HH:MM)"
             )
 
 
