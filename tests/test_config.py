@@ -305,3 +305,153 @@ def test_a_tab_in_front_matter_says_tabs_cannot_indent_yaml(make_site):
         "_posts/2022-03-07-a.md:4: invalid YAML in front matter: "
         "a tab indents this line: tabs cannot indent YAML, use spaces\n"
     )
+
+
+# -- languages and the site's URL (#17.5) -------------------------------------------------------
+@pytest.mark.parametrize(
+    "given, tag",
+    [("zh_CN", "zh-CN"), ("zh-CN", "zh-CN"), ("en_us", "en-US"), ("zh-Hans-CN", "zh-Hans-CN")],
+)
+def test_the_language_is_a_bcp_47_tag(tmp_path, given, tag):
+    config = load_config(write_config(tmp_path, {"site": {**URL, "language": given}}))
+    assert config.site.language == tag
+
+
+def test_a_jekyll_lang_written_as_a_locale_is_a_bcp_47_tag(tmp_path):
+    (tmp_path / "site" / "_posts").mkdir(parents=True)
+    write_config(tmp_path / "site", {**URL, "lang": "zh_CN"}, name="_config.yml")
+    config = load_config(tmp_path / "config.yaml", source=str(tmp_path / "site"), missing_ok=True)
+    assert config.site.language == "zh-CN"
+
+
+@pytest.mark.parametrize(
+    "site, key, message",
+    [
+        (
+            {**URL, "language": "chinese"},
+            "site.language",
+            "expected a BCP 47 language tag such as zh-CN, got 'chinese'",
+        ),
+        (
+            {**URL, "language": "en_US.UTF-8"},
+            "site.language",
+            "expected a BCP 47 language tag such as zh-CN, got 'en_US.UTF-8'",
+        ),
+        (
+            {"url": "https://news.example/?s=1"},
+            "site.url",
+            "expected a URL without a query (?…), got 'https://news.example/?s=1'",
+        ),
+        (
+            {"url": "https://news.example/#top"},
+            "site.url",
+            "expected a URL without a fragment (#…), got 'https://news.example/#top'",
+        ),
+        (
+            {"url": "https://news.example/my site"},
+            "site.url",
+            "expected a URL without white space, got 'https://news.example/my site'",
+        ),
+        (
+            {"url": "https://news.example:80a"},
+            "site.url",
+            "expected a URL without a port that is not a number 1–65535, "
+            "got 'https://news.example:80a'",
+        ),
+        (
+            {"url": "https://news.example:70000"},
+            "site.url",
+            "expected a URL without a port that is not a number 1–65535, "
+            "got 'https://news.example:70000'",
+        ),
+    ],
+)
+def test_a_language_or_site_url_that_would_not_validate_is_a_config_error(
+    tmp_path, site, key, message
+):
+    """Exit 2 naming the key, before anything is built (no id is fixed in the ledger)."""
+    path = write_config(tmp_path, {"site": site, "source": "site"})
+    (tmp_path / "site" / "_posts").mkdir(parents=True)
+    (tmp_path / "site" / "_posts" / "2024-01-01-a.md").write_text("---\ntitle: a\n---\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"config.yaml: {key}: {message}"
+    for command in ("build", "check"):
+        result = CliRunner().invoke(cli, [command, "--config", str(path)])
+        assert (result.exit_code, result.stderr) == (2, f"Error: config.yaml: {key}: {message}\n")
+    assert not (tmp_path / "feeds").exists()
+
+
+def test_a_jekyll_lang_that_is_no_tag_is_named_as_jekyll_names_it(tmp_path):
+    (tmp_path / "site" / "_posts").mkdir(parents=True)
+    write_config(tmp_path / "site", {**URL, "lang": "Chinese"}, name="_config.yml")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "config.yaml", source=str(tmp_path / "site"), missing_ok=True)
+    assert str(info.value) == (
+        "_config.yml: lang: expected a BCP 47 language tag such as zh-CN, got 'Chinese'"
+    )
+
+
+# -- warnings that name the line (#19.5) --------------------------------------------------------
+def test_a_key_given_twice_is_a_warning_naming_its_lines(tmp_path):
+    text = (
+        "site:\n  url: https://old.example\n  title: 站\n  url: https://news.example\n"
+        "feeds:\n  limit: 5\n\nfeeds:\n  limit: 7\n"
+    )
+    config = load_config(write_config(tmp_path, text))
+    assert config.site.url == "https://news.example"  # the last one, as YAML (and Jekyll) say
+    assert config.feeds.limit == 7
+    assert config.warnings == (
+        "config.yaml:4: site.url: given twice (first on line 2); the last one is used",
+        "config.yaml:8: feeds: given twice (first on line 5); the last one is used",
+    )
+
+
+@pytest.mark.parametrize(
+    "permalink, line",
+    [
+        (
+            "/:categorys/:year/:title.html",
+            ":categorys (did you mean :categories?) is no placeholder",
+        ),
+        ("/:year/:mnth/:title:output_ext", ":mnth (did you mean :month?) is no placeholder"),
+    ],
+)
+def test_an_unknown_placeholder_is_a_warning_naming_the_line(tmp_path, permalink, line):
+    path = write_config(tmp_path, f"site:\n  url: https://news.example\n\npermalink: {permalink}\n")
+    config = load_config(path)
+    assert config.warnings == (
+        f"config.yaml:4: permalink: {line}: Jekyll stops on it; feedwright leaves it as text",
+    )
+
+
+def test_config_warnings_are_said_by_build_and_check_and_the_placeholder_stays_text(make_site):
+    site = make_site(permalink="/:categorys/:year/:month_:day/:title.html")
+    site.post("2024-05-06-a.md", {"title": "a", "date": "2024-05-06 10:00:00 +0800"})
+    text = site.config_path.read_text(encoding="utf-8") + "future: false\nfuture: false\n"
+    site.config_path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("permalink: /:categorys/:year/:month_:day/:title.html") + 1
+    expected = [
+        f"warning: config.yaml:{line}: permalink: :categorys (did you mean :categories?) is no "
+        "placeholder: Jekyll stops on it; feedwright leaves it as text",
+        f"warning: config.yaml:{line + 2}: future: given twice (first on line {line + 1}); "
+        "the last one is used",
+    ]
+    for command in ("build", "check"):
+        result = CliRunner().invoke(cli, [command, "--config", str(site.config_path)])
+        assert result.exit_code == 0, result.output
+        warnings = sorted(x for x in result.stderr.splitlines() if x.startswith("warning:"))
+        assert warnings == sorted(expected)
+    assert [e.link for e in site.feed("atom.xml").entries] == [
+        "https://news.example/:categorys/2024/05_06/a.html"
+    ]
+
+
+def test_a_posts_own_permalink_with_an_unknown_placeholder_is_named(make_site):
+    site = make_site()
+    site.post("2024-05-06-a.md", "title: a\npermalink: /:yaer/:title/\n")
+    report = site.build()
+    assert report.distinct_warnings == (
+        "_posts/2024-05-06-a.md:3: permalink: :yaer (did you mean :year?) is no placeholder; "
+        "left as text",
+    )

@@ -5,6 +5,7 @@ and of a rich test site goes through the W3C Feed Validation Service's own code
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Iterator
@@ -193,3 +194,42 @@ def test_a_rich_site_is_clean(make_site, content: str):
     atom = site.feed("atom.xml")
     assert [e.summary for e in atom.entries if e.title == "空 & <空>"] == ["空 & <空>"]
     assert assert_clean(site.out) > 10
+
+
+ODD_POSTS: list[tuple[str, dict[str, Any], str]] = [
+    ("2024-05-01-entity.md", {"title": "Fish &amp; Chips", "lang": "en_GB"}, "x"),
+    ("2024-05-02-numeric.md", {"title": "&#x4E2D;文 &#20013;"}, "x"),
+    ("2024-05-03-looks.md", {"title": "1 < 2 & 3 > 2"}, "x"),
+    ("2024-05-04-tag.md", {"title": "a </b> c"}, "x"),
+    ("2024-05-05-start.md", {"title": "x <b> y &amp;lt;i&amp;gt;"}, "x"),
+    (
+        "2024-05-06-odd urls.md",
+        {
+            "title": "奇怪的 URL",
+            "permalink": "/odd/a b{c}|d^e`f\\g/",
+            "image": '/uploads/a b{c}|"d".png',
+            "author": {"name": "A", "uri": "https://a.example/a b<c>"},
+            "categories": ["C++ <新闻>"],
+        },
+        '<p><a href="/x y<z>{a}|b^c`d">链接</a> <img src=\'/图 片/"c" d.png\' alt="x"></p>'
+        '<p><a href="https://ext.example/a b?q=a b#x#y">外链</a></p>',
+    ),
+]
+
+
+def test_entity_titles_zh_cn_and_odd_urls_are_clean(make_site):
+    """#17 "done when": no errors, and no warnings but DuplicateUpdated, on a site with
+    entity titles, ``lang: zh_CN`` and URLs full of characters a URI may not hold."""
+    site = make_site(site={"language": "zh_CN"}, feeds={"images": "first"})
+    for name, front_matter, body in ODD_POSTS:
+        site.post(name, front_matter, body)
+    report = site.build()
+    assert report.errors == ()
+    root = etree.fromstring(site.read("atom.xml"))
+    assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
+    assert b"<language>zh-CN</language>" in site.read("rss.xml")
+    assert b'<html lang="zh-CN">' in site.read("index.html")
+    items = json.loads(site.read("feed.json"))["items"]
+    assert [i["title"] for i in items][-3:] == ["1 < 2 & 3 > 2", "中文 中", "Fish & Chips"]
+    assert items[0]["url"] == "https://news.example/odd/a%20b%7Bc%7D%7Cd%5Ee%60f%5Cg/"
+    assert assert_clean(site.out) == 4

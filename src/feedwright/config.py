@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -22,9 +22,11 @@ import yaml
 
 from . import jekyll
 from .errors import ConfigError, OptionError
+from .language import language_tag
 from .model import Author, Format
+from .permalink import unknown_placeholders
 from .urls import iri_to_uri
-from .yamlerrors import describe_yaml_error
+from .yamlerrors import Keyed, describe_yaml_error, load_keyed
 
 FORMATS = ("atom", "rss", "json")
 #: Values of ``feeds.images``.
@@ -183,6 +185,9 @@ class Config:
     options: frozenset[str] = field(default_factory=frozenset)
     #: Commands run after builds (not part of what the build cache depends on).
     hooks: HooksConfig = field(default_factory=HooksConfig)
+    #: What is odd but not wrong in the config files (``file:line: key: …``): a key given
+    #: twice, a permalink ``:word`` that is no placeholder. Every build reports them.
+    warnings: tuple[str, ...] = ()
 
 
 def setting_error(config: Config, key: str, message: str) -> ConfigError:
@@ -204,19 +209,36 @@ def setting_name(config: Config, key: str) -> str:
 class _Context:
     """What every reader of one config shares: where values came from, and what was read."""
 
-    def __init__(self, file: str, origins: Mapping[str, tuple[str, str]] | None = None) -> None:
+    def __init__(
+        self,
+        file: str,
+        origins: Mapping[str, tuple[str, str]] | None = None,
+        lines: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
         self.file = file
         #: Config key path → (file, key) for values that came from another file.
         self.origins = dict(origins or {})
+        #: (file, key path in that file) → line of the key.
+        self.lines = dict(lines or {})
         self.readers: list[_Reader] = []
 
-    def error(self, key_path: str, message: str) -> ConfigError:
+    def origin(self, key_path: str) -> tuple[str, str]:
+        """The file a value came from, and its key there."""
         parts = key_path.split(".")
         for cut in range(len(parts), 0, -1):
             origin = self.origins.get(".".join(parts[:cut]))
             if origin is not None:
-                return ConfigError(origin[0], ".".join([origin[1], *parts[cut:]]), message)
-        return ConfigError(self.file, key_path, message)
+                return origin[0], ".".join([origin[1], *parts[cut:]])
+        return self.file, key_path
+
+    def where(self, key_path: str) -> str:
+        """``file:line: key`` of a value (``file: key`` when its line is not known)."""
+        file, key = self.origin(key_path)
+        line = self.lines.get((file, key))
+        return f"{file}{'' if line is None else f':{line}'}: {key}"
+
+    def error(self, key_path: str, message: str) -> ConfigError:
+        return ConfigError(*self.origin(key_path), message)
 
     def check_unknown_keys(self) -> None:
         """An unknown key anywhere is an error, with the nearest known key as a hint."""
@@ -319,8 +341,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _read_yaml(file: str, name: str) -> Mapping[str, Any]:
-    """A YAML file's top-level mapping; errors name the file (and the line, for bad YAML)."""
+def _read_yaml(file: str, name: str) -> Keyed:
+    """A YAML file's top-level mapping and its keys' lines; errors name the file (and the
+    line, for bad YAML)."""
     try:
         with open(file, "rb") as f:
             raw = f.read(1 << 20)
@@ -332,18 +355,27 @@ def _read_yaml(file: str, name: str) -> Mapping[str, Any]:
         at = raw.count(b"\n", 0, e.start) + 1
         raise ConfigError(name, "", "not UTF-8 text; save it as UTF-8", line=at) from e
     try:
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+        keyed = load_keyed(text)
     except yaml.MarkedYAMLError as e:
         line, what = describe_yaml_error(e, text)
         where = None if line is None else line + 1
         raise ConfigError(name, "", f"not valid YAML: {what}", line=where) from e
     except (yaml.YAMLError, RecursionError) as e:
         raise ConfigError(name, "", f"not valid YAML: {_one_line(e)}") from e
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ConfigError(name, "", f"expected a mapping at the top level, got {_show(data)}")
-    return data
+    if keyed.data is None:
+        return Keyed({}, {}, [])
+    if not isinstance(keyed.data, Mapping):
+        what = _show(keyed.data)
+        raise ConfigError(name, "", f"expected a mapping at the top level, got {what}")
+    return keyed
+
+
+def _repeated(name: str, keyed: Keyed) -> list[str]:
+    """A warning for each key given twice in one mapping (YAML keeps the last silently)."""
+    return [
+        f"{name}:{line}: {key}: given twice (first on line {first}); the last one is used"
+        for key, first, line in keyed.repeated
+    ]
 
 
 def _site_folder(data: Mapping[str, Any], base: Path, source: str | None) -> Path | None:
@@ -370,23 +402,30 @@ def load_config(
     file = os.fspath(path)
     name = os.path.basename(file)
     base = Path(file).resolve().parent
-    own: Mapping[str, Any] | None = None
+    own: Keyed | None = None
     if jekyll.is_jekyll_config(name):
         site_file: Path | None = Path(file)
     else:
         if not (missing_ok and not os.path.lexists(file)):
             own = _read_yaml(file, name)
-        site_file = jekyll.find_config(_site_folder(own or {}, base, source))
+        site_file = jekyll.find_config(_site_folder(own.data if own else {}, base, source))
     if own is None and site_file is None:
         raise _no_config(file, _site_folder({}, base, source), source)
+    lines = {(name, k): n for k, n in own.lines.items()} if own else {}
+    warnings = _repeated(name, own) if own else []
     if site_file is None:
         assert own is not None
-        return parse_config(own, base=base, name=name, source=source, output=output)
+        data: Mapping[str, Any] = own.data
+        return parse_config(
+            data, base=base, name=name, source=source, output=output, lines=lines, warnings=warnings
+        )
     site_name = site_file.name
-    shaped, taken = jekyll.defaults(_read_yaml(str(site_file), site_name))
+    site = _read_yaml(str(site_file), site_name)
+    lines |= {(site_name, k): n for k, n in site.lines.items()}
+    shaped, taken = jekyll.defaults(site.data)
     if own is None:  # _config.yml stands alone: every key is named as Jekyll names it
         taken = jekyll.every_origin()
-    data, origins = jekyll.merge(shaped, taken, own or {})
+    data, origins = jekyll.merge(shaped, taken, own.data if own else {})
     return parse_config(
         data,
         base=base,
@@ -394,6 +433,8 @@ def load_config(
         source=source,
         output=output,
         origins={path: (site_name, key) for path, key in origins.items()},
+        lines=lines,
+        warnings=[*_repeated(site_name, site), *warnings],
     )
 
 
@@ -428,19 +469,24 @@ def parse_config(
     source: str | None = None,
     output: str | None = None,
     origins: Mapping[str, tuple[str, str]] | None = None,
+    lines: Mapping[tuple[str, str], int] | None = None,
+    warnings: Sequence[str] = (),
 ) -> Config:
     """Validate an already-loaded mapping. Relative paths resolve against ``base``.
 
-    ``origins`` maps key paths whose values came from another file to ``(file, key)``.
+    ``origins`` maps key paths whose values came from another file to ``(file, key)``;
+    ``lines`` maps ``(file, key)`` to the key's line, for warnings (``warnings``: those
+    already found, e.g. keys given twice).
     """
-    ctx = _Context(name, origins)
+    ctx = _Context(name, origins, lines)
+    said = list(warnings)
     top = _Reader(ctx, data)
     site = _site(top.section("site"))
     file_source, file_output = top.text("source", "."), top.text("output", "feeds")
     src = base / (source if source is not None else file_source)
     out = base / (output if output is not None else file_output)
     feeds_url = top.text("feeds_url", site.url + "/feeds/")
-    _check_url(top, "feeds_url", feeds_url)
+    _check_base(top, "feeds_url", feeds_url)
     if not feeds_url.endswith("/"):
         feeds_url += "/"
     permalink = top.text("permalink", "date")
@@ -451,6 +497,11 @@ def parse_config(
             f"expected a style ({', '.join(PERMALINK_STYLES)}) "
             f"or a template starting with '/', got {permalink!r}",
         )
+    said += [
+        f"{ctx.where('permalink')}: {word} is no placeholder: Jekyll stops on it; "
+        "feedwright leaves it as text"
+        for word in unknown_placeholders(permalink)
+    ]
     config = Config(
         file=name,
         site=site,
@@ -465,6 +516,7 @@ def parse_config(
         server=_server(top.section("server")),
         options=frozenset(k for k, v in (("source", source), ("output", output)) if v is not None),
         hooks=_hooks(top.section("hooks"), base),
+        warnings=tuple(said),
     )
     ctx.check_unknown_keys()
     _check_metrics_path(top, config)
@@ -477,9 +529,29 @@ def _check_url(r: _Reader, key: str, value: str) -> None:
         raise r.fail(key, f"expected an absolute http(s) URL, got {value!r}")
 
 
+def _check_base(r: _Reader, key: str, value: str) -> None:
+    """A URL other URLs are made from (``site.url``, ``feeds_url``): no query, fragment or
+    white space, a valid port."""
+    _check_url(r, key, value)
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    problems = {
+        "a query (?…)": bool(parts.query) or value.endswith("?"),
+        "a fragment (#…)": "#" in value,
+        "white space": any(c.isspace() for c in value),
+        "a port that is not a number 1–65535": port in (-1, 0),
+    }
+    wrong = next((what for what, found in problems.items() if found), None)
+    if wrong is not None:
+        raise r.fail(key, f"expected a URL without {wrong}, got {value!r}")
+
+
 def _site(r: _Reader) -> SiteConfig:
     url = r.text("url", required=True).rstrip("/")
-    _check_url(r, "url", url)
+    _check_base(r, "url", url)
     title = r.text("title", "")
     tz = r.text("timezone", "UTC")
     try:
@@ -487,7 +559,7 @@ def _site(r: _Reader) -> SiteConfig:
     except pytz.UnknownTimeZoneError as e:
         raise r.fail("timezone", f"expected an IANA time zone name, got {tz!r}") from e
     author = _author(r, title)
-    language = r.text("language", "") or None
+    language = _language(r)
     site = SiteConfig(
         title=title or urlsplit(url).netloc,
         url=iri_to_uri(url + _baseurl(r)),
@@ -499,6 +571,17 @@ def _site(r: _Reader) -> SiteConfig:
         markdown_ext=_markdown_ext(r),
     )
     return site
+
+
+def _language(r: _Reader) -> str | None:
+    """``site.language`` (Jekyll's ``lang``) as a BCP 47 tag: ``zh_CN`` is ``zh-CN``."""
+    value = r.text("language", "")
+    if not value:
+        return None
+    tag = language_tag(value)
+    if tag is None:
+        raise r.fail("language", f"expected a BCP 47 language tag such as zh-CN, got {value!r}")
+    return tag
 
 
 def _baseurl(r: _Reader) -> str:

@@ -13,6 +13,7 @@ from .config import HTML_EXT, Config
 from .dates import DateError, Reading, in_zone, name_date, read_date, zone_offsets
 from .errors import PostError
 from .frontmatter import XML_ILLEGAL, Split, decode, split
+from .language import language_tag
 from .model import COUNTED, Author, Post, RawPost
 from .permalink import expand, placeholders, post_url, template_keys, unknown_placeholders
 from .urls import absolute, iri_to_uri
@@ -188,6 +189,21 @@ def _date_warnings(
             )
 
 
+def _lang(doc: Split, path: str, warnings: list[str] | None) -> str | None:
+    """The post's ``lang`` as a BCP 47 tag (``zh_CN`` → ``zh-CN``); one that is not a tag
+    is left out (the entry has the feed's language), with a warning."""
+    value = _scalar(doc.meta.get("lang"))
+    if value is None or not value.strip():
+        return None
+    tag = language_tag(value.strip())
+    if tag is None and warnings is not None:
+        warnings.append(
+            f"{path}:{doc.line_of('lang')}: lang: {value[:40]!r} is not a BCP 47 language tag "
+            "(such as zh-CN); left out"
+        )
+    return tag
+
+
 def _markup(ext: str, config: Config) -> Literal["markdown", "html"]:
     """``.html``/``.htm`` posts are HTML (unless ``markdown_ext`` names them); others Markdown."""
     return "html" if ext in HTML_EXT and ext not in config.site.markdown_ext else "markdown"
@@ -301,7 +317,7 @@ def parse_post(
 
     excerpt = _scalar(meta.get("excerpt")) or _scalar(meta.get("description"))
     image_url = _image(doc, path, config.site.url)
-    lang = _scalar(meta.get("lang"))
+    lang = _lang(doc, path, warnings)
 
     return Post(
         relpath=path,
@@ -315,7 +331,7 @@ def parse_post(
         author=_author(doc, path),
         excerpt=clean_text(excerpt) if excerpt else None,
         markup=_markup(raw.ext, config),
-        lang=lang.strip() if lang and lang.strip() else None,
+        lang=lang,
         image=image_url,
         future=future,
         body_offset=doc.body_offset,

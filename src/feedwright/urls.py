@@ -5,43 +5,55 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin
 
-# Characters allowed to stay as they are in a URI (RFC 3986 reserved + unreserved, and "%").
-_URI_SAFE = "!#$&'()*+,/:;=?@[]~-._%"
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What RFC 3986 lets a URI hold as it is: unreserved and reserved characters, "%" that starts
+# an escape. "#" only once (the fragment's start), "[" and "]" only around an IPv6 host.
+_URI_CHARS = "A-Za-z0-9\\-._~!$&'()*+,;=:@/?"
+_NOT_URI = re.compile(f"[^{_URI_CHARS}#%]|%(?![0-9A-Fa-f]{{2}})")
+_NOT_PART = re.compile(f"[^{_URI_CHARS}%]|%(?![0-9A-Fa-f]{{2}})")
+_NOT_AUTHORITY = re.compile(f"[^{_URI_CHARS}%\\[\\]]|%(?![0-9A-Fa-f]{{2}})")
+_AUTHORITY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?")
 # Addressable's PATH character class, which Jekyll's URL.escape_path leaves alone.
 _PATH_SAFE = "-._~!$&'()*+,;=:@/"
 _PATH_CLEAN = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*")
 
 
-def iri_to_uri(iri: str) -> str:
-    """Percent-encode everything a URI may not hold; existing ``%XX`` escapes are kept.
+def _escape(m: re.Match[str]) -> str:
+    return quote(m.group(0), safe="")
 
-    Non-ASCII host names become IDNA (punycode).
-    """
-    if iri.isascii() and not _BAD_PERCENT.search(iri) and " " not in iri:
-        return iri
-    text = _BAD_PERCENT.sub("%25", iri)
-    parts = urlsplit(text)
-    netloc = parts.netloc
-    if netloc and not netloc.isascii():
-        userinfo, _, hostport = netloc.rpartition("@")
-        host, sep, port = hostport.partition(":")
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            host = quote(host, safe="")
-        netloc = (userinfo + "@" if userinfo else "") + host + sep + port
-    return urlunsplit(
-        (
-            parts.scheme,
-            netloc,
-            quote(parts.path, safe=_URI_SAFE),
-            quote(parts.query, safe=_URI_SAFE),
-            quote(parts.fragment, safe=_URI_SAFE),
-        )
+
+def iri_to_uri(iri: str) -> str:
+    """Percent-encode everything a URI may not hold (RFC 3986): non-ASCII, white space,
+    controls, ``" < > \\ ^ ` { | }``, a ``%`` that starts no escape, a second ``#``, ``[``
+    and ``]`` outside the host. Existing ``%XX`` escapes are kept; a non-ASCII host name
+    becomes IDNA (punycode)."""
+    if _NOT_URI.search(iri) is None and iri.count("#") <= 1:
+        return iri  # the common case: already a URI
+    head = _AUTHORITY.match(iri)
+    assert head is not None
+    authority, rest = _host(head.group(0)), iri[head.end() :]
+    part, hash_, fragment = rest.partition("#")
+    return (
+        _NOT_AUTHORITY.sub(_escape, authority)
+        + _NOT_PART.sub(_escape, part)
+        + hash_
+        + _NOT_PART.sub(_escape, fragment.replace("#", "%23"))
     )
+
+
+def _host(head: str) -> str:
+    """``scheme://authority`` with a non-ASCII host name in IDNA (else as it is)."""
+    scheme, slashes, netloc = head.partition("//")
+    if not netloc or netloc.isascii():
+        return head
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # escaped as any other character
+    return f"{scheme}{slashes}{userinfo}{at}{host}{colon}{port}"
 
 
 def escape_path(value: str) -> str:

@@ -188,7 +188,8 @@ def _steps(
         f"{path}: kept as it was, because a post it held was rejected"
         for path in sorted(applied.kept)
     ]
-    warnings = (*cache.warnings, *scanned.warnings, *collisions, *kept, *out.warnings)
+    warnings = (*config.warnings, *cache.warnings, *scanned.warnings, *collisions, *kept)
+    warnings += tuple(out.warnings)
     return _Run(scanned, applied, warnings, explained)
 
 
