@@ -395,3 +395,52 @@ def test_verbose_lists_every_skipped_file_with_its_reason(make_site):
     assert "wrote atom.xml" in result.stderr.splitlines()
     quiet = cli_run("build", "--config", str(site.config_path))
     assert "skipped" not in quiet.stderr
+
+
+# --- names that are not UTF-8 (#17.6) -----------------------------------------------------------
+
+
+def feed_bytes(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and ".feedwright" not in p.parts
+    }
+
+
+def test_names_that_are_not_utf8_are_one_error_each_and_the_rest_is_published(make_site):
+    site = make_site()
+    add(site, "2022-03-07-good.md", "好")
+    add(site, "2022-03-08-also.md", "也好", folder="新闻/_posts")
+    src = os.fsencode(site.src)
+    text = post_text("坏名字").encode()
+    with open(src + b"/_posts/2022-03-09-caf\xe9.md", "wb") as f:  # Latin-1, not UTF-8
+        f.write(text)
+    os.makedirs(src + b"/caf\xe9/_posts")
+    with open(src + b"/caf\xe9/_posts/2022-03-10-ok.md", "wb") as f:
+        f.write(text)
+    expected = (
+        "_posts/2022-03-09-caf\\xe9.md: the file name (or a folder above it) is not UTF-8 "
+        "(byte 0xe9, shown as \\xe9); rename it in UTF-8 to publish the post; skipped",
+        "caf\\xe9/_posts/2022-03-10-ok.md: the file name (or a folder above it) is not UTF-8 "
+        "(byte 0xe9, shown as \\xe9); rename it in UTF-8 to publish the post; skipped",
+    )
+    first = site.build()
+    assert first.errors == expected
+    assert [(r.path, r.line) for r in first.error_records] == [
+        ("_posts/2022-03-09-caf\\xe9.md", None),
+        ("caf\\xe9/_posts/2022-03-10-ok.md", None),
+    ]
+    assert first.posts == 2
+    assert titles(site) == ["也好", "好"]
+    built = feed_bytes(site.out)
+    again = site.build()  # cached
+    assert (again.errors, again.written, again.removed) == (expected, (), ())
+    assert feed_bytes(site.out) == built
+    full = site.build(full=True)
+    assert (full.errors, full.written) == (expected, ())
+    assert feed_bytes(site.out) == built
+    result = cli_run("check", "--config", str(site.config_path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == list(expected)
+    assert "Traceback" not in result.output

@@ -16,6 +16,8 @@ from .model import RawPost
 
 _DATED = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-(.+)$")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-?$")
+# A byte of a name that is not UTF-8, as :func:`shown` writes it.
+_NOT_UTF8 = re.compile(r"\\x[89a-f][0-9a-f]")
 #: Files larger than this are refused rather than read.
 MAX_POST_BYTES = 16 << 20
 
@@ -76,24 +78,46 @@ def _sort(entry: os.DirEntry[str], skip: set[str], subdirs: list[str], files: li
         subdirs.append(entry.path)
 
 
+def shown(name: str) -> str:
+    """A file or folder name as text: one that is not UTF-8 (Python reads its bytes as lone
+    surrogates) with those bytes written ``\\xe9``, as :func:`read_post` recognises."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
 def post_folders(source: Path, *, exclude: tuple[Path, ...] = ()) -> Listing:
     """Every ``_posts`` folder under ``source`` and the folders below it, each with the
     entries in it that are not folders.
 
     Folders above ``_posts`` become categories; folders below it do not (Jekyll).
     Folders starting with ``.`` or ``_`` (other than ``_posts``) and symlinked folders
-    are not entered; ``exclude`` (e.g. the output folder) is skipped.
+    are not entered; ``exclude`` (e.g. the output folder) is skipped. A name that is not
+    UTF-8 is given :func:`shown` (only its real path, ``PostFolder.path``, keeps it): such
+    a post is then one error, never a name the rest of the build cannot store.
     """
     root = str(source)
     skip = {os.path.realpath(p) for p in exclude}
     folders = []
     for dirpath, files in _walk(root, skip):
-        rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        rel = shown(os.path.relpath(dirpath, root).replace(os.sep, "/"))
         parts = [] if rel == "." else rel.split("/")
         if "_posts" in parts:
+            if not _is_utf8("\n".join(files)):
+                files = [shown(name) for name in files]
             folder = PostFolder(rel, dirpath, tuple(parts[: parts.index("_posts")]))
             folders.append((folder, files))
     return folders
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def post_extensions(markdown_ext: tuple[str, ...] = MARKDOWN_EXT) -> tuple[str, ...]:
@@ -229,6 +253,14 @@ def read_post(source: Path, relpath: str) -> bytes:
     larger than :data:`MAX_POST_BYTES`; nothing blocks. Failures are :class:`PostError`."""
     path = os.path.join(source, relpath)
     try:
+        if (bad := _NOT_UTF8.search(relpath)) is not None and not os.path.lexists(path):
+            byte = bad.group(0)
+            raise PostError(
+                relpath,
+                None,
+                f"the file name (or a folder above it) is not UTF-8 (byte 0x{byte[2:]}, shown "
+                f"as {byte}); rename it in UTF-8 to publish the post; skipped",
+            )
         st = os.lstat(path)
         if stat.S_ISLNK(st.st_mode):
             real = os.path.realpath(path)

@@ -67,17 +67,19 @@ class LedgerError(ConfigError):
 
 
 class PostError(FeedwrightError):
-    """A post that cannot be published. ``str(e)`` is ``path:line: message``."""
+    """A post that cannot be published. ``str(e)`` is ``path:line: message``, or
+    ``path: message`` when no line is meant (its file name is wrong, not its text)."""
 
     default_message = "cannot read this post"
 
-    def __init__(self, path: str, line: int, message: str | None = None) -> None:
+    def __init__(self, path: str, line: int | None, message: str | None = None) -> None:
         self.path = path
         self.line = line
         super().__init__(message)
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
 
 
 class OutputError(FeedwrightError):
