@@ -79,10 +79,11 @@ def test_entries_newest_first_and_equal_instants_by_url(make_site):
     site.build()
     expected = [
         "https://news.example/2022/03/08/d.html",
-        # the same instant three times: URL ascending (c is dated the 6th in its offset)
-        "https://news.example/2022/03/06/c.html",
+        # the same instant three times: URL ascending (c, the 6th in its own offset, is
+        # the 7th in the site's zone, as its URL says)
         "https://news.example/2022/03/07/a.html",
         "https://news.example/2022/03/07/b.html",
+        "https://news.example/2022/03/07/c.html",
         "https://news.example/2021/12/31/e.html",
     ]
     assert [e.findtext(ATOM + "id") for e in xml(site, "atom.xml").findall(ATOM + "entry")] == (
