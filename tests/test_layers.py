@@ -27,6 +27,7 @@ PURE = {
     "errors",
     "frontmatter",
     "group",
+    "language",
     "layout",
     "ledger",
     "markup",
