@@ -23,7 +23,7 @@ from feedwright.group import (
     memberships,
     split_duplicates,
 )
-from feedwright.layout import IDS, OPML, STATE_DIR
+from feedwright.layout import IDS, OPML, STATE_DIR, archive_formats
 from feedwright.ledger import Row, ledger_id, parse_ledger
 from feedwright.model import ArchiveLinks, FeedFile, Group, Post
 from feedwright.posts import Skip, dup_message, parse_post, with_body
@@ -85,14 +85,16 @@ def _dedupe(posts: list[Post], errors: list[PostError]) -> list[Post]:
 def group_archives(
     config: Config, posts: list[Post]
 ) -> dict[tuple[str, str], dict[str, list[Post]]]:
-    """Each group's archives (with ``feeds.archives``): its posts by period, in feed order."""
+    """Each group's archives (with ``feeds.archives``, for the kinds of group
+    ``feeds.archives_groups`` names): its posts by period, in feed order."""
     every = config.feeds.archives
     if not every:
         return {}
     members: dict[tuple[str, str], list[Post]] = {}
     for post in posts:
         for kind, slug, _names in memberships(post, config)[0]:
-            members.setdefault((kind, slug), []).append(post)
+            if archive_formats(config, (kind, slug)):
+                members.setdefault((kind, slug), []).append(post)
     tz = config.site.timezone
     return {key: archive_posts(found, every, tz) for key, found in members.items()}
 

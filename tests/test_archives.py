@@ -51,9 +51,16 @@ def write(site, name: str, categories: str, tags: list[str], **more) -> None:
     site.post(name, meta, body=f"<p>正文 {name}</p>\n[链接](/a/{name}.html)\n")
 
 
+#: Every format and every kind of group (the default is Atom, for the site and categories).
+EVERY = {
+    "archives_formats": ["atom", "rss", "json"],
+    "archives_groups": ["site", "categories", "tags"],
+}
+
+
 @pytest.fixture
 def site(make_site):
-    site = make_site(feeds={"archives": "monthly", "limit": 2})
+    site = make_site(feeds={"archives": "monthly", "limit": 2, **EVERY})
     for name, categories, tags in POSTS:
         more = {"image": "/uploads/c.jpg", "lang": "en"} if name.endswith("-c.md") else {}
         write(site, name, categories, tags, **more)  # a picture: Media RSS in the archives
@@ -154,7 +161,7 @@ def test_every_group_has_archives_and_the_site_too(site):
 
 
 def test_yearly_archives(make_site):
-    site = make_site(feeds={"archives": "yearly"})
+    site = make_site(feeds={"archives": "yearly", **EVERY})
     write(site, "2021-12-31-x.md", "news", [])
     write(site, "2022-01-01-y.md", "news", [])
     site.build()
@@ -247,7 +254,7 @@ def test_an_emptied_period_is_removed_and_its_neighbours_relinked(site):
 def test_turning_archives_off_removes_them_all(site):
     site.build()
     assert (site.out / "archive").is_dir()
-    site.settings["feeds"] = {"limit": 2}
+    site.settings["feeds"] = {"limit": 2, **EVERY}
     site.save()
     report = site.build()
     assert not [p for p in site.out.rglob("*") if "archive" in p.parts]
@@ -324,11 +331,16 @@ def test_the_w3c_validator_accepts_every_archive(site, tmp_path):
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(ops=st.lists(op, min_size=1, max_size=6), every=st.sampled_from(["monthly", "yearly"]))
-def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, every):
-    """The same random edits as the cache's own property test, with archives on: the cached
-    build writes what ``--full`` and the in-memory reference write, archives included."""
-    twin = Twin(tmp_path_factory.mktemp("twin"), feeds={"archives": every})
+@given(
+    ops=st.lists(op, min_size=1, max_size=6),
+    every=st.sampled_from(["monthly", "yearly"]),
+    archived=st.sampled_from([{}, EVERY, {"archives_formats": ["rss", "json"]}]),
+)
+def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, every, archived):
+    """The same random edits as the cache's own property test, with archives on (the
+    default set, every one, or others): the cached build writes what ``--full`` and the
+    in-memory reference write, archives included."""
+    twin = Twin(tmp_path_factory.mktemp("twin"), feeds={"archives": every, **archived})
     for i in range(5):
         twin.apply("add", i, 1 + i)
     twin.check()
@@ -339,7 +351,7 @@ def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, ev
 
 
 def test_a_group_the_feed_policy_excludes_has_no_archives(make_site):
-    site = make_site(feeds={"archives": "monthly", "tags": {"min_posts": 4}})
+    site = make_site(feeds={"archives": "monthly", "tags": {"min_posts": 4}, **EVERY})
     for name, categories, tags in POSTS:
         write(site, name, categories, tags)
     site.build()
@@ -375,7 +387,7 @@ def test_a_rebuild_that_decides_no_archive_leaves_the_archives_manifest_unread(s
     assert set(good) <= set(rebuilt)
     # what the rebuilt entries lack (the posts each held) is learnt again as archives are
     # written; the files are still feedwright's: turning archives off removes them all
-    site.settings["feeds"] = {"limit": 2}
+    site.settings["feeds"] = {"limit": 2, **EVERY}
     site.save()
     site.build()
     assert not [p for p in site.out.rglob("*") if "archive" in p.parts]

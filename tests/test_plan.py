@@ -432,7 +432,11 @@ MONTHLY = parse_config(
         "site": {"title": "站", "url": "https://news.example"},
         "source": ".",
         "output": "out",
-        "feeds": {"archives": "monthly", "pages": False},
+        "feeds": {
+            "archives": "monthly",
+            "archives_formats": ["atom", "rss", "json"],
+            "pages": False,
+        },
     },
     base=Path("/nonexistent"),
 )

@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
@@ -23,7 +23,7 @@ import yaml
 from . import jekyll
 from .errors import ConfigError, OptionError
 from .language import language_tag
-from .model import Author, Format
+from .model import Author, Format, GroupKind
 from .permalink import unknown_placeholders
 from .urls import iri_to_uri
 from .yamlerrors import Keyed, describe_yaml_error, load_keyed
@@ -113,6 +113,11 @@ class FeedsConfig:
     #: The one format ``feeds.opml`` lists each group's feed in (one of ``formats``;
     #: ``None`` when no format is configured).
     opml_format: Format | None = None
+    #: The formats archives are written in (among ``formats``; Atom unless configured).
+    archives_formats: tuple[Format, ...] = ("atom",)
+    #: The kinds of group that have archives (the site and the categories unless
+    #: configured); :func:`feedwright.layout.archive_formats` is the rule.
+    archives_groups: tuple[GroupKind, ...] = ("site", "category")
 
 
 @dataclass(frozen=True, slots=True)
@@ -675,7 +680,8 @@ def _feeds(r: _Reader) -> FeedsConfig:
         archives=_archives(r),
         opml_format=_opml_format(r, formats),
     )
-    return feeds
+    formats_, groups = _archive_set(r, feeds)
+    return replace(feeds, archives_formats=formats_, archives_groups=groups)
 
 
 def _opml_format(r: _Reader, formats: tuple[str, ...]) -> Format | None:
@@ -704,6 +710,45 @@ def _archives(r: _Reader) -> str | None:
     if isinstance(value, str) and value in ARCHIVE_PERIODS:
         return value
     raise r.fail("archives", f"expected monthly, yearly or false, got {_show(value)}")
+
+
+#: The values of ``feeds.archives_groups``: each kind of group by its plural, as the
+#: ``feeds.categories`` / ``feeds.tags`` keys name them.
+ARCHIVE_GROUPS: dict[str, GroupKind] = {"site": "site", "categories": "category", "tags": "tag"}
+
+
+def _archive_set(
+    r: _Reader, feeds: FeedsConfig
+) -> tuple[tuple[Format, ...], tuple[GroupKind, ...]]:
+    """``feeds.archives_formats`` (default ``[atom]``: RFC 5005 is an Atom mechanism) and
+    ``feeds.archives_groups`` (default ``[site, categories]``). An archive links
+    ``current`` to its group's feed in its format, so its formats must be published."""
+    formats = r.strings("archives_formats", ["atom"])
+    for f in formats:
+        if f not in FORMATS:
+            raise r.fail("archives_formats", f"expected some of {', '.join(FORMATS)}, got {f!r}")
+    if not formats:
+        raise r.fail("archives_formats", "expected at least one format (or feeds.archives: false)")
+    missing = [f for f in formats if f not in feeds.formats]
+    if missing and feeds.archives:
+        raise r.fail(
+            "archives_formats",
+            f"{missing[0]} is not among feeds.formats ({', '.join(feeds.formats)}): "
+            "archives are written only in published formats",
+        )
+    groups = r.strings("archives_groups", ["site", "categories"])
+    for g in groups:
+        if g not in ARCHIVE_GROUPS:
+            raise r.fail(
+                "archives_groups", f"expected some of {', '.join(ARCHIVE_GROUPS)}, got {g!r}"
+            )
+    if not groups:
+        raise r.fail("archives_groups", "expected at least one kind (or feeds.archives: false)")
+    # in the order of feeds.formats (the archive's files are listed in it)
+    return (
+        tuple(f for f in feeds.formats if f in formats),
+        tuple(ARCHIVE_GROUPS[g] for g in ARCHIVE_GROUPS if g in groups),
+    )
 
 
 def _websub(r: _Reader) -> WebSubConfig:

@@ -144,9 +144,19 @@ def archive_relpath(key: tuple[str, str], period: str, fmt: Format) -> str:
     return archive_dir(key, period) + FILENAMES[fmt]
 
 
+def archive_formats(config: Config, key: tuple[str, str]) -> tuple[Format, ...]:
+    """The formats a group's archives are written in: ``feeds.archives_formats`` for the
+    kinds of group ``feeds.archives_groups`` names, none for the others (or with
+    ``feeds.archives`` off). The one rule for which archives exist."""
+    if not config.feeds.archives or key[0] not in config.feeds.archives_groups:
+        return ()
+    return config.feeds.archives_formats
+
+
 def archive_paths(config: Config, key: tuple[str, str], period: str) -> list[str]:
-    """The files of one archive, in the configured formats' order."""
-    return [archive_relpath(key, period, fmt) for fmt in config.feeds.formats]
+    """The files of one archive, in the configured formats' order (none for a group
+    without archives)."""
+    return [archive_relpath(key, period, fmt) for fmt in archive_formats(config, key)]
 
 
 def _is_period(parts: list[str]) -> bool:

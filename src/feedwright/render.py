@@ -23,6 +23,7 @@ from .config import Config
 from .content import first_image
 from .layout import (
     MEDIA_TYPES,
+    archive_formats,
     archive_relpath,
     feed_relpath,
     feed_url,
@@ -129,8 +130,8 @@ def _extra_links(
         out = [("hub", hub) for hub in config.websub.hubs]
     else:
         out = [("current", feed_url(config, feed_relpath(group.key, fmt)))]
-    if links is None:
-        return out
+    if links is None or fmt not in archive_formats(config, group.key):
+        return out  # links only to archives that exist
     for rel, period in (("prev-archive", links.older), ("next-archive", links.newer)):
         if period:
             out.append((rel, feed_url(config, archive_relpath(group.key, period, fmt))))
@@ -342,7 +343,8 @@ def render_json(
     archive = links is not None and links.period is not None
     if config.websub.hubs and not archive:
         doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in config.websub.hubs]
-    if links is not None and links.older:  # the next (older) page of the history
+    if links is not None and links.older and "json" in archive_formats(config, group.key):
+        # the next (older) page of the history
         doc["next_url"] = feed_url(config, archive_relpath(group.key, links.older, "json"))
     doc["items"] = [_json_item(config, post, contents[post.relpath]) for post in group.posts]
     text = json.dumps(doc, ensure_ascii=False, indent=2)
@@ -461,7 +463,7 @@ def render_archive(
     sources = tuple(p.relpath for p in group.posts)
     empty = replace(group, posts=())
     fg = None
-    for fmt in config.feeds.formats:
+    for fmt in archive_formats(config, group.key):
         relpath = archive_relpath(group.key, links.period, fmt)
         url = feed_url(config, relpath)
         entries = [xml.get(p, contents[p.relpath], fmt) for p in group.posts]

@@ -17,7 +17,8 @@ The rules, each in one place:
 - with ``feeds.pages``, a group's page is one of its files, and a group is rendered again
   when its post count or newest date changed too; the site's page lists every group, so
   the site is rendered again whenever that list changed;
-- with ``feeds.archives``, each group has one RFC 5005 archive per period with posts. An
+- with ``feeds.archives``, each group of a kind ``feeds.archives_groups`` names has one
+  RFC 5005 archive per period with posts, in ``feeds.archives_formats``. An
   archive is rendered again only when what it is rendered from changed: the group's name,
   its posts (with their content hashes), or its neighbours in the chain (a period that
   appears or empties next to it); or a file of it is missing or was changed on disk. An
@@ -38,6 +39,7 @@ from ..layout import (
     FILENAMES,
     OPML,
     SITE,
+    archive_formats,
     archive_of_path,
     archive_paths,
     archive_relpath,
@@ -396,7 +398,7 @@ def _decide(
 
 def _newest_archive(snapshot: Snapshot, config: Config, key: GroupKey) -> str | None:
     """The period of a group's newest archive (its feed's ``prev-archive``), if any."""
-    if not config.feeds.archives:
+    if not archive_formats(config, key):
         return None
     return max(snapshot.archives.get(key, {}), default=None)
 
@@ -409,8 +411,9 @@ def _decide_archives(
     Only groups the scan looked at (every group, in a cold build) are decided."""
     if key not in snapshot.groups and key not in snapshot.excluded and not snapshot.cold:
         return []
-    # a group the feed policy excludes loses its archives as it loses its feeds
-    on = config.feeds.archives and key not in snapshot.excluded
+    # a group the feed policy excludes loses its archives as it loses its feeds, and so
+    # does one of a kind feeds.archives_groups leaves out
+    on = bool(archive_formats(config, key)) and key not in snapshot.excluded
     now = snapshot.archives.get(key, {}) if on else {}
     group = snapshot.groups.get(key)
     name = display_name(group.spellings) if group is not None else ""
