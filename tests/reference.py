@@ -3,17 +3,27 @@
 Every post parsed, grouped and rendered at once: no cache, no worker processes, no
 history but the id ledger the engine left in the output folder (its ids are an input).
 The tests use :func:`simple_build_files` as what an incremental build must write.
+
+Every feed and archive is rendered here as a whole document, independently of the
+production serializer (which assembles a header, entries rendered once and a footer):
+through feedgen's own document path (a ``FeedGenerator`` with its entries added,
+``atom_str``/``rss_str``) and ``json.dumps`` of the whole JSON Feed object
+(:func:`whole_documents`). What the documents say comes from the same rules
+(:mod:`feedwright.feedxml`'s head and entries, :mod:`feedwright.jsonfeed`'s members).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feedwright.config import Config
 from feedwright.discover import Found, discover, read_post, require_source
 from feedwright.errors import PostError, describe
+from feedwright.feedfacts import entry_image
+from feedwright.feedxml import feed_head, fill_entry
 from feedwright.group import (
     archive_neighbours,
     archive_posts,
@@ -23,9 +33,18 @@ from feedwright.group import (
     memberships,
     split_duplicates,
 )
-from feedwright.layout import IDS, OPML, STATE_DIR, archive_formats
+from feedwright.jsonfeed import json_head, json_item
+from feedwright.layout import (
+    IDS,
+    OPML,
+    STATE_DIR,
+    archive_formats,
+    archive_relpath,
+    feed_relpath,
+    feed_url,
+)
 from feedwright.ledger import Row, ledger_id, parse_ledger
-from feedwright.model import ArchiveLinks, FeedFile, Group, Post
+from feedwright.model import ArchiveLinks, EntryContent, FeedFile, Group, Post
 from feedwright.posts import Skip, dup_message, parse_post, with_body
 
 Progress = Callable[[int, int], None]
@@ -99,6 +118,40 @@ def group_archives(
     return {key: archive_posts(found, every, tz) for key, found in members.items()}
 
 
+def whole_documents(
+    config: Config,
+    group: Group,
+    contents: Mapping[str, EntryContent],
+    links: ArchiveLinks | None = None,
+) -> list[FeedFile]:
+    """The group's feed (with ``links.period``: that archive) in each format it is written
+    in, every document whole: feedgen's document path, ``json.dumps`` of the whole object."""
+    archive = links is not None and links.period is not None
+    formats = archive_formats(config, group.key) if archive else config.feeds.formats
+    files = []
+    for fmt in formats:
+        if fmt == "json":
+            head = json_head(config, group, links)
+            items = [json_item(config, p, contents[p.relpath]) for p in group.posts]
+            data = json.dumps({**head, "items": items}, ensure_ascii=False, indent=2) + "\n"
+            encoded = data.encode("utf-8")
+        else:
+            picture = any(entry_image(config, p, contents[p.relpath]) for p in group.posts)
+            fg = feed_head(config, group, fmt, links, picture=picture)
+            for post in group.posts:
+                fill_entry(fg.add_entry(order="append"), config, post, contents[post.relpath])
+            encoded = fg.atom_str(pretty=True) if fmt == "atom" else fg.rss_str(pretty=True)
+        if archive:
+            assert links is not None and links.period is not None
+            relpath = archive_relpath(group.key, links.period, fmt)
+        else:
+            relpath = feed_relpath(group.key, fmt)
+        url = feed_url(config, relpath)
+        sources = tuple(p.relpath for p in group.posts)
+        files.append(FeedFile(relpath, encoded, url, group=group.key, sources=sources))
+    return files
+
+
 def render_feeds(
     config: Config,
     groups: list[Group],
@@ -107,10 +160,9 @@ def render_feeds(
     """Every feed file of ``groups`` (posts with bodies), their ``archives`` (by group and
     period, posts with bodies) and the OPML."""
     from feedwright.content import EntryRenderer
-    from feedwright.layout import feed_url
     from feedwright.markup import MarkdownRenderer
     from feedwright.opml import render_opml
-    from feedwright.render import render_group, render_page_file
+    from feedwright.render import render_page_file
 
     class PlainMarkdown(MarkdownRenderer):
         """Every body through Python-Markdown whole: the engine's fast path is checked too."""
@@ -127,11 +179,13 @@ def render_feeds(
     for group in groups:
         periods = sorted(archives.get(group.key, {}))
         links = ArchiveLinks(None, periods[-1]) if periods else None
-        files += render_group(config, group, contents, links)
+        files += whole_documents(config, group, contents, links)
+        if config.feeds.pages and group.kind != "site":
+            files.append(render_page_file(config, group, contents))
         for i, period in enumerate(periods):
             archive = Group(group.kind, group.slug, group.name, tuple(archives[group.key][period]))
             links = ArchiveLinks(period, *archive_neighbours(periods, i))
-            files += render_group(config, archive, contents, links)
+            files += whole_documents(config, archive, contents, links)
     if config.feeds.pages:  # the site's page lists every group
         listed = {g.key: listing(g) for g in groups}
         site = next(g for g in groups if g.kind == "site")

@@ -179,6 +179,19 @@ class ArchiveLinks:
 
 
 @dataclass(frozen=True, slots=True)
+class Fragments:
+    """One entry serialized once per format, as every document that holds it (the site's
+    feed, its category's, each tag's, their archives) writes it: bytes, so that they
+    travel cheaply from worker processes (:func:`feedwright.render.entry_fragments`)."""
+
+    #: Each rendered format's bytes: an Atom ``<entry>`` or RSS ``<item>`` indented for
+    #: its place in a document, with its newline; a JSON Feed item indented for ``items``.
+    data: dict[Format, bytes]
+    #: The entry has a picture: a document holding it declares Media RSS at its root.
+    picture: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FeedFile:
     """One output file: its path under the output folder and its bytes."""
 
