@@ -231,3 +231,16 @@ def test_a_post_with_no_text_has_its_title_as_text_in_every_format():
         assert rss.findtext("description") == "甲 &amp; &lt;乙&gt;"  # HTML of the text
         item = json.loads(data["feed.json"])["items"][0]
         assert item["content_text"] == item["summary"] == "甲 & <乙>"
+
+
+def test_entry_xml_renders_each_format_once_and_forgets():
+    config = make_config()
+    xml = EntryXml(config)
+    post, content = one_post(), EntryContent("<p>x</p>", "x")
+    atom = xml.fragments(post, content, ["atom"])
+    assert list(atom.data) == ["atom"]
+    both = xml.fragments(post, content, ["atom", "rss"])
+    assert both.data["atom"] is atom.data["atom"]  # not rendered again
+    assert both.data["rss"] == entry_fragments(config, post, content, ["rss"]).data["rss"]
+    xml.forget(post.relpath)
+    assert xml.done == {}

@@ -86,7 +86,8 @@ def render_document(
 
 class EntryXml:
     """The entries' fragments, each rendered once (in the formats first asked for, more
-    when asked) however many documents hold it: one per task of documents."""
+    when asked) however many documents hold it: one per task of documents (or per build,
+    forgetting each post after the last document that holds it)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -108,9 +109,9 @@ class EntryXml:
         formats = tuple(formats)
         return {p.relpath: self.fragments(p, contents[p.relpath], formats) for p in group.posts}
 
-    def get(self, post: Post, content: EntryContent, fmt: Format) -> bytes:
-        """One format's fragment of a post."""
-        return self.fragments(post, content, (fmt,)).data[fmt]
+    def forget(self, relpath: str) -> None:
+        """Let a post's fragments go (the last document that holds it is rendered)."""
+        self.done.pop(relpath, None)
 
 
 def _documents(
