@@ -227,17 +227,22 @@ def feed_head(
             fg.link(href=href, rel=rel, type=MEDIA_TYPES[fmt])
     # last: RSS <channel><link> is feedgen's last link
     fg.link(href=group_page(config, group.key), rel="alternate", type="text/html")
-    ext: FeedExtension = getattr(fg, EXTENSION)
-    ext.archive = is_archive(links)
+    _extend(getattr(fg, EXTENSION), fmt, is_archive(links), picture, extra)
+    return fg
+
+
+def _extend(
+    ext: FeedExtension, fmt: Format, archive: bool, picture: bool, extra: list[tuple[str, str]]
+) -> None:
+    ext.archive = archive
     # feedgen declares RSS's atom and content after its extensions' namespaces unless
     # they are among them: named first, they keep the order feeds had before
     ext.namespaces = {"atom": ATOM_NS, "content": CONTENT_NS} if fmt == "rss" else {}
     if picture:
         ext.namespaces["media"] = MEDIA_NS
-    if ext.archive:
+    if archive:
         ext.namespaces["fh"] = FH_NS
     ext.rss_links = extra
-    return fg
 
 
 def head_bytes(fg: FeedGenerator, fmt: Format) -> bytes:
