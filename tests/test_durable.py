@@ -168,7 +168,7 @@ def test_archive_files_are_fsynced_before_any_is_renamed(make_site, monkeypatch)
 
     monkeypatch.setattr(output.os, "fsync", recording_fsync)
     monkeypatch.setattr(output.os, "replace", recording_replace)
-    site = make_site(feeds={"archives": "monthly"})
+    site = make_site(feeds={"archives": "monthly", "archives_formats": ["atom", "rss", "json"]})
     for day in (3, 4):
         site.post(f"2022-0{day}-0{day}-a.md", {"title": "甲", "date": f"2022-0{day}-0{day}"})
     report = site.build()

@@ -94,7 +94,11 @@ def test_the_counts_are_the_files_on_disk(make_site):
     """Feeds (as ``feedwright feeds`` lists them), pages and archive files each add up to
     what is in the output folder, over a cold build, a no-op, an edit, a rejected post and
     a removed group."""
-    site = make_site(feeds={"archives": "monthly"})
+    every = {
+        "archives_formats": ["atom", "rss", "json"],
+        "archives_groups": ["site", "categories", "tags"],
+    }
+    site = make_site(feeds={"archives": "monthly", **every})
     site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "tags": ["株洲"]})
     site.post("2022-04-08-b.md", {"title": "乙", "categories": "news", "tags": ["体育"]})
     site.post("2022-04-09-c.md", {"title": "丙", "tags": ["体育"]})
