@@ -494,7 +494,11 @@ def test_bad_server_settings_exit_2_naming_the_key(make_site, key, value):
 def test_sigterm_mid_render_stops_at_a_safe_point_within_2_s(make_site, big_site):
     # A cold build with archives: after its first feed file it renders and writes ~1,500
     # more (1.6 s on the 2-core CI machine), which a stop must cut short.
-    site = make_site(source=str(big_site), feeds={"archives": "monthly", "limit": 1000})
+    every = {
+        "archives_formats": ["atom", "rss", "json"],
+        "archives_groups": ["site", "categories", "tags"],
+    }
+    site = make_site(source=str(big_site), feeds={"archives": "monthly", "limit": 1000, **every})
     with serving(site, wait_for_build=False) as served:
         # The first feed file in the empty output: the build renders and writes now.
         wait_until(lambda: any(site.out.glob("*.xml")), timeout=120, step=0.002)
