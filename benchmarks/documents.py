@@ -94,7 +94,7 @@ def archive_jobs(config: Config, posts: list) -> list[Job]:
     whole, _ = group_posts(posts, unlimited)
     jobs: list[Job] = []
     for g in whole:
-        periods = archive_posts(g.posts, every)
+        periods = archive_posts(g.posts, every, config.site.timezone)
         names = sorted(periods)
         for i, period in enumerate(names):
             group = Group(g.kind, g.slug, g.name, tuple(periods[period]))

@@ -32,6 +32,8 @@ chars = st.characters(
     blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)] + ["\ufffe", "\uffff"],
 ) | st.sampled_from(list("株洲日报<>&\"' ]]>\u3000\n"))
 texts = st.text(chars, max_size=30)
+# Titles a reader would take for markup (written as HTML), and some it would not.
+markup_titles = st.sampled_from(["a </b> c", "&lt;b&gt;", "&#x4E2D;", "1 < 2 & R&D", "R&D"])
 offsets = st.integers(-12 * 4, 14 * 4).map(lambda q: timezone(timedelta(minutes=15 * q)))
 instants = st.builds(
     lambda naive, tz: naive.replace(tzinfo=tz, microsecond=0),
@@ -55,7 +57,7 @@ def posts(draw: Any, i: int) -> tuple[Post, EntryContent]:
     url = f"{SITE_URL}/{i}.html"
     post = Post(
         relpath=f"_posts/p{i}.md",
-        title=draw(st.text(chars, min_size=1, max_size=20)),
+        title=draw(st.text(chars, min_size=1, max_size=20) | markup_titles),
         published=published,
         updated=published + timedelta(hours=draw(st.integers(0, 3))),
         url=url,
