@@ -47,7 +47,13 @@ titles = st.text(
     | st.sampled_from(list("株洲日报新闻<>&\"' \t\u3000\x00\x0b\x1b\ufffe")),
     max_size=40,
 )
-offsets = st.integers(-12 * 4, 14 * 4).map(lambda q: timezone(timedelta(minutes=15 * q)))
+# Not -00:15 … -00:45: Psych (and so Jekyll) drops the sign of a timestamp's offset whose
+# hours are -00 (pinned in test_dates.py and test_jekyll.py), so they are not round trips.
+offsets = (
+    st.integers(-12 * 4, 14 * 4)
+    .filter(lambda q: not -4 < q < 0)
+    .map(lambda q: timezone(timedelta(minutes=15 * q)))
+)
 instants = st.builds(
     lambda naive, tz: naive.replace(tzinfo=tz),
     st.datetimes(min_value=datetime(1971, 1, 2), max_value=datetime(2026, 10, 30)),
