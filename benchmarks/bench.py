@@ -27,9 +27,10 @@ process, the median wall time of --runs runs and the peak RSS of the largest sin
           same corpus, the same run, so the two cold builds compare directly.
   edit    a rebuild after the newest past post is edited.
   add     a rebuild after a post is added (the corpus is put back afterwards).
-  durable what durable writes cost a cold full build: the same build with feedwright.output's
-          fsyncs turned off, with a folder fsync after every rename, and as shipped (each
-          folder fsynced once per build), one after the other in this run.
+  durable what durable writes cost a cold full build: the same build with durable=False
+          (feedwright.engine.build's argument), synced file by file and folder by folder
+          (as where there is no syncfs), and as shipped (one syncfs per batch of files),
+          one after the other in this run.
   hugo    (also --peers hugo) Hugo, site in benchmarks/hugo/, rendering its default RSS for
           home, the section, each category and each tag of the same posts: cold (empty output,
           cache and resource folders) and no-op (the same command again). The number of feeds
@@ -290,42 +291,60 @@ def with_archives(b: Bench, archives: str) -> Iterator[Row]:
     shutil.rmtree(out, ignore_errors=True)  # gigabytes of archives: not kept
 
 
-#: Cold builds with ``feedwright.output``'s switches set: (label, DURABLE, BATCH_FOLDER_SYNC).
+#: Cold builds: (label, ``durable``, ``syncfs``). ``durable`` is the argument of
+#: ``feedwright.engine.build``; without ``syncfs`` the output package syncs file by file
+#: and folder by folder, as it does where the system has no ``syncfs(2)``.
 DURABILITY = (
-    ("no fsync at all", False, True),
-    ("fsync each file, and its folder after each rename", True, False),
-    ("fsync each file, each folder once (as shipped)", True, True),
+    ("not durable (no sync at all)", False, True),
+    ("durable, fsync each file and folder (no syncfs)", True, False),
+    ("durable, one syncfs per batch (as shipped)", True, True),
 )
+
+#: A cold build in a fresh process, with the time spent syncing summed.
+DURABLE_BUILD = """
+import atexit, os, sys, time
+from feedwright.config import load_config
+from feedwright.engine import build
+from feedwright.output import durable
+durable_on, syncfs_on, spent_file, config = sys.argv[1:5]
+spent = [0.0]
+def timed(real):
+    def call(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - start
+    return call
+if syncfs_on == "0":
+    durable._syncfs = None
+os.fsync = timed(os.fsync)
+durable.sync_filesystem = timed(durable.sync_filesystem)
+atexit.register(lambda: open(spent_file, "w").write(str(spent[0])))
+build(load_config(config), full=True, durable=durable_on == "1")
+"""
 
 
 def durable(b: Bench) -> Iterator[Row]:
-    """The cost of fsync: the same cold build with feedwright.output's switches set, the
-    variants taking turns run after run (so a change in the machine's load hits them all).
-    The seconds spent inside os.fsync are summed too: on a shared machine they are a
-    steadier measure of the cost than the difference of two wall times."""
+    """The cost of durability: the same cold build not durable, durable with a sync of
+    each file, and as shipped, the variants taking turns run after run (so a change in the
+    machine's load hits them all). The seconds spent inside the syncs are summed too: on a
+    shared machine they are a steadier measure of the cost than the difference of two
+    wall times."""
     samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in DURABILITY}
-    in_fsync: dict[str, list[float]] = {label: [] for label, _, _ in DURABILITY}
-    spent = b.work / "fsync-seconds"
+    in_sync: dict[str, list[float]] = {label: [] for label, _, _ in DURABILITY}
+    spent = b.work / "sync-seconds"
+    config = b.build()[b.build().index("--config") + 1]
     for _ in range(b.runs):
-        for label, on, batch in DURABILITY:
-            code = (
-                "import atexit, os, sys, time, feedwright.output as o\n"
-                f"o.DURABLE = {on}; o.BATCH_FOLDER_SYNC = {batch}\n"
-                "real, spent = os.fsync, [0.0]\n"
-                "def fsync(fd):\n"
-                "    start = time.perf_counter(); real(fd)\n"
-                "    spent[0] += time.perf_counter() - start\n"
-                "os.fsync = fsync\n"
-                f"atexit.register(lambda: open({str(spent)!r}, 'w').write(str(spent[0])))\n"
-                "from feedwright.cli import cli; cli(sys.argv[1:], prog_name='feedwright')"
-            )
+        for label, on, syncfs in DURABILITY:
             shutil.rmtree(b.out, ignore_errors=True)
-            samples[label].append(run([b.py, "-c", code, *b.build("--full")[3:]]))
-            in_fsync[label].append(float(spent.read_text()))
+            flags = [str(int(on)), str(int(syncfs)), str(spent), config]
+            samples[label].append(run([b.py, "-c", DURABLE_BUILD, *flags]))
+            in_sync[label].append(float(spent.read_text()))
     for label, got in samples.items():
         wall = statistics.median(s[0] for s in got)
-        fsync = statistics.median(in_fsync[label])
-        text = f"feedwright: cold full build, {label} ({fsync:.2f} s in fsync)"
+        synced = statistics.median(in_sync[label])
+        text = f"feedwright: cold full build, {label} ({synced:.2f} s syncing)"
         yield Row("durable", text, wall, max(s[1] for s in got))
 
 

@@ -107,10 +107,12 @@ def write_post(
 
 
 class Site:
-    """A real site folder with a config file, built into ``out``."""
+    """A real site folder with a config file, built into ``out``; ``durable`` is what
+    :meth:`build` passes to the engine (see :func:`make_site`)."""
 
-    def __init__(self, root: Path, settings: dict[str, Any]) -> None:
+    def __init__(self, root: Path, settings: dict[str, Any], *, durable: bool = True) -> None:
         self.root = root
+        self.durable = durable
         self.src = root / "site"
         self.out = root / "out"
         self.src.mkdir(parents=True, exist_ok=True)
@@ -138,6 +140,7 @@ class Site:
 
     def build(self, **kwargs: Any):  # type: ignore[no-untyped-def]
         kwargs.setdefault("now", NOW)
+        kwargs.setdefault("durable", self.durable)
         report = build(self.config, **kwargs)
         check_tree(self.out)
         return report
@@ -150,7 +153,12 @@ class Site:
 
 
 @pytest.fixture
-def make_site(tmp_path: Path) -> Callable[..., Site]:
+def make_site(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[..., Site]:
+    """Sites whose builds do not sync to the disk (the engine's ``durable=False``: a
+    power cut is not what these tests are about, and syncs cost seconds), but in tests
+    marked ``durable``."""
+    durable = request.node.get_closest_marker("durable") is not None
+
     def make(**overrides: Any) -> Site:
         settings: dict[str, Any] = {
             "site": {
@@ -168,7 +176,7 @@ def make_site(tmp_path: Path) -> Callable[..., Site]:
                 settings[key] = {**settings[key], **value}
             else:
                 settings[key] = value
-        return Site(tmp_path, settings)
+        return Site(tmp_path, settings, durable=durable)
 
     return make
 

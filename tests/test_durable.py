@@ -23,9 +23,16 @@ from served import write_big_site
 
 from feedwright import output
 from feedwright.errors import OutputError
-from feedwright.output import Output, atomic_write
+from feedwright.output import Output, atomic_write, durable
 
 MARK = "FEEDWRIGHT_TEST_RUN"
+pytestmark = pytest.mark.durable
+
+
+@pytest.fixture
+def no_syncfs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sync file by file and folder by folder, as where there is no ``syncfs(2)``."""
+    monkeypatch.setattr(durable, "_syncfs", None)
 
 
 def feed_files(out: Path) -> dict[str, int]:
@@ -86,7 +93,9 @@ def test_a_build_killed_while_it_writes_leaves_every_feed_whole(make_site, tmp_p
     assert titles == {site.settings["site"]["title"]}
 
 
-def test_every_write_is_fsynced_before_its_rename_and_each_folder_once(make_site, monkeypatch):
+def test_every_write_is_fsynced_before_its_rename_and_each_folder_once(
+    make_site, monkeypatch, no_syncfs
+):
     synced: list[str] = []
     real_fsync = os.fsync
 
@@ -134,7 +143,7 @@ def test_atomic_write_keeps_the_old_bytes_when_it_fails(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["atom.xml"]  # no temporary left
 
 
-def test_removals_are_synced_with_their_folder(tmp_path, monkeypatch):
+def test_removals_are_synced_with_their_folder(tmp_path, monkeypatch, no_syncfs):
     synced: list[str] = []
     real_fsync = os.fsync
     monkeypatch.setattr(
@@ -144,15 +153,15 @@ def test_removals_are_synced_with_their_folder(tmp_path, monkeypatch):
     )
     out = Output(tmp_path)
     with out.lock():
-        out.write("tags/a/atom.xml", b"<a/>")
-        out.write("tags/b/atom.xml", b"<b/>")
+        out.writer.write("tags/a/atom.xml", b"<a/>")
+        out.writer.write("tags/b/atom.xml", b"<b/>")
     synced.clear()
     with out.lock():
-        out.remove("tags/a/atom.xml")
+        out.writer.remove("tags/a/atom.xml")
     assert str(tmp_path.resolve() / "tags") in synced
 
 
-def test_archive_files_are_fsynced_before_any_is_renamed(make_site, monkeypatch):
+def test_archive_files_are_fsynced_before_any_is_renamed(make_site, monkeypatch, no_syncfs):
     """Archives are written a task at a time (Output.stage, Output.publish): each file is
     synced under its temporary name before it takes the feed's name."""
     events: list[tuple[str, str]] = []
@@ -191,19 +200,24 @@ def test_archive_files_are_fsynced_before_any_is_renamed(make_site, monkeypatch)
     assert not list(site.out.rglob("*.fwtmp"))
 
 
-def test_a_failed_publish_renames_nothing_and_leaves_no_temporary(tmp_path, monkeypatch):
-    out = Output(tmp_path)
+@pytest.mark.parametrize("sync", ["syncfs", "fsync"])
+def test_a_failed_publish_renames_nothing_and_leaves_no_temporary(tmp_path, monkeypatch, sync):
+    out = Output(tmp_path).writer
     (tmp_path / "archive").mkdir()
     (tmp_path / "archive" / "atom.xml").write_bytes(b"<old/>")
-    with out.lock():
-        staged = [out.stage("archive/atom.xml", b"<new/>"), out.stage("archive/rss.xml", b"<r/>")]
-        assert out.stage("archive/atom.xml", b"<old/>") is None  # unchanged: nothing to do
+    staged = [out.stage("archive/atom.xml", b"<new/>"), out.stage("archive/rss.xml", b"<r/>")]
+    assert not out.stage("archive/atom.xml", b"<old/>").changed  # unchanged: nothing to do
 
-        def full_disk(fd: int) -> None:
-            raise OSError(28, "No space left on device")
+    def full_disk(fd: int) -> int:
+        raise OSError(28, "No space left on device")
 
+    if sync == "fsync":
+        monkeypatch.setattr(durable, "_syncfs", None)
         monkeypatch.setattr(output.os, "fsync", full_disk)
-        with pytest.raises(OutputError):
-            out.publish([s for s in staged if s is not None])
+    else:
+        assert durable.has_syncfs()
+        monkeypatch.setattr(durable, "_syncfs", full_disk)
+    with pytest.raises(OutputError):
+        out.publish(staged)
     assert (tmp_path / "archive" / "atom.xml").read_bytes() == b"<old/>"
     assert sorted(p.name for p in (tmp_path / "archive").iterdir()) == ["atom.xml"]

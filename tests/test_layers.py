@@ -93,7 +93,7 @@ def layer(path: Path) -> str:
     rel = path.relative_to(SRC)
     if rel.parts[0] in ("engine", "serve"):
         return rel.parts[0]
-    name = rel.stem
+    name = rel.parts[0] if len(rel.parts) > 1 else rel.stem  # a package of the core: its name
     if name in CORE:
         return "pure" if name in PURE else "core"
     if name in OUTER or name == "__init__":
@@ -126,6 +126,34 @@ def test_every_module_keeps_its_layers_rules(path):
         assert not inner, f"reaches into the engine: {sorted(inner)} (use feedwright.engine)"
 
 
+#: Calls that look at or open files by name: only these modules make them. The output
+#: package is the only code that touches the output folder (the engine asks it what is
+#: there: the stat of what it wrote, what is in the way), ``discover`` the only one that
+#: reads the source tree, ``config`` reads the config files, the server's file responses
+#: read (never write) what a build published, and ``commands`` reads the process table.
+FILE_CALLS = {"os.stat", "os.lstat", "os.path.lexists", "os.path.exists", "os.open", "open"}
+FILE_MODULES = {"output", "discover", "config", "serve/files", "commands"}
+
+
+def file_calls(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text("utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = ast.unparse(node.func)
+            if name in FILE_CALLS:
+                found.append(f"{name}() at line {node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_only_the_output_package_touches_the_output_folder(path):
+    rel = path.relative_to(SRC).with_suffix("").as_posix()
+    if rel.split("/")[0] in FILE_MODULES or rel in FILE_MODULES:
+        return
+    assert not file_calls(path), f"{rel} looks at files itself: {file_calls(path)}"
+
+
 @pytest.mark.parametrize("path", [p for p in modules() if p.stem in PURE], ids=lambda p: p.stem)
 def test_pure_modules_never_read_the_clock_or_open_files(path):
     tree = ast.parse(path.read_text("utf-8"))
@@ -141,13 +169,19 @@ def test_pure_modules_never_read_the_clock_or_open_files(path):
 
 
 def test_the_rules_can_fail(tmp_path):
-    """The checker sees imports inside functions and relative imports."""
+    """The checker sees imports inside functions and relative imports, and file calls."""
     bad = SRC / "engine" / "_probe_for_test.py"
     try:
-        bad.write_text("def f():\n    from ..serve import app\n    import click\n", "utf-8")
+        bad.write_text(
+            "import os\ndef f(out):\n    from ..serve import app\n    import click\n"
+            "    return os.stat(out / 'atom.xml'), open(out / 'x')\n",
+            "utf-8",
+        )
         found = imports(bad)
         assert "feedwright.serve" in found and "click" in found
         with pytest.raises(AssertionError, match="the engine imports"):
             test_every_module_keeps_its_layers_rules(bad)
+        with pytest.raises(AssertionError, match="os.stat.. at line 5"):
+            test_only_the_output_package_touches_the_output_folder(bad)
     finally:
         bad.unlink()

@@ -9,7 +9,7 @@ import pytest
 
 from feedwright.errors import OutputError
 from feedwright.model import ManifestEntry
-from feedwright.output import Output, safe_join
+from feedwright.output import Output, Stat, Writer, safe_join
 
 OLD = 1_600_000_000_000_000_000  # an mtime (ns) well in the past
 
@@ -53,33 +53,58 @@ def test_write_never_follows_a_symlink_out(tmp_path):
     out.mkdir()
     (out / "tags").symlink_to(outside)
     with pytest.raises(OutputError):
-        Output(out).write("tags/atom.xml", b"x")
+        Writer(out).write("tags/atom.xml", b"x")
     assert list(outside.iterdir()) == []
 
 
 # -- writes ---------------------------------------------------------------------------------
 
 
+def stat(path: Path) -> Stat:
+    st = path.stat()
+    return Stat(st.st_size, st.st_mtime_ns)
+
+
 def test_write_creates_folders_and_skips_unchanged_bytes(tmp_path):
-    out = Output(tmp_path / "out")
-    out.prepare()
-    assert out.write("tags/株洲/atom.xml", b"<feed/>") is True
+    out = Writer(tmp_path / "out")
+    done = out.write("tags/株洲/atom.xml", b"<feed/>")
+    assert done.changed is True
     path = tmp_path / "out" / "tags" / "株洲" / "atom.xml"
     assert path.read_bytes() == b"<feed/>"
+    assert done.stat == stat(path)  # what it left on the disk, so no one stats it again
     os.utime(path, ns=(OLD, OLD))
-    assert out.write("tags/株洲/atom.xml", b"<feed/>") is False
+    done = out.write("tags/株洲/atom.xml", b"<feed/>")
+    assert done.changed is False and done.stat == Stat(7, OLD)
     assert path.stat().st_mtime_ns == OLD
-    assert out.write("tags/株洲/atom.xml", b"<feed/>\n") is True
+    assert out.write("tags/株洲/atom.xml", b"<feed/>\n").changed is True
     assert path.read_bytes() == b"<feed/>\n"
     assert path.stat().st_mtime_ns != OLD
     # A shorter content that is a prefix of the old one is still a change.
-    assert out.write("tags/株洲/atom.xml", b"<feed") is True
+    done = out.write("tags/株洲/atom.xml", b"<feed")
+    assert done.changed is True and done.stat == stat(path)
     assert path.read_bytes() == b"<feed"
     assert files(tmp_path / "out") == ["tags/株洲/atom.xml"]  # no temporary files left
 
 
+def test_a_batch_is_published_at_once_and_a_discarded_one_leaves_nothing(tmp_path):
+    out = Writer(tmp_path)
+    out.write("a/atom.xml", b"old")
+    batch = [out.stage("a/atom.xml", b"new"), out.stage("b/atom.xml", b"b")]
+    assert (tmp_path / "a" / "atom.xml").read_bytes() == b"old"  # nothing published yet
+    assert not (tmp_path / "b" / "atom.xml").exists()
+    out.publish(batch)
+    assert (tmp_path / "a" / "atom.xml").read_bytes() == b"new"
+    assert [s.stat for s in batch] == [
+        stat(tmp_path / "a" / "atom.xml"),
+        stat(tmp_path / "b" / "atom.xml"),
+    ]
+    out.discard([out.stage("a/atom.xml", b"newer"), out.stage("c/atom.xml", b"c")])
+    assert files(tmp_path) == ["a/atom.xml", "b/atom.xml"]
+    assert (tmp_path / "a" / "atom.xml").read_bytes() == b"new"
+
+
 def test_write_replaces_atomically_a_reader_keeps_the_old_file(tmp_path):
-    out = Output(tmp_path)
+    out = Writer(tmp_path)
     out.write("atom.xml", b"old")
     with open(tmp_path / "atom.xml", "rb") as reader:
         out.write("atom.xml", b"new")
@@ -91,7 +116,7 @@ def test_write_replaces_atomically_a_reader_keeps_the_old_file(tmp_path):
 def test_write_with_a_folder_in_the_way_is_an_error(tmp_path):
     (tmp_path / "atom.xml").mkdir()
     with pytest.raises(OutputError) as info:
-        Output(tmp_path).write("atom.xml", b"x")
+        Writer(tmp_path).write("atom.xml", b"x")
     assert str(info.value) == "atom.xml: a folder is in the way of this feed"
 
 
@@ -126,8 +151,24 @@ def test_manifest_round_trips(tmp_path):
         "feeds.opml": ManifestEntry(),
     }
     out.save_manifest(entries)
-    assert Output(tmp_path).load_manifest() == entries
+    loaded = Output(tmp_path).load_manifest()
+    assert loaded.entries == entries and not loaded.damaged and loaded.warning is None
     assert "株洲".encode() in (tmp_path / ".feedwright" / "manifest").read_bytes()
+
+
+def test_archive_entries_are_saved_apart_and_an_old_manifest_says_it_holds_them(tmp_path):
+    out = Output(tmp_path)
+    feed, archive = "tags/a/atom.xml", "tags/a/archive/2022/03/atom.xml"
+    out.save_manifest({feed: ManifestEntry(), archive: ManifestEntry()})
+    assert out.load_manifest().entries == {feed: ManifestEntry()}
+    assert out.load_archive_manifest().entries == {archive: ManifestEntry()}
+    # without archives (a build that read none) only the main one is saved
+    out.save_manifest({feed: ManifestEntry(name="A")}, archives=False)
+    assert out.load_archive_manifest().entries == {archive: ManifestEntry()}
+    (tmp_path / ".feedwright" / "manifest").write_bytes(
+        b'{"version": 1, "files": {"%s": {}}}' % archive.encode()
+    )
+    assert out.load_manifest().mixed
 
 
 @pytest.mark.parametrize(
@@ -142,23 +183,21 @@ def test_manifest_round_trips(tmp_path):
         b"",
     ],
 )
-def test_a_corrupt_manifest_is_empty_and_warned_about(tmp_path, data):
+def test_a_corrupt_manifest_is_empty_and_says_so(tmp_path, data):
     (tmp_path / ".feedwright").mkdir()
     (tmp_path / ".feedwright" / "manifest").write_bytes(data)
-    out = Output(tmp_path)
-    assert out.load_manifest() == {}
-    assert len(out.warnings) == 1
-    assert "manifest" in out.warnings[0]
+    loaded = Output(tmp_path).load_manifest()
+    assert loaded.entries == {} and loaded.damaged
+    assert loaded.warning is not None and "manifest" in loaded.warning
 
 
-def test_no_manifest_is_empty_without_warning(tmp_path):
-    out = Output(tmp_path)
-    assert out.load_manifest() == {}
-    assert out.warnings == []
+def test_no_manifest_is_empty_and_not_damaged(tmp_path):
+    loaded = Output(tmp_path).load_manifest()
+    assert loaded.entries == {} and not loaded.damaged and loaded.warning is None
 
 
 def test_remove_deletes_the_file_and_the_folders_it_empties(tmp_path):
-    out = Output(tmp_path)
+    out = Writer(tmp_path)
     out.write("tags/a/atom.xml", b"x")
     out.write("tags/b/atom.xml", b"x")
     assert out.remove("tags/a/atom.xml") is True
@@ -171,7 +210,7 @@ def test_remove_deletes_the_file_and_the_folders_it_empties(tmp_path):
 
 
 def test_remove_keeps_a_folder_holding_other_files(tmp_path):
-    out = Output(tmp_path)
+    out = Writer(tmp_path)
     out.write("tags/a/atom.xml", b"x")
     (tmp_path / "tags" / "a" / "notes.txt").write_bytes(b"mine")
     assert out.remove("tags/a/atom.xml") is True
@@ -182,7 +221,39 @@ def test_remove_refuses_paths_outside(tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     (tmp_path / "victim.txt").write_bytes(b"keep")
-    out = Output(out_dir)
+    out = Writer(out_dir)
     assert out.remove("../victim.txt") is False
     assert (tmp_path / "victim.txt").read_bytes() == b"keep"
     assert len(out.warnings) == 1 and out.warnings[0].startswith("../victim.txt: cannot remove")
+
+
+# -- looking at the folder (the scan asks the output package) ------------------------------------
+
+
+def test_the_output_says_which_files_changed_which_folders_moved_and_what_is_in_the_way(tmp_path):
+    out = Output(tmp_path)
+    a = out.writer.write("tags/a/atom.xml", b"a").stat
+    b = out.writer.write("tags/b/atom.xml", b"b").stat
+    (tmp_path / "tags" / "b" / "atom.xml").write_bytes(b"edited by hand")
+    expected = {"tags/a/atom.xml": a, "tags/b/atom.xml": b, "tags/c/atom.xml": a}
+    assert out.changed(expected) == {"tags/b/atom.xml", "tags/c/atom.xml"}
+    mtimes = out.folder_mtimes(["tags/a", "tags/gone"])
+    assert mtimes == {"tags/a": (tmp_path / "tags" / "a").stat().st_mtime_ns, "tags/gone": None}
+    (tmp_path / "index.html").write_bytes(b"mine")
+    assert out.occupied(["index.html", "tags/a/index.html", "tags"]) == {"index.html", "tags"}
+
+
+def test_tests_build_without_syncing_unless_marked_durable(make_site, monkeypatch):
+    """conftest's ``make_site`` passes ``durable=False`` (the engine's argument) outside
+    the durability tests: nothing is synced, and the files are the same."""
+    from feedwright.output import durable
+
+    synced: list[object] = []
+    monkeypatch.setattr(durable, "_syncfs", lambda fd: synced.append(fd) or 0)
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    site = make_site()
+    site.post("2022-03-07-a.md", {"title": "甲", "tags": ["株洲"]})
+    assert site.build().written and synced == []
+    site.durable = True
+    site.post("2022-03-08-b.md", {"title": "乙", "tags": ["株洲"]})
+    assert site.build().written and synced != []

@@ -184,6 +184,11 @@ def stat_file(path: str) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
+def source_has(source: Path, relpath: str) -> bool:
+    """Whether anything (a file, a link, a folder) is at ``relpath`` in the source."""
+    return os.path.lexists(source / relpath)
+
+
 def discover(
     source: Path, *, exclude: tuple[Path, ...] = (), markdown_ext: tuple[str, ...] = MARKDOWN_EXT
 ) -> Found:

@@ -11,7 +11,6 @@ build killed at any moment still owns what it wrote; each write is atomic.
 
 from __future__ import annotations
 
-import os
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, Future
@@ -112,11 +111,8 @@ class Applier:
     def run(self, plan: Plan, snapshot: Snapshot) -> Applied:
         self.snapshot = snapshot
         # the archives' entries are saved only by a build that may have changed them
-        self.archives = snapshot.archives_read and (
-            snapshot.cold
-            or bool(plan.archives)
-            or self.output.manifest_damaged
-            or self.output.archive_manifest_damaged
+        self.archives = snapshot.mixed or (
+            snapshot.archives_read and (snapshot.cold or bool(plan.archives) or snapshot.damaged)
         )
         manifest = dict(snapshot.owned)
         published = dict(plan.published)
@@ -148,8 +144,7 @@ class Applier:
         if plan.opml or published != plan.published:
             self._write_opml(published, manifest)
         self._remove(plan.stale, manifest)
-        damaged = self.output.manifest_damaged or self.output.archive_manifest_damaged
-        if not self.dry_run and (manifest != snapshot.owned or damaged):
+        if not self.dry_run and (manifest != snapshot.owned or snapshot.damaged):
             self.output.save_manifest(manifest, archives=self.archives)
         self.done.published = published
         done = set(self.done.written) | set(self.done.removed) | self.done.kept
@@ -196,11 +191,10 @@ class Applier:
         ]
         wanted += [OPML] if plan.opml else []
         new = [p for p in wanted if p not in manifest]
+        self.foreign = self.output.occupied(p for p in new if is_page(p))
         for path in new:
-            if is_page(path) and os.path.lexists(self.output.root / path):
-                self.foreign.add(path)  # someone's own index.html: never overwritten
-                continue
-            manifest[path] = ManifestEntry()
+            if path not in self.foreign:  # someone's own index.html: never overwritten
+                manifest[path] = ManifestEntry()
         if new and not self.dry_run:
             self.output.save_manifest(manifest, archives=self.archives)
 
@@ -269,7 +263,9 @@ class Applier:
         while True:
             while len(window) < limit and (batch := next(pending, None)) is not None:
                 posts, jobs = self._archive_jobs(batch)
-                window.append((batch, executor.submit(render_archives, self.config, posts, jobs)))
+                durable = self.output.durable
+                future = executor.submit(render_archives, self.config, posts, jobs, durable)
+                window.append((batch, future))
             if not window:
                 return
             batch, future = window.popleft()
@@ -313,10 +309,8 @@ class Applier:
     def _folders(self, folders: Iterable[str]) -> None:
         """Record archive folders as this build leaves them (their mtime): the next build
         looks at the files of a folder only if it moved (see the scan's ``_broken``)."""
-        for folder in folders:
-            try:
-                mtime = os.stat(self.output.root / folder).st_mtime_ns
-            except FileNotFoundError:
+        for folder, mtime in self.output.folder_mtimes(folders).items():
+            if mtime is None:
                 self.cache.drop_folder(folder)
             else:
                 self.cache.put_folder(folder, mtime)
@@ -423,18 +417,18 @@ class Applier:
             return False
         if self.dry_run:
             return True
-        if self.output.write(path, data):
+        written = self.output.writer.write(path, data)
+        if written.changed:
             self.done.written.append(path)
             self.done.written_urls.append(url)
-        st = os.stat(self.output.root / path)
-        self.cache.put_file(path, st.st_size, st.st_mtime_ns)
+        self.cache.put_file(path, *written.stat)
         return True
 
     def _remove(self, paths: Iterable[str], manifest: dict[str, ManifestEntry]) -> None:
         for path in paths:
             if self.dry_run:
                 continue
-            if self.output.remove(path):
+            if self.output.writer.remove(path):
                 self.done.removed.append(path)
             manifest.pop(path, None)
             self.cache.drop_file(path)

@@ -115,6 +115,12 @@ class Snapshot:
     archives_read: bool = True
     #: Without them: the archive files the last builds wrote (the report's unchanged).
     unlooked: frozenset[str] = frozenset()
+    #: A manifest file could not be read (``owned`` was rebuilt from the cache): it is
+    #: saved again.
+    damaged: bool = False
+    #: The manifest read holds archive files' entries (written before they were kept
+    #: apart): it is split when saved.
+    mixed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +28,7 @@ from ..discover import (
     is_post_name,
     post_extensions,
     post_folders,
+    source_has,
     stat_file,
 )
 from ..errors import PostError
@@ -36,7 +36,7 @@ from ..group import excluded_groups, feed_limit, has_policy, instant_us, newest,
 from ..layout import archive_dir, archive_of_path, group_of_path
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
-from ..output import Output
+from ..output import Loaded, Output
 from ..posts import dup_message
 from .cache import Cache
 from .codec import BUCKETS, Digests, decode_post, folder_crc, id_hash, with_entry_id
@@ -87,6 +87,10 @@ class Scanner:
         self.pool = pool
         self.progress = progress
         self.dirty: set[int] = set()
+        #: A manifest file was damaged; one was written before archive entries were apart.
+        self.damaged = False
+        self.mixed = False
+        self.warnings: list[str] = []
 
     def run(self) -> Scanned:
         cache = self.cache
@@ -127,8 +131,8 @@ class Scanner:
                 if self.config.feeds.archives:
                     archives[key] = self._archives_now(gid, exclude)
         # the archives' manifest entries only when an archive may be decided
-        looked = cold or bool(gids) or self.output.manifest_damaged
-        if looked and not self.output.manifest_damaged:
+        looked = cold or bool(gids) or self.damaged
+        if looked and not self.damaged:
             owned.update(self._owned_archives())
         unlooked = frozenset() if looked else frozenset(cache.archive_paths())
         archived = cache.archives(gids.values())
@@ -138,7 +142,7 @@ class Scanner:
                 for key, gid in gids.items()
                 for period in {*archives.get(key, ()), *archived.get(gid, ())}
             }
-            broken |= self._check(f"{self.output.root}/", cache.archive_files(folders))
+            broken |= self._check(cache.archive_files(folders))
         errors = cache.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
         errors.sort()
@@ -154,12 +158,14 @@ class Scanner:
             archived={key: archived[gid] for key, gid in gids.items() if gid in archived},
             archives_read=looked,
             unlooked=unlooked,
+            damaged=self.damaged,
+            mixed=self.mixed,
         )
         return Scanned(
             snapshot=snapshot,
             posts=cache.count_posts(self.now) - len(losers),
             errors=tuple(errors),
-            warnings=tuple(cache.post_warnings()),
+            warnings=(*self.warnings, *cache.post_warnings()),
         )
 
     # -- 1. and 2. files --------------------------------------------------------------------
@@ -239,7 +245,7 @@ class Scanner:
             parsed.sha,
             parsed.entry_id,
             parsed.url,
-            gone=lambda old: not os.path.lexists(source / old),
+            gone=lambda old: not source_has(source, old),
         )
         if fixed == parsed.entry_id:
             return parsed
@@ -302,18 +308,25 @@ class Scanner:
     def _owned(self) -> dict[str, ManifestEntry]:
         """The manifest; when it is unreadable, rebuilt from the files the cache recorded
         (which posts each held is forgotten: it is learnt again as feeds are written)."""
-        owned = self.output.load_manifest()
-        if self.output.manifest_damaged:
-            owned = {path: ManifestEntry() for path in self.cache.files(archives=True)}
-        return owned
+        loaded = self._loaded(self.output.load_manifest())
+        if loaded.damaged:
+            return {path: ManifestEntry() for path in self.cache.files(archives=True)}
+        return loaded.entries
 
     def _owned_archives(self) -> dict[str, ManifestEntry]:
         """The archives' manifest entries; when unreadable, rebuilt from the archive files
         the cache recorded."""
-        owned = self.output.load_archive_manifest()
-        if self.output.archive_manifest_damaged:
-            owned = {path: ManifestEntry() for path in self.cache.archive_files()}
-        return owned
+        loaded = self._loaded(self.output.load_archive_manifest())
+        if loaded.damaged:
+            return {path: ManifestEntry() for path in self.cache.archive_files()}
+        return loaded.entries
+
+    def _loaded(self, loaded: Loaded) -> Loaded:
+        self.damaged |= loaded.damaged
+        self.mixed |= loaded.mixed
+        if loaded.warning is not None:
+            self.warnings.append(loaded.warning)
+        return loaded
 
     def _broken(self) -> set[str]:
         """Files feedwright wrote that are missing or were changed since. Archive files are
@@ -321,19 +334,16 @@ class Scanner:
         removed, renamed or replaced, or the folder itself went) are looked at one by one;
         a file whose bytes were changed in place is noticed when its group is next looked
         at (or by ``--full``)."""
-        root = f"{self.output.root}/"
-        broken = self._check(root, self.cache.files())
-        moved = {}
-        for folder, mtime in self.cache.folders().items():
-            try:
-                now: int | None = os.stat(root + folder).st_mtime_ns
-            except OSError:
-                now = None
-            if now != mtime:
-                moved[folder] = now
+        broken = self._check(self.cache.files())
+        folders = self.cache.folders()
+        moved = {
+            folder: now
+            for folder, now in self.output.folder_mtimes(folders).items()
+            if now != folders[folder]
+        }
         if moved:
             files = self.cache.archive_files(moved)
-            bad = self._check(root, files)
+            bad = self._check(files)
             bad_folders = {path.rpartition("/")[0] for path in bad}
             for folder, now in moved.items():
                 if now is None and folder not in bad_folders:
@@ -343,22 +353,15 @@ class Scanner:
             broken |= bad
         return broken
 
-    def _check(self, root: str, files: dict[str, tuple[int, int]]) -> set[str]:
-        broken = set()
-        for path, (size, mtime) in files.items():
-            try:
-                st = os.stat(root + path)
-                ok = st.st_size == size and st.st_mtime_ns == mtime
-            except OSError:
-                ok = False
-            if not ok:
-                broken.add(path)
-                key = group_of_path(path)
-                archive = archive_of_path(path) if key is None else None
-                if key is None and archive is not None:
-                    key = archive[0]
-                if key is not None:
-                    self.dirty.add(self.cache.gid(*key))
+    def _check(self, files: dict[str, tuple[int, int]]) -> set[str]:
+        broken = self.output.changed(files)
+        for path in broken:
+            key = group_of_path(path)
+            archive = archive_of_path(path) if key is None else None
+            if key is None and archive is not None:
+                key = archive[0]
+            if key is not None:
+                self.dirty.add(self.cache.gid(*key))
         return broken
 
     def _policy(self, groups: dict[int, GroupRow], counted: dict[int, int]) -> dict[GroupKey, str]:

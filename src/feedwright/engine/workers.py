@@ -19,7 +19,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
@@ -28,7 +28,7 @@ from ..discover import PostFolder, raw_post, read_post
 from ..errors import PostError, describe
 from ..group import archive_period, memberships, rank, visible_from
 from ..model import ArchiveLinks, EntryContent, FeedFile, Group, Post, RawPost
-from ..output import Output, Staged, discard
+from ..output import Staged, Writer
 from ..posts import Skip, parse_post, with_body
 from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
 from .rows import ERROR, POST, SAME, SKIP, ParsedFile, Written
@@ -146,16 +146,18 @@ def render_archives(
     config: Config,
     posts: list[tuple[Post, bytes]],
     jobs: list[tuple[Group, ArchiveLinks, frozenset[str]]],
+    durable: bool = True,
 ) -> tuple[list[list[Written] | None], list[PostError]]:
     """Render the entries of ``posts`` (once each), then each archive of ``jobs`` from them,
     and write its files (but those the job keeps as they were): what was written, or
     ``None`` when one of its posts could not be rendered (nothing written); and the errors.
 
     Archives are written where they are rendered: a cold build writes gigabytes of them,
-    and the worker processes share that work instead of sending every byte back."""
+    and the worker processes share that work instead of sending every byte back. A task's
+    files are one batch: written, synced at once, then renamed."""
     from ..render import EntryXml, render_archive
 
-    output = Output(config.output)  # one per task: folders may go between builds
+    writer = Writer(config.output, durable=durable)  # one per task: folders may go
     xml = EntryXml(config)
     contents: dict[str, EntryContent] = {}
     failed: dict[str, PostError] = {}
@@ -166,8 +168,7 @@ def render_archives(
         else:
             contents[post.relpath] = content
     out: list[list[Written] | None] = []
-    files: list[tuple[int, FeedFile, Staged | None]] = []
-    staged: list[Staged] = []
+    files: list[tuple[int, FeedFile, Staged]] = []
     try:
         for i, (group, links, keep) in enumerate(jobs):
             if any(p.relpath in failed for p in group.posts):
@@ -176,35 +177,16 @@ def render_archives(
             out.append([])
             for f in render_archive(config, group, contents, links, xml):
                 if f.relpath not in keep:
-                    one = output.stage(f.relpath, f.data)
-                    files.append((i, f, one))
-                    if one is not None:
-                        staged.append(one)
-        # every file of the task synced at once, then renamed (see Output.publish)
-        output.publish(staged, _fsyncs().map)
+                    files.append((i, f, writer.stage(f.relpath, f.data)))
+        writer.publish([s for _i, _f, s in files])
     except BaseException:
-        discard(staged)
+        writer.discard(s for _i, _f, s in files)
         raise
-    for i, f, changed in files:
-        st = os.stat(output.root / f.relpath)
-        written = Written(
-            f.relpath, f.url, f.sources, changed is not None, st.st_size, st.st_mtime_ns
-        )
+    for i, f, staged in files:
+        written = Written(f.relpath, f.url, f.sources, staged.changed, *staged.stat)
         cast(list[Written], out[i]).append(written)
-    output.sync_folders()  # the renames are durable before the main process records them
+    writer.sync_folders()  # the renames are durable before the main process records them
     return out, list(failed.values())
-
-
-#: Threads that issue one task's ``fsync``s together (a worker's, made when first needed).
-_FSYNC_THREADS = 8
-_fsync_pool: ThreadPoolExecutor | None = None
-
-
-def _fsyncs() -> ThreadPoolExecutor:
-    global _fsync_pool
-    if _fsync_pool is None:
-        _fsync_pool = ThreadPoolExecutor(_FSYNC_THREADS, thread_name_prefix="fsync")
-    return _fsync_pool
 
 
 # -- the pool ----------------------------------------------------------------------------------

@@ -1,0 +1,186 @@
+"""The output folder: the only code that reads or writes it.
+
+- :mod:`.writer` writes and removes feed files (atomic, durable in batches, skipping
+  unchanged bytes) and says what it left on the disk;
+- :mod:`.manifest` reads and encodes the manifest (the files feedwright owns);
+- :mod:`.state` keeps feedwright's own files (``.feedwright/``) and the build lock;
+- :class:`Output` puts them together for a build, and observes the folder for the
+  engine's scan (which files changed behind feedwright's back, which are in the way).
+
+Durability is a constructor argument (``durable``), never a global.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import OutputError
+from ..layout import STATE_DIR
+from ..model import ManifestEntry
+from . import manifest
+from .durable import TMP_SUFFIX, atomic_write
+from .manifest import ARCHIVE_MANIFEST, MANIFEST, Loaded
+from .state import StateFiles, hold_lock
+from .writer import Staged, Stat, Writer, safe_join
+
+#: Present while no build is between its first write and its end: the last build that
+#: wrote anything finished, so it left no temporary file behind.
+CLEAN = "clean"
+_TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{16}" + re.escape(TMP_SUFFIX) + "$")
+
+
+class Output:
+    """One build's view of the output folder ``root``."""
+
+    def __init__(self, root: Path, *, durable: bool = True) -> None:
+        self.root = root
+        self.state = root / STATE_DIR
+        self.durable = durable
+        self.writer = Writer(root, durable=durable)
+        self.writer.before_writing = self.begin_writing
+        self.files = StateFiles(self.state, durable=durable)
+        #: This build has begun writing (:data:`CLEAN` is gone until :meth:`finish`).
+        self._writing = False
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.writer.warnings
+
+    # -- a build's bracket ------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Create the folder."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(
+                str(self.root), f"cannot create the output folder: {e.strerror}"
+            ) from e
+
+    @contextlib.contextmanager
+    def lock(
+        self,
+        *,
+        on_wait: Callable[[str], None] | None = None,
+        timeout: float = 3600.0,
+        waiting: Callable[[], None] | None = None,
+    ) -> Iterator[None]:
+        """Hold ``.feedwright/lock`` for the build: a second build waits for the first.
+        Letting go makes every rename and removal durable first."""
+        with hold_lock(self.state, on_wait=on_wait, timeout=timeout, waiting=waiting):
+            try:
+                yield
+            finally:
+                self.writer.sync_folders()
+
+    def clean_temporary(self) -> None:
+        """Remove temporary files a killed build left behind (call with the lock held).
+
+        Only after a build that did not finish (or one from before :data:`CLEAN` existed):
+        walking every folder of a big output (archives) costs seconds."""
+        if self.files.exists(CLEAN):
+            return
+        for dirpath, _dirs, names in os.walk(self.root):
+            for name in names:
+                if _TMP_NAME.match(name):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(dirpath, name))
+
+    def begin_writing(self) -> None:
+        """From the first write on, a build killed may leave temporary files behind."""
+        if not self._writing:
+            self.files.unlink(CLEAN)
+            self._writing = True
+
+    def finish(self) -> None:
+        """The build ended without leaving a temporary file: the next need not look."""
+        if self._writing or not self.files.exists(CLEAN):
+            self.files.touch(CLEAN)
+            self._writing = False
+
+    # -- the manifest -----------------------------------------------------------------------
+    def load_manifest(self) -> Loaded:
+        """The manifest's entries (a manifest written before archive files' entries were
+        kept apart holds theirs too: ``mixed``)."""
+        return manifest.load(self.state / MANIFEST)
+
+    def load_archive_manifest(self) -> Loaded:
+        """The manifest's entries for archive files."""
+        return manifest.load(self.state / ARCHIVE_MANIFEST)
+
+    def save_manifest(self, entries: Mapping[str, ManifestEntry], *, archives: bool = True) -> None:
+        """Save the manifest, on the disk when this returns: archive files' entries in
+        :data:`ARCHIVE_MANIFEST`, the others in :data:`MANIFEST`; without ``archives`` (a
+        build that read or changed no archive entry) only the others."""
+        main, kept = manifest.split(entries)
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.begin_writing()
+        if archives and (kept or self.files.exists(ARCHIVE_MANIFEST)):
+            atomic_write(self.state / ARCHIVE_MANIFEST, manifest.encode(kept), durable=self.durable)
+        atomic_write(self.state / MANIFEST, manifest.encode(main), durable=self.durable)
+
+    # -- state files ------------------------------------------------------------------------
+    def read_state(self, name: str) -> bytes | None:
+        return self.files.read(name)
+
+    def state_stamp(self, name: str) -> str:
+        return self.files.stamp(name)
+
+    def open_state(self, name: str) -> BinaryIO | None:
+        return self.files.open(name)
+
+    def append_state(self, name: str, data: bytes) -> int:
+        return self.files.append(name, data)
+
+    def write_state(self, name: str, data: bytes) -> None:
+        self.begin_writing()
+        self.files.write(name, data)
+
+    # -- looking at the folder --------------------------------------------------------------
+    def changed(self, files: Mapping[str, tuple[int, int]]) -> set[str]:
+        """Of these files, as feedwright wrote them (size, mtime ns), those missing or
+        changed since."""
+        root = f"{self.root}/"
+        out = set()
+        for path, (size, mtime) in files.items():
+            try:
+                st = os.stat(root + path)
+            except OSError:
+                out.add(path)
+                continue
+            if st.st_size != size or st.st_mtime_ns != mtime:
+                out.add(path)
+        return out
+
+    def folder_mtimes(self, folders: Iterable[str]) -> dict[str, int | None]:
+        """Each folder's mtime (ns), ``None`` for one that is gone."""
+        root = f"{self.root}/"
+        out: dict[str, int | None] = {}
+        for folder in folders:
+            try:
+                out[folder] = os.stat(root + folder).st_mtime_ns
+            except OSError:
+                out[folder] = None
+        return out
+
+    def occupied(self, paths: Iterable[str]) -> set[str]:
+        """Of these paths, those where something is (a file, a folder, a link)."""
+        return {p for p in paths if os.path.lexists(self.root / p)}
+
+
+__all__ = [
+    "ARCHIVE_MANIFEST",
+    "CLEAN",
+    "MANIFEST",
+    "Loaded",
+    "Output",
+    "Staged",
+    "Stat",
+    "Writer",
+    "atomic_write",
+    "safe_join",
+]
