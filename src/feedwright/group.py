@@ -55,9 +55,16 @@ def visible_from(post: Post, config: Config) -> int:
     return instant_us(post.published)
 
 
+def visible_bound(now: datetime) -> int:
+    """The largest :func:`visible_from` of a post visible at ``now``: the cache keeps each
+    post's ``visible_from`` and its SQL compares it with this bound (one comparison,
+    ``feedwright.engine.cache.schema.visible``), computed here once per build."""
+    return instant_us(now)
+
+
 def is_visible(post: Post, config: Config, now: datetime) -> bool:
     """Posts dated after ``now`` are left out unless the config or the post says ``future``."""
-    return visible_from(post, config) <= instant_us(now)
+    return visible_from(post, config) <= visible_bound(now)
 
 
 # -- duplicate entry ids -----------------------------------------------------------------------

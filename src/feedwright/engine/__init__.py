@@ -24,14 +24,14 @@ from datetime import UTC, datetime
 
 from ..config import Config
 from ..discover import require_source
-from ..group import claim_order, collision_warning, instant_us
+from ..group import claim_order, collision_warning, visible_bound
 from ..layout import feed_relpath, feed_url, group_dir, group_order, group_title
 from ..ledger import Ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
 from .apply import Applied, Applier
 from .cache import CACHE_NAME, Cache
-from .codec import decode_post
+from .codec import post_of
 from .ids import Opened, StaleLedger, open_ledger, save_ledger
 from .plan import plan
 from .scan import Progress, Scanned, Scanner
@@ -178,7 +178,9 @@ def _steps(
         applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
         collisions = [
             collision_warning(g.kind, g.slug, g.spellings)
-            for g in sorted(cache.groups().values(), key=lambda g: group_order((g.kind, g.slug)))
+            for g in sorted(
+                cache.groups.rows().values(), key=lambda g: group_order((g.kind, g.slug))
+            )
             if g.published is not None and len(g.spellings) > 1
         ]
     except BaseException:
@@ -213,12 +215,12 @@ def _explain(scanned: Scanned, cache: Cache, ledger: Ledger, now: datetime) -> E
     ]
     moved = [
         f"{path}: the permalink moved to {url}; the entry id stays {entry_id}"
-        for path, url, entry_id in cache.other_ids()
+        for path, url, entry_id in cache.posts.other_ids()
         if ledger.moved(path, entry_id, url)
     ]
     by_id: dict[str, list[Post]] = {}
-    for c in cache.shared_ids(instant_us(now)):
-        post = decode_post(c.path, c.record)
+    for c in cache.posts.shared_ids(visible_bound(now)):
+        post = post_of(c)
         by_id.setdefault(post.id, []).append(post)
     claimed = [
         f"{entry_id}: claimed by {', '.join(p.relpath for p in sorted(posts, key=claim_order))}"

@@ -48,7 +48,7 @@ from ..model import (
 from ..output import Output
 from ..render import render_page_file
 from .cache import Cache
-from .codec import decode_post
+from .codec import post_of
 from .plan import (
     ArchiveDecision,
     ArchiveKeep,
@@ -217,14 +217,14 @@ class Applier:
     ) -> None:
         renders = []
         for d in decisions:
-            gid = self.cache.gid(*d.key)
+            gid = self.cache.groups.gid(*d.key)
             if isinstance(d, ArchiveKeep):
                 self.done.kept |= d.files
-                self.cache.set_archive(gid, d.period, None)
+                self.cache.groups.set_archive(gid, d.period, None)
             elif isinstance(d, ArchiveRemove):
                 self._remove(d.files, manifest)
                 self._folders({p.rpartition("/")[0] for p in d.files})
-                self.cache.drop_archive(gid, d.period)
+                self.cache.groups.drop_archive(gid, d.period)
             else:
                 renders.append(d)
         failed: dict[str, PostError] = {}
@@ -278,9 +278,7 @@ class Applier:
     ) -> tuple[list[tuple[Post, bytes]], list[tuple[Group, ArchiveLinks, frozenset[str]]]]:
         """The posts of a batch of archives, read from the cache, and each archive's group."""
         paths = sorted({p for d in batch for p in d.period.paths})
-        posts = {
-            c.path: (decode_post(c.path, c.record), c.sha) for c in self.cache.posts_by_path(paths)
-        }
+        posts = {c.path: (post_of(c), c.sha) for c in self.cache.posts.by_path(paths)}
         jobs = []
         for d in batch:
             mine = sorted((posts[p][0] for p in d.period.paths), key=order_key)
@@ -299,21 +297,21 @@ class Applier:
             if f.changed:
                 self.done.written.append(f.relpath)
                 self.done.written_urls.append(f.url)
-            self.cache.put_file(f.relpath, f.size, f.mtime, f.relpath.rpartition("/")[0])
+            self.cache.files.put(f.relpath, (f.size, f.mtime), f.relpath.rpartition("/")[0])
             manifest[f.relpath] = ManifestEntry(sources=f.sources, name=d.name)
         self._remove(d.drop, manifest)
         self._folders({p.rpartition("/")[0] for p in (*d.drop, *(f.relpath for f in files))})
-        gid = self.cache.gid(*d.key)
-        self.cache.set_archive(gid, d.links.period or "", None if d.keep else d.signature)
+        gid = self.cache.groups.gid(*d.key)
+        self.cache.groups.set_archive(gid, d.links.period or "", None if d.keep else d.signature)
 
     def _folders(self, folders: Iterable[str]) -> None:
         """Record archive folders as this build leaves them (their mtime): the next build
         looks at the files of a folder only if it moved (see the scan's ``_broken``)."""
         for folder, mtime in self.output.folder_mtimes(folders).items():
             if mtime is None:
-                self.cache.drop_folder(folder)
+                self.cache.files.drop_folder(folder)
             else:
-                self.cache.put_folder(folder, mtime)
+                self.cache.files.put_folder(folder, mtime)
 
     def _demote_archive(
         self, d: ArchiveRender, manifest: dict[str, ManifestEntry], snapshot: Snapshot
@@ -326,7 +324,7 @@ class Applier:
                 self.done.kept.add(path)
             else:
                 manifest.pop(path, None)
-        self.cache.set_archive(self.cache.gid(*d.key), period, None)
+        self.cache.groups.set_archive(self.cache.groups.gid(*d.key), period, None)
 
     def _write_group(
         self, decision: Render, files: list[FeedFile], manifest: dict[str, ManifestEntry]
@@ -421,7 +419,7 @@ class Applier:
         if written.changed:
             self.done.written.append(path)
             self.done.written_urls.append(url)
-        self.cache.put_file(path, *written.stat)
+        self.cache.files.put(path, written.stat)
         return True
 
     def _remove(self, paths: Iterable[str], manifest: dict[str, ManifestEntry]) -> None:
@@ -431,7 +429,7 @@ class Applier:
             if self.output.writer.remove(path):
                 self.done.removed.append(path)
             manifest.pop(path, None)
-            self.cache.drop_file(path)
+            self.cache.files.drop(path)
 
     def _record(
         self,
@@ -440,7 +438,7 @@ class Applier:
         spellings: tuple[str, ...],
         signature: bytes | None,
     ) -> None:
-        self.cache.set_group(self.cache.gid(*key), published, spellings, signature)
+        self.cache.groups.record(self.cache.groups.gid(*key), published, spellings, signature)
 
 
 class Rendering:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from ..group import Membership
 from ..model import Author, Post
+from .rows import Candidate
 
 #: Files are spread over this many buckets by path; a bucket whose stat digest is the one
 #: the cache remembers holds no change, so a no-op build compares sums, not every file.
@@ -67,9 +68,9 @@ def folder_crc(rel: str) -> int:
     return zlib.crc32(rel.encode("utf-8", "surrogateescape"))
 
 
-def encode_post(post: Post, members: list[Membership]) -> str:
-    """The post without its path and body, and the groups it is in (``[kind, slug,
-    [names…]]`` each, for SQL's ``json_each``), as one JSON array."""
+def encode_post(post: Post) -> str:
+    """What the cache keeps of a post besides its real columns (path, permalink, entry
+    id): one JSON array, read only by :func:`decode_post` (SQL never reads inside it)."""
     a = post.author
     published, updated = post.published.isoformat(), post.updated.isoformat()
     return _JSON.encode(
@@ -77,8 +78,6 @@ def encode_post(post: Post, members: list[Membership]) -> str:
             post.title,
             published,
             None if updated == published else updated,
-            post.url,
-            None if post.id == post.url else post.id,
             post.categories,
             post.tags,
             None if a is None else [a.name, a.email, a.uri],
@@ -88,16 +87,8 @@ def encode_post(post: Post, members: list[Membership]) -> str:
             post.image,
             post.future,
             post.body_offset,
-            members,
         ]
     )
-
-
-def with_entry_id(record: str, entry_id: str) -> str:
-    """A post's record (:func:`encode_post`) with another entry id."""
-    fields = json.loads(record)
-    fields[4] = None if entry_id == fields[3] else entry_id
-    return _JSON.encode(fields)
 
 
 #: Joins a post's spellings of a group in ``members.names``: never in a name, since it is
@@ -110,13 +101,12 @@ def encode_members(members: list[Membership]) -> tuple[tuple[str, str, str], ...
     return tuple((m.kind, m.slug, NAME_SEPARATOR.join(m.names)) for m in members)
 
 
-def decode_post(path: str, record: str) -> Post:
+def decode_post(path: str, url: str, entry_id: str | None, record: str) -> Post:
+    """A post from its cache row (``entry_id`` ``None``: its permalink)."""
     (
         title,
         published,
         updated,
-        url,
-        entry_id,
         categories,
         tags,
         author,
@@ -126,7 +116,6 @@ def decode_post(path: str, record: str) -> Post:
         image,
         future,
         body_offset,
-        _members,
     ) = json.loads(record)
     when = datetime.fromisoformat(published)
     return Post(
@@ -146,3 +135,8 @@ def decode_post(path: str, record: str) -> Post:
         future=future,
         body_offset=body_offset,
     )
+
+
+def post_of(found: Candidate) -> Post:
+    """The post of a cache row."""
+    return decode_post(found.path, found.url, found.entry_id, found.record)

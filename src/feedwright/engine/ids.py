@@ -62,7 +62,7 @@ class FileRows:
         """Where the row of ``path`` is, and the row."""
         if path not in self._found:
             found = None
-            for at in self.cache.ledger_lines(path=path_key(path)):
+            for at in self.cache.ledger.at(path=path_key(path)):
                 other, row = self._read(at)
                 if other == path:
                     found = (at, row)
@@ -76,7 +76,7 @@ class FileRows:
 
     def ledger_paths(self, sha: str) -> list[str]:
         paths = []
-        for at in self.cache.ledger_lines(sha=sha_key(sha)):
+        for at in self.cache.ledger.at(sha=sha_key(sha)):
             path, row = self._read(at)
             if row.sha == sha:
                 paths.append(path)
@@ -165,7 +165,7 @@ def _append(cache: Cache, out: Output, ledger: Ledger, rows_at: FileRows) -> Non
         for (path, row), at in zip(items, offsets, strict=True)
         if row is not None
     ]
-    cache.set_ledger_lines(added, dropped, every=False)
+    cache.ledger.change(added, dropped, every=False)
 
 
 def _write(
@@ -177,7 +177,7 @@ def _write(
     data, placed = format_ledger_at(rows)
     if data != before and not dry_run:
         out.write_state(IDS, data)
-    cache.set_ledger_lines(
+    cache.ledger.change(
         ((at, path_key(path), sha_key(row.sha)) for path, row, at in placed), (), every=True
     )
     return Shape(VERSION, len(rows), 0)

@@ -32,7 +32,7 @@ class ParsedFile(NamedTuple):
     visible: int | None = None
     #: A 64-bit hash of the entry id, to find duplicates quickly (``POST``).
     eid: int | None = None
-    #: The post without its body, and its groups (``POST``): :func:`.codec.encode_post`.
+    #: The post without its body (``POST``): :func:`.codec.encode_post`.
     record: str | None = None
     #: The ``path:line: message`` line (``ERROR``).
     error: str | None = None
@@ -40,8 +40,8 @@ class ParsedFile(NamedTuple):
     warnings: str | None = None
     #: The groups it is in (``POST``): ``(kind, slug, names as a JSON list)`` each.
     members: tuple[tuple[str, str, str], ...] = ()
-    #: The permalink and the entry id it was parsed with (``POST``): the id ledger
-    #: (:mod:`feedwright.ledger`) may fix another id.
+    #: The permalink and the entry id (``POST``): the id ledger
+    #: (:mod:`feedwright.ledger`) may fix another id than the post's.
     url: str | None = None
     entry_id: str | None = None
     #: :func:`feedwright.group.archive_period` (``POST``, when archives are on).
@@ -61,11 +61,14 @@ class KnownFile(NamedTuple):
 
 
 class Candidate(NamedTuple):
-    """A post as a group query returns it."""
+    """A post as the cache returns it (:func:`.codec.decode_post` makes it a post)."""
 
     id: int
     path: str
     sha: bytes
+    url: str
+    #: ``None``: the permalink.
+    entry_id: str | None
     record: str
 
 

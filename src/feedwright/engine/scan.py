@@ -32,14 +32,21 @@ from ..discover import (
     stat_file,
 )
 from ..errors import PostError
-from ..group import excluded_groups, feed_limit, has_policy, instant_us, newest, split_duplicates
+from ..group import (
+    excluded_groups,
+    feed_limit,
+    has_policy,
+    newest,
+    split_duplicates,
+    visible_bound,
+)
 from ..layout import archive_dir, archive_of_path, group_of_path
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
 from ..output import Loaded, Output
 from ..posts import dup_message
 from .cache import Cache
-from .codec import BUCKETS, Digests, decode_post, folder_crc, id_hash, with_entry_id
+from .codec import BUCKETS, Digests, folder_crc, id_hash, post_of
 from .plan import GroupBefore, GroupNow, PeriodNow, Snapshot
 from .rows import POST, SAME, GroupRow, KnownFile, Loser, ParsedFile
 from .workers import Inline, Pool, Todo, batched, bounded_map, parse_batch
@@ -83,7 +90,8 @@ class Scanner:
         self.explain = explain
         self.cache = cache
         self.output = output
-        self.now = instant_us(now)
+        #: The bound of visibility at the build's clock (:func:`~feedwright.group.visible_bound`).
+        self.now = visible_bound(now)
         self.pool = pool
         self.progress = progress
         self.dirty: set[int] = set()
@@ -101,22 +109,21 @@ class Scanner:
         owned = self._owned()
         broken = self._broken()
         if self.config.feeds.pages and self.dirty:  # the site's page lists every group
-            self.dirty.add(cache.gid("site", ""))
-        groups = cache.groups()
+            self.dirty.add(cache.groups.gid("site", ""))
+        groups = cache.groups.rows()
         self.dirty |= {
             g.gid for g in groups.values() if g.published is not None and g.signature is None
         }
         if self.config.feeds.archives:
-            self.dirty |= cache.unsettled_archives()
+            self.dirty |= cache.groups.unsettled_archives()
         if cold:  # every group, and the site's even without a post
-            self.dirty = cache.all_gids() | {cache.gid("site", "")}
-            groups = cache.groups()
-        exclude = set(losers)
+            self.dirty = cache.groups.all_gids() | {cache.groups.gid("site", "")}
+            groups = cache.groups.rows()
         sizes: dict[int, int] = {}  # every group's post count, when the policy needed them
         excluded = self._policy(groups, sizes)  # may look at more groups: count after it
         counts: dict[int, int] = {}
         if self.config.feeds.pages:
-            counts = sizes or cache.counts(self.dirty, self.now)
+            counts = sizes or cache.groups.counts(self.dirty, self.now)
         now_groups = {}
         archives = {}
         gids = {}
@@ -127,23 +134,24 @@ class Scanner:
             key = GroupKey(row.kind, row.slug)
             gids[key] = gid  # an excluded group's archives go as its feeds do
             if key not in excluded:
-                now_groups[key] = self._group_now(gid, key, exclude, counts.get(gid, 0))
+                now_groups[key] = self._group_now(gid, key, counts.get(gid, 0))
                 if self.config.feeds.archives:
-                    archives[key] = self._archives_now(gid, exclude)
+                    archives[key] = self._archives_now(gid)
         # the archives' manifest entries only when an archive may be decided
         looked = cold or bool(gids) or self.damaged
         if looked and not self.damaged:
             owned.update(self._owned_archives())
-        unlooked = frozenset() if looked else frozenset(cache.archive_paths())
-        archived = cache.archives(gids.values())
+        unlooked = frozenset() if looked else frozenset(cache.files.archive_paths())
+        archived = cache.groups.archives(gids.values())
         if gids:  # the archive files of the groups looked at, one by one
             folders = {
                 archive_dir(key, period).rstrip("/")
                 for key, gid in gids.items()
                 for period in {*archives.get(key, ()), *archived.get(gid, ())}
             }
-            broken |= self._check(cache.archive_files(folders))
-        errors = cache.errors()
+            broken |= self._check(cache.files.archives(folders))
+        site = cache.groups.gid("site", "")
+        errors = cache.posts.errors()
         errors += [(loser.path, loser.message) for loser in losers.values()]
         errors.sort()
         snapshot = Snapshot(
@@ -163,9 +171,9 @@ class Scanner:
         )
         return Scanned(
             snapshot=snapshot,
-            posts=cache.count_posts(self.now) - len(losers),
+            posts=cache.groups.counts({site}, self.now)[site],
             errors=tuple(errors),
-            warnings=(*self.warnings, *cache.post_warnings()),
+            warnings=(*self.warnings, *cache.posts.warnings()),
         )
 
     # -- 1. and 2. files --------------------------------------------------------------------
@@ -173,14 +181,14 @@ class Scanner:
         """Parse and store what changed; True if any post file was added, changed or removed."""
         cache = self.cache
         folders = post_folders(self.config.source, exclude=(self.config.output,))
-        stored = cache.digests()
+        stored = cache.posts.digests()
         buckets: set[int] | None = None
         if not cache.empty and stored:
             digests = _digests(folders)
             buckets = {b for b in range(BUCKETS) if digests.signed(b) != stored.get(b, 0)}
             if not buckets:
                 return False
-        known = cache.known(buckets)
+        known = cache.posts.known(buckets)
         digests = Digests()
         extensions = post_extensions(self.config.site.markdown_ext)
         found = _find(folders, buckets, extensions, digests)
@@ -196,9 +204,10 @@ class Scanner:
             total = len(todo)
         changed = self._parse(todo, total)
         if known:  # the files that were not found again
-            self.dirty |= cache.groups_of(k.id for k in known.values())
-            cache.forget(k.id for k in known.values())
-        cache.set_digests({b: digests.signed(b) for b in buckets or range(BUCKETS)})
+            gone = [k.id for k in known.values()]
+            self.dirty |= cache.posts.groups_of(gone)
+            cache.posts.forget(gone)
+        cache.posts.set_digests({b: digests.signed(b) for b in buckets or range(BUCKETS)})
         return changed or bool(known)
 
     def _parse(self, todo: Iterable[tuple[Todo, KnownFile | None]], total: int) -> bool:
@@ -206,8 +215,8 @@ class Scanner:
         cache = self.cache
         new = cache.empty
         if new:
-            cache.bulk_begin()
-        next_id = cache.next_id()
+            cache.store.bulk_begin()
+        next_id = cache.posts.next_id()
         changed = False
         done = 0
         for batch, results in self._results(todo, total):
@@ -215,7 +224,7 @@ class Scanner:
             was_post = []  # posts whose groups before this change must be looked at
             for (_todo, known), parsed in zip(batch, results, strict=True):
                 if parsed.status == SAME and known is not None:
-                    cache.touch(known.id, parsed.size, parsed.mtime)
+                    cache.posts.touch(known.id, parsed.size, parsed.mtime)
                     continue
                 if known is None:
                     post_id, next_id = next_id, next_id + 1
@@ -226,13 +235,13 @@ class Scanner:
                 rows.append((post_id, self._fix_id(parsed)))
             changed |= bool(rows)
             if was_post:
-                self.dirty |= cache.groups_of(was_post)
-            self.dirty |= cache.store(rows, new=new)
+                self.dirty |= cache.posts.groups_of(was_post)
+            self.dirty |= cache.posts.store_parsed(rows, new=new)
             done += len(batch)
             if self.progress is not None:
                 self.progress(done, max(done, total))
         if new:
-            cache.bulk_end()
+            cache.store.bulk_end()
         return changed
 
     def _fix_id(self, parsed: ParsedFile) -> ParsedFile:
@@ -249,10 +258,7 @@ class Scanner:
         )
         if fixed == parsed.entry_id:
             return parsed
-        assert parsed.record is not None
-        return parsed._replace(
-            record=with_entry_id(parsed.record, fixed), eid=id_hash(fixed), entry_id=fixed
-        )
+        return parsed._replace(eid=id_hash(fixed), entry_id=fixed)
 
     def _results(
         self, todo: Iterable[tuple[Todo, KnownFile | None]], total: int
@@ -277,17 +283,17 @@ class Scanner:
         if previous is not None:
             lo, hi = sorted((int(previous), self.now))
             if lo != hi:
-                self.dirty |= self.cache.crossing(lo, hi)
+                self.dirty |= self.cache.posts.crossing(lo, hi)
         self.cache.set_meta("now", str(self.now))
 
     def _duplicates(self, recount: bool) -> dict[int, Loser]:
         """Posts rejected because an earlier post in feed order has their entry id."""
         cache = self.cache
-        before = cache.losers()
+        before = cache.posts.losers()
         if not recount and not self.dirty:
             return before
-        shared = cache.shared_ids(self.now)
-        posts = {c.id: decode_post(c.path, c.record) for c in shared}
+        shared = cache.posts.shared_ids(self.now)
+        posts = {c.id: post_of(c) for c in shared}
         ids = {post.relpath: post_id for post_id, post in posts.items()}
         _kept, lost = split_duplicates(posts.values())
         losers = {
@@ -301,8 +307,8 @@ class Scanner:
         if losers != before:
             flipped = {i for i in before.keys() ^ losers.keys()}
             flipped |= {i for i in before.keys() & losers.keys() if before[i] != losers[i]}
-            self.dirty |= cache.groups_of(flipped)
-            cache.set_losers(losers.values())
+            self.dirty |= cache.posts.groups_of(flipped)
+            cache.posts.set_losers(losers.values())
         return losers
 
     def _owned(self) -> dict[str, ManifestEntry]:
@@ -310,7 +316,7 @@ class Scanner:
         (which posts each held is forgotten: it is learnt again as feeds are written)."""
         loaded = self._loaded(self.output.load_manifest())
         if loaded.damaged:
-            return {path: ManifestEntry() for path in self.cache.files(archives=True)}
+            return {path: ManifestEntry() for path in self.cache.files.written(archives=True)}
         return loaded.entries
 
     def _owned_archives(self) -> dict[str, ManifestEntry]:
@@ -318,7 +324,7 @@ class Scanner:
         the cache recorded."""
         loaded = self._loaded(self.output.load_archive_manifest())
         if loaded.damaged:
-            return {path: ManifestEntry() for path in self.cache.archive_files()}
+            return {path: ManifestEntry() for path in self.cache.files.archives()}
         return loaded.entries
 
     def _loaded(self, loaded: Loaded) -> Loaded:
@@ -334,22 +340,22 @@ class Scanner:
         removed, renamed or replaced, or the folder itself went) are looked at one by one;
         a file whose bytes were changed in place is noticed when its group is next looked
         at (or by ``--full``)."""
-        broken = self._check(self.cache.files())
-        folders = self.cache.folders()
+        broken = self._check(self.cache.files.written())
+        folders = self.cache.files.folders()
         moved = {
             folder: now
             for folder, now in self.output.folder_mtimes(folders).items()
             if now != folders[folder]
         }
         if moved:
-            files = self.cache.archive_files(moved)
+            files = self.cache.files.archives(moved)
             bad = self._check(files)
             bad_folders = {path.rpartition("/")[0] for path in bad}
             for folder, now in moved.items():
                 if now is None and folder not in bad_folders:
-                    self.cache.drop_folder(folder)  # gone with its files
+                    self.cache.files.drop_folder(folder)  # gone with its files
                 elif now is not None and folder not in bad_folders:
-                    self.cache.put_folder(folder, now)  # its files are as they were written
+                    self.cache.files.put_folder(folder, now)  # its files are as they were written
             broken |= bad
         return broken
 
@@ -361,7 +367,7 @@ class Scanner:
             if key is None and archive is not None:
                 key = archive[0]
             if key is not None:
-                self.dirty.add(self.cache.gid(*key))
+                self.dirty.add(self.cache.groups.gid(*key))
         return broken
 
     def _policy(self, groups: dict[int, GroupRow], counted: dict[int, int]) -> dict[GroupKey, str]:
@@ -370,7 +376,7 @@ class Scanner:
         post count of every group goes into ``counted`` (the pages use it too)."""
         if not has_policy(self.config) or not (self.dirty or self.explain):
             return {}
-        counted.update(self.cache.counts(set(groups), self.now))
+        counted.update(self.cache.groups.counts(set(groups), self.now))
         sizes: dict[tuple[str, str], int] = {
             GroupKey(groups[gid].kind, groups[gid].slug): size for gid, size in counted.items()
         }
@@ -385,12 +391,12 @@ class Scanner:
         return excluded
 
     # -- 4. groups as they are now ----------------------------------------------------------
-    def _group_now(self, gid: int, key: GroupKey, exclude: set[int], count: int) -> GroupNow:
+    def _group_now(self, gid: int, key: GroupKey, count: int) -> GroupNow:
         limit = feed_limit(self.config, key.kind)
-        found = self.cache.candidates(gid, self.now, limit, exclude)
+        found = self.cache.posts.by_id(self.cache.groups.newest(gid, self.now, limit))
         shas = {c.path: c.sha for c in found}
-        posts = newest((decode_post(c.path, c.record) for c in found), limit)
-        spellings = self.cache.spellings(gid, self.now, exclude) if key.kind != "site" else set()
+        posts = newest(map(post_of, found), limit)
+        spellings = self.cache.groups.spellings(gid, self.now) if key.kind != "site" else set()
         return GroupNow(
             key=key,
             posts=posts,
@@ -399,10 +405,10 @@ class Scanner:
             count=count,
         )
 
-    def _archives_now(self, gid: int, exclude: set[int]) -> dict[str, PeriodNow]:
+    def _archives_now(self, gid: int) -> dict[str, PeriodNow]:
         """Every archive period of a group with visible posts, and their posts' hashes."""
         by_period: dict[str, list[tuple[str, bytes]]] = {}
-        for period, path, sha in self.cache.archive_members(gid, self.now, exclude):
+        for period, path, sha in self.cache.groups.periods(gid, self.now):
             by_period.setdefault(period, []).append((path, sha))
         out = {}
         for period, found in by_period.items():

@@ -74,7 +74,7 @@ def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedF
         rank=rank(post),
         visible=visible_from(post, config),
         eid=id_hash(post.id),
-        record=encode_post(post, members),
+        record=encode_post(post),
         members=encode_members(members),
         warnings="\n".join(warnings) if warnings else None,
         url=post.url,

@@ -1,0 +1,87 @@
+"""Files and folders feedwright wrote in the output folder (their stat as it left them),
+and where each row of the id ledger's file is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .schema import Store, chunks, marks
+
+
+class Files:
+    """The ``files`` and ``folders`` tables."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def written(self, archives: bool = False) -> dict[str, tuple[int, int]]:
+        """Every file the last builds wrote, with its size and mtime (ns) then; archive
+        files only with ``archives``."""
+        where = "" if archives else " WHERE folder IS NULL"
+        rows = self.store.db.execute(f"SELECT path, size, mtime FROM files{where}")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def archives(self, folders: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+        """The archive files in these folders (``None``: in every one), as :meth:`written`."""
+        if folders is None:
+            rows = self.store.db.execute(
+                "SELECT path, size, mtime FROM files INDEXED BY files_folder "
+                "WHERE folder IS NOT NULL"
+            )
+            return {r[0]: (r[1], r[2]) for r in rows}
+        out: dict[str, tuple[int, int]] = {}
+        for chunk in chunks(sorted(set(folders))):
+            rows = self.store.db.execute(
+                f"SELECT path, size, mtime FROM files WHERE folder IN ({marks(chunk)})", chunk
+            )
+            out.update((r[0], (r[1], r[2])) for r in rows)
+        return out
+
+    def archive_paths(self) -> list[str]:
+        """The paths of every archive file (quicker than :meth:`archives`)."""
+        rows = self.store.db.execute(
+            "SELECT path FROM files INDEXED BY files_folder WHERE folder IS NOT NULL"
+        )
+        return [r[0] for r in rows]
+
+    def put(self, path: str, stat: tuple[int, int], folder: str | None = None) -> None:
+        """A file as this build left it (``folder``: the archive folder that holds it)."""
+        self.store.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (path, *stat, folder)
+        )
+
+    def drop(self, path: str) -> None:
+        self.store.db.execute("DELETE FROM files WHERE path=?", (path,))
+
+    def folders(self) -> dict[str, int]:
+        """Every archive folder, with its mtime (ns) when the last build left it."""
+        return {r[0]: r[1] for r in self.store.db.execute("SELECT folder, mtime FROM folders")}
+
+    def put_folder(self, folder: str, mtime: int) -> None:
+        self.store.db.execute("INSERT OR REPLACE INTO folders VALUES (?,?)", (folder, mtime))
+
+    def drop_folder(self, folder: str) -> None:
+        self.store.db.execute("DELETE FROM folders WHERE folder=?", (folder,))
+
+
+class LedgerLines:
+    """The ``ledger`` table: where each row of the id ledger file is."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def at(self, *, path: int | None = None, sha: int | None = None) -> list[int]:
+        """The offsets of the rows with this path key (or content hash key)."""
+        column, key = ("path", path) if path is not None else ("sha", sha)
+        rows = self.store.db.execute(f"SELECT at FROM ledger WHERE {column} = ?", (key,))
+        return [r[0] for r in rows]
+
+    def change(
+        self, added: Iterable[tuple[int, int, int]], dropped: Iterable[int], *, every: bool
+    ) -> None:
+        """Forget the rows at offsets ``dropped`` (``every``: all rows), and add
+        ``(offset, path key, hash key)`` rows."""
+        if every:
+            self.store.db.execute("DELETE FROM ledger")
+        self.store.db.executemany("DELETE FROM ledger WHERE at = ?", ((at,) for at in dropped))
+        self.store.db.executemany("INSERT INTO ledger VALUES (?, ?, ?)", added)
