@@ -22,6 +22,7 @@ from feedwright.engine.plan import (
     plan,
     signature,
 )
+from feedwright.engine.rows import Entry, Source
 from feedwright.group import archive_neighbours
 from feedwright.model import ArchiveLinks, Author, GroupKey, ManifestEntry, Post
 
@@ -77,8 +78,8 @@ A, B, C = post("a", 2), post("b", 1), post("c", 0)
 def now(key: GroupKey, *posts: Post, spellings: tuple[str, ...] = ()) -> GroupNow:
     if not spellings and key.kind != "site":
         spellings = (key.slug,)
-    shas = tuple(p.relpath.encode() for p in posts)
-    return GroupNow(key=key, posts=posts, shas=shas, spellings=spellings)
+    entries = tuple(Entry(p, p.relpath.encode()) for p in posts)
+    return GroupNow(key=key, entries=entries, spellings=spellings)
 
 
 def files(key: GroupKey, config=CONFIG) -> list[str]:
@@ -154,7 +155,7 @@ def test_a_group_whose_files_were_damaged_is_rendered_again(damage):
 
 def test_new_content_in_one_post_changes_the_signature():
     old = now(NEWS, A, B)
-    new = GroupNow(NEWS, (A, B), (b"other", old.shas[1]), ("news",))
+    new = GroupNow(NEWS, (Entry(A, b"other"), old.entries[1]), ("news",))
     s = snapshot(groups={NEWS: new}, before={NEWS: published_before(old)}, owned=owned(NEWS))
     assert kinds(plan(s, CONFIG)) == [("Render", NEWS)]
 
@@ -303,7 +304,7 @@ def test_the_signature_covers_name_posts_and_content():
     assert signature("News", base) != signature("news", base)
     assert signature("news", now(NEWS, A)) != signature("news", base)
     assert signature("news", now(NEWS, B, A)) != signature("news", base)
-    other = GroupNow(NEWS, (A, B), (b"x", base.shas[1]), ("news",))
+    other = GroupNow(NEWS, (Entry(A, b"x"), base.entries[1]), ("news",))
     assert signature("news", other) != signature("news", base)
 
 
@@ -327,7 +328,7 @@ def page_of(key: GroupKey) -> str:
 
 
 def with_count(now_: GroupNow, count: int) -> GroupNow:
-    return GroupNow(now_.key, now_.posts, now_.shas, now_.spellings, count=count)
+    return GroupNow(now_.key, now_.entries, now_.spellings, count=count)
 
 
 def test_pages_same_posts_and_same_count_is_left_alone():
@@ -443,7 +444,7 @@ MONTHLY = parse_config(
 
 
 def period(*posts: Post) -> PeriodNow:
-    return PeriodNow(tuple(p.relpath for p in posts), tuple(p.relpath.encode() for p in posts))
+    return PeriodNow(tuple(Source(p.relpath, p.relpath.encode()) for p in posts))
 
 
 def archive_files(key: GroupKey, month: str) -> list[str]:
@@ -503,7 +504,7 @@ def test_unchanged_archives_are_left_alone():
 
 def test_a_changed_post_rewrites_only_its_period():
     old = {"2022/01": period(C), "2022/02": period(B), "2022/03": period(A)}
-    new = dict(old, **{"2022/02": PeriodNow((B.relpath,), (b"edited",))})
+    new = dict(old, **{"2022/02": PeriodNow((Source(B.relpath, b"edited"),))})
     s = snapshot(
         groups={NEWS: now(NEWS, A, B)},
         owned=archived_owned(NEWS, *old),

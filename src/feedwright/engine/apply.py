@@ -30,7 +30,6 @@ from ..layout import (
     feed_url,
     group_order,
     group_paths,
-    is_page,
 )
 from ..model import (
     ArchiveLinks,
@@ -60,7 +59,7 @@ from .plan import (
     Render,
     Snapshot,
 )
-from .rows import Written
+from .rows import Entry, Written
 from .workers import Inline, Pool, chunks, render_archives, render_entries, render_feeds
 
 #: Render in worker processes when at least this many entries…
@@ -182,7 +181,7 @@ class Applier:
 
     def _claim(self, plan: Plan, manifest: dict[str, ManifestEntry]) -> None:
         """Own every file this build may write before writing any."""
-        wanted = [p for d in plan.render for p in group_paths(self.config, d.group.key)]
+        wanted = [p for d in plan.render for p in group_paths(self.config, d.key)]
         wanted += [
             p
             for d in plan.archives
@@ -191,7 +190,7 @@ class Applier:
         ]
         wanted += [OPML] if plan.opml else []
         new = [p for p in wanted if p not in manifest]
-        self.foreign = self.output.occupied(p for p in new if is_page(p))
+        self.foreign = {p for p in new if p in self.snapshot.occupied}
         for path in new:
             if path not in self.foreign:  # someone's own index.html: never overwritten
                 manifest[path] = ManifestEntry()
@@ -199,7 +198,7 @@ class Applier:
             self.output.save_manifest(manifest, archives=self.archives)
 
     def _rendered(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
-        entries = len({p.relpath for d in renders for p in d.group.posts})
+        entries = len({e.post.relpath for d in renders for e in d.entries})
         big = entries >= PARALLEL_ENTRIES or len(renders) >= PARALLEL_GROUPS
         executor = self.pool.get() if big or self.pool.running else None
         rendering = Rendering(self.config, executor or Inline())
@@ -275,10 +274,10 @@ class Applier:
 
     def _archive_jobs(
         self, batch: list[ArchiveRender]
-    ) -> tuple[list[tuple[Post, bytes]], list[tuple[Group, ArchiveLinks, frozenset[str]]]]:
+    ) -> tuple[list[Entry], list[tuple[Group, ArchiveLinks, frozenset[str]]]]:
         """The posts of a batch of archives, read from the cache, and each archive's group."""
         paths = sorted({p for d in batch for p in d.period.paths})
-        posts = {c.path: (post_of(c), c.sha) for c in self.cache.posts.by_path(paths)}
+        posts = {c.path: Entry(post_of(c), c.sha) for c in self.cache.posts.by_path(paths)}
         jobs = []
         for d in batch:
             mine = sorted((posts[p][0] for p in d.period.paths), key=order_key)
@@ -459,12 +458,11 @@ class Rendering:
         self.site_contents: dict[str, EntryContent] = {}
 
     def run(self, renders: list[Render]) -> Iterator[tuple[Render, list[FeedFile] | None]]:
-        uses = Counter(p.relpath for d in renders for p in d.group.posts)
-        needed: dict[str, tuple[Post, bytes]] = {}
+        uses = Counter(e.post.relpath for d in renders for e in d.entries)
+        needed: dict[str, Entry] = {}
         for d in renders:
-            shas = dict(zip((p.relpath for p in d.group.posts), d.shas, strict=True))
-            for post in d.group.posts:
-                needed.setdefault(post.relpath, (post, shas[post.relpath]))
+            for e in d.entries:
+                needed.setdefault(e.post.relpath, e)
         batches = iter(list(chunks(list(needed.values()), _ENTRY_BATCH)))
         window: deque[tuple[Render | None, Future[Any]]] = deque()
         pending = deque(renders)
@@ -491,7 +489,8 @@ class Rendering:
 
     def _ready(self, decision: Render) -> bool:
         return all(
-            p.relpath in self.contents or p.relpath in self.failed for p in decision.group.posts
+            e.post.relpath in self.contents or e.post.relpath in self.failed
+            for e in decision.entries
         )
 
     def _submit(self, decision: Render, uses: Counter[str]) -> Future[list[FeedFile] | None]:

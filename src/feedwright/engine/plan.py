@@ -49,6 +49,7 @@ from ..layout import (
     is_archive_path,
 )
 from ..model import ArchiveLinks, Group, GroupKey, Listing, ManifestEntry, Post
+from .rows import Entry, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +57,17 @@ class GroupNow:
     """A group as the posts say it is now."""
 
     key: GroupKey
-    #: Its newest visible posts without duplicates, in feed order, at most ``feeds.limit``.
-    posts: tuple[Post, ...]
-    #: Each post's content hash (what its entry is rendered from).
-    shas: tuple[bytes, ...]
+    #: Its newest visible posts without duplicates, in feed order, at most ``feeds.limit``,
+    #: each with its content hash (what its entry is rendered from).
+    entries: tuple[Entry, ...]
     #: Every spelling of its name among its visible posts.
     spellings: tuple[str, ...]
     #: How many visible posts it holds in all (counted only with ``feeds.pages``).
     count: int = 0
+
+    @property
+    def posts(self) -> tuple[Post, ...]:
+        return tuple(e.post for e in self.entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +84,12 @@ class GroupBefore:
 class PeriodNow:
     """One archive period of a group, as the posts say it is now."""
 
-    #: Source paths of its visible posts (duplicates left out), in path order.
-    paths: tuple[str, ...]
-    #: Each post's content hash.
-    shas: tuple[bytes, ...]
+    #: Its visible posts (duplicates left out) by path and content hash, in path order.
+    sources: tuple[Source, ...]
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(s.path for s in self.sources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +108,9 @@ class Snapshot:
     rejected: frozenset[str]
     #: The cache knew nothing: every group is in ``groups``, and the OPML is rendered.
     cold: bool = False
+    #: Pages of groups in ``groups`` that feedwright did not write but something is in the
+    #: place of (someone's own ``index.html``: never written over).
+    occupied: frozenset[str] = frozenset()
     #: Groups the feed policy leaves without feeds, and why (every such group whenever
     #: ``groups`` is not empty): they are decided as if they had no posts.
     excluded: Mapping[GroupKey, str] = field(default_factory=dict)
@@ -127,9 +136,13 @@ class Snapshot:
 class Render:
     """Render the group's feeds and write those whose bytes change."""
 
-    group: Group
-    #: Each post's content hash (its body must still have it when it is rendered).
-    shas: tuple[bytes, ...]
+    key: GroupKey
+    #: The posts of its feeds, in feed order, each with the content hash its body must
+    #: still have when it is rendered.
+    entries: tuple[Entry, ...]
+    #: Every spelling of its name (the first is its name), and its count of posts.
+    spellings: tuple[str, ...]
+    count: int
     #: What they are rendered from (recorded once every file is written).
     signature: bytes
     #: Files left as they are: they held a post that is now rejected.
@@ -138,6 +151,12 @@ class Render:
     drop: tuple[str, ...] = ()
     #: The newest archive's period (the feed's ``prev-archive``), with archives on.
     archive: str | None = None
+
+    @property
+    def group(self) -> Group:
+        """The group as its feeds show it."""
+        posts = tuple(e.post for e in self.entries)
+        return make_group(self.key, self.spellings, posts, count=self.count)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +246,7 @@ def signature(name: str, now: GroupNow, archive: str | None = None) -> bytes:
     (and, with archives on, the newest archive's period: its ``prev-archive`` link)."""
     parts: list[object] = [
         name,
-        [[p.relpath, sha.hex()] for p, sha in zip(now.posts, now.shas, strict=True)],
+        [[e.post.relpath, e.sha.hex()] for e in now.entries],
     ]
     if archive is not None:
         parts.append(archive)
@@ -238,7 +257,7 @@ def signature(name: str, now: GroupNow, archive: str | None = None) -> bytes:
 def archive_signature(name: str, links: ArchiveLinks, period: PeriodNow) -> bytes:
     """What an archive is rendered from: the group's name, its period and neighbours, and
     each post's path and content."""
-    posts = [[path, sha.hex()] for path, sha in zip(period.paths, period.shas, strict=True)]
+    posts = [[path, sha.hex()] for path, sha in period.sources]
     data = json.dumps([name, links.period, links.older, links.newer, posts], ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).digest()
 
@@ -339,7 +358,7 @@ def _site_lists(
     listed_before: Mapping[GroupKey, Listing],
 ) -> list[Decision]:
     """The site's page lists every group: render the site again when that list changed."""
-    if any(isinstance(d, Render) and d.group.key == SITE for d in decisions):
+    if any(isinstance(d, Render) and d.key == SITE for d in decisions):
         return decisions
     now = snapshot.groups.get(SITE)
     if now is None or dict(listed) == dict(listed_before):
@@ -349,8 +368,10 @@ def _site_lists(
     name = display_name(now.spellings)
     newest = _newest_archive(snapshot, config, SITE)
     site = Render(
-        make_group(SITE, now.spellings, now.posts, count=now.count),
-        now.shas,
+        SITE,
+        now.entries,
+        now.spellings,
+        now.count,
         signature(name, now, newest),
         keep=_held(snapshot, [p for p in snapshot.owned if group_of_path(p) == SITE]),
         archive=newest,
@@ -399,7 +420,9 @@ def _decide(
     same_listing = not config.feeds.pages or listed_before == listing(group)
     if before is not None and before.signature == sig and intact and same_listing:
         return None
-    return Render(group, now.shas, sig, keep=held, drop=drop, archive=newest)
+    return Render(
+        key, now.entries, now.spellings, now.count, sig, keep=held, drop=drop, archive=newest
+    )
 
 
 def _newest_archive(snapshot: Snapshot, config: Config, key: GroupKey) -> str | None:

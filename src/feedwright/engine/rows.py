@@ -1,4 +1,10 @@
-"""Typed rows that cross the engine's module lines (workers → scan → cache). No logic.
+"""Typed rows that cross the engine's module lines (workers → scan → cache → plan →
+apply). No logic.
+
+One shape per stage: a file as found (:class:`FileStat`) with what it turned out to be
+(:data:`Outcome`); a post as the cache returns it (:class:`Candidate`); a post with the
+content hash its entry is rendered from (:class:`Entry`), or, where only the hash
+matters, its path with it (:class:`Source`).
 
 They are NamedTuples: worker processes send thousands of them, and a tuple pickles
 fastest.
@@ -8,12 +14,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-#: :attr:`ParsedFile.status` and :attr:`KnownFile.status` values.
-POST, ERROR, SKIP, SAME = 0, 1, 2, 3
+from ..model import Post
 
 
-class ParsedFile(NamedTuple):
-    """What one post file turned out to be."""
+class FileStat(NamedTuple):
+    """A post file as found."""
 
     #: Path relative to the source folder.
     path: str
@@ -22,30 +27,61 @@ class ParsedFile(NamedTuple):
     #: Size and modification time (ns) when it was found.
     size: int
     mtime: int
-    #: Content hash (empty when the file could not be read).
+
+
+class Good(NamedTuple):
+    """A good post, as the cache stores it."""
+
+    #: Content hash of the file.
     sha: bytes
-    #: ``POST`` (a good post), ``ERROR``, ``SKIP`` (``published: false``) or ``SAME`` (its
-    #: bytes are the ones the cache knows: only the stat changed).
-    status: int
-    #: :func:`feedwright.group.rank` and :func:`~feedwright.group.visible_from` (``POST``).
-    rank: int | None = None
-    visible: int | None = None
-    #: A 64-bit hash of the entry id, to find duplicates quickly (``POST``).
-    eid: int | None = None
-    #: The post without its body (``POST``): :func:`.codec.encode_post`.
-    record: str | None = None
-    #: The ``path:line: message`` line (``ERROR``).
-    error: str | None = None
+    #: :func:`feedwright.group.rank` and :func:`~feedwright.group.visible_from`.
+    rank: int
+    visible: int
+    #: A 64-bit hash of the entry id, to find duplicates quickly.
+    eid: int
+    #: The permalink and the entry id (the id ledger, :mod:`feedwright.ledger`, may fix
+    #: another id than the post's own).
+    url: str
+    entry_id: str
+    #: :func:`feedwright.group.archive_period` (when archives are on).
+    period: str | None
+    #: The post without its body, path, permalink and id: :func:`.codec.encode_post`.
+    record: str
+    #: The groups it is in: ``(kind, slug, names)`` each (:func:`.codec.encode_members`).
+    members: tuple[tuple[str, str, str], ...]
     #: The post's warnings, one per line, or ``None``.
     warnings: str | None = None
-    #: The groups it is in (``POST``): ``(kind, slug, names as a JSON list)`` each.
-    members: tuple[tuple[str, str, str], ...] = ()
-    #: The permalink and the entry id (``POST``): the id ledger
-    #: (:mod:`feedwright.ledger`) may fix another id than the post's.
-    url: str | None = None
-    entry_id: str | None = None
-    #: :func:`feedwright.group.archive_period` (``POST``, when archives are on).
-    period: str | None = None
+
+
+class Bad(NamedTuple):
+    """A file that is not a good post."""
+
+    #: Content hash (empty when the file could not be read).
+    sha: bytes
+    #: The ``path:line: message`` line.
+    error: str
+
+
+class Skipped(NamedTuple):
+    """A post that says ``published: false``."""
+
+    sha: bytes
+
+
+class Same(NamedTuple):
+    """A file whose bytes are the ones the cache knows: only its stat changed."""
+
+    sha: bytes
+
+
+Outcome = Good | Bad | Skipped | Same
+
+
+class ParsedFile(NamedTuple):
+    """What one post file turned out to be."""
+
+    stat: FileStat
+    outcome: Outcome
 
 
 class KnownFile(NamedTuple):
@@ -57,11 +93,12 @@ class KnownFile(NamedTuple):
     size: int
     mtime: int
     sha: bytes
+    #: ``GOOD``, ``BAD`` or ``SKIPPED`` (:mod:`.cache.schema`).
     status: int
 
 
 class Candidate(NamedTuple):
-    """A post as the cache returns it (:func:`.codec.decode_post` makes it a post)."""
+    """A post as the cache returns it (:func:`.codec.post_of` makes it a post)."""
 
     id: int
     path: str
@@ -70,6 +107,21 @@ class Candidate(NamedTuple):
     #: ``None``: the permalink.
     entry_id: str | None
     record: str
+
+
+class Entry(NamedTuple):
+    """A post (without its body) and the content hash of the file it was parsed from:
+    its entry is rendered from the body read again, which must still have that hash."""
+
+    post: Post
+    sha: bytes
+
+
+class Source(NamedTuple):
+    """A post file by path and content hash: what an archive's signature names."""
+
+    path: str
+    sha: bytes
 
 
 class GroupRow(NamedTuple):

@@ -31,7 +31,7 @@ from ..model import ArchiveLinks, EntryContent, FeedFile, Group, Post, RawPost
 from ..output import Staged, Writer
 from ..posts import Skip, parse_post, with_body
 from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
-from .rows import ERROR, POST, SAME, SKIP, ParsedFile, Written
+from .rows import Bad, Entry, FileStat, Good, Outcome, ParsedFile, Same, Skipped, Written
 
 if TYPE_CHECKING:
     from ..content import EntryRenderer
@@ -42,46 +42,43 @@ P = ParamSpec("P")
 
 # -- parsing -----------------------------------------------------------------------------------
 def parse_file(config: Config, raw: RawPost, known_sha: bytes | None) -> ParsedFile:
-    """Read and parse one file (``SAME`` when its bytes hash to ``known_sha``)."""
-    path, size, mtime = raw.relpath, raw.size, raw.mtime_ns
-    bucket = bucket_of(path)
+    """Read and parse one file (:class:`~.rows.Same` when its bytes hash to ``known_sha``)."""
+    found = FileStat(raw.relpath, bucket_of(raw.relpath), raw.size, raw.mtime_ns)
+    return ParsedFile(found, _outcome(config, raw, known_sha))
+
+
+def _outcome(config: Config, raw: RawPost, known_sha: bytes | None) -> Outcome:
+    path = raw.relpath
     try:
         data = read_post(config.source, path)
     except PostError as e:
-        return ParsedFile(path, bucket, size, mtime, b"", ERROR, error=str(e))
+        return Bad(b"", str(e))
     sha = content_hash(data)
     if sha == known_sha:
-        return ParsedFile(path, bucket, size, mtime, sha, SAME)
+        return Same(sha)
     warnings: list[str] = []
     try:
         post = parse_post(raw, data, config, warnings=warnings, keep_body=False)
         members, more = memberships(post, config)
     except PostError as e:
-        return ParsedFile(path, bucket, size, mtime, sha, ERROR, error=str(e))
+        return Bad(sha, str(e))
     except Skip:
-        return ParsedFile(path, bucket, size, mtime, sha, SKIP)
+        return Skipped(sha)
     except Exception as e:  # a bug must not cost the other posts: name the post
-        error = str(PostError(path, 1, f"cannot be processed: {describe(e)}"))
-        return ParsedFile(path, bucket, size, mtime, sha, ERROR, error=error)
+        return Bad(sha, str(PostError(path, 1, f"cannot be processed: {describe(e)}")))
     warnings += more
-    return ParsedFile(
-        path,
-        bucket,
-        size,
-        mtime,
+    every = config.feeds.archives
+    return Good(
         sha,
-        POST,
         rank=rank(post),
         visible=visible_from(post, config),
         eid=id_hash(post.id),
+        url=post.url,
+        entry_id=post.id,
+        period=archive_period(post, every, config.site.timezone) if every else None,
         record=encode_post(post),
         members=encode_members(members),
         warnings="\n".join(warnings) if warnings else None,
-        url=post.url,
-        entry_id=post.id,
-        period=archive_period(post, every, config.site.timezone)
-        if (every := config.feeds.archives)
-        else None,
     )
 
 
@@ -126,9 +123,9 @@ def _entry_renderer() -> EntryRenderer:
 
 
 def render_entries(
-    config: Config, batch: list[tuple[Post, bytes]]
+    config: Config, batch: list[Entry]
 ) -> list[tuple[str, EntryContent | PostError]]:
-    return [(post.relpath, render_entry(config, post, sha)) for post, sha in batch]
+    return [(e.post.relpath, render_entry(config, e.post, e.sha)) for e in batch]
 
 
 def render_feeds(
@@ -144,7 +141,7 @@ def render_feeds(
 
 def render_archives(
     config: Config,
-    posts: list[tuple[Post, bytes]],
+    posts: list[Entry],
     jobs: list[tuple[Group, ArchiveLinks, frozenset[str]]],
     durable: bool = True,
 ) -> tuple[list[list[Written] | None], list[PostError]]:

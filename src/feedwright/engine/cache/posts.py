@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..rows import Candidate, KnownFile, Loser, ParsedFile
+from ..rows import Bad, Candidate, Good, KnownFile, Loser, ParsedFile, Skipped
 from .groups import Groups
-from .schema import BAD, GOOD, Store, chunks, marks, visible
+from .schema import BAD, GOOD, SKIPPED, Store, chunks, marks, visible
 
 #: What a group query reads of a post (:class:`~..rows.Candidate`).
 _CANDIDATE = "id, path, sha, url, entry_id, record"
+#: The columns only a good post has (rank … record), for one that is not.
+_NOT_GOOD = (None,) * 7
 
 
 class Posts:
@@ -49,24 +51,29 @@ class Posts:
         self.store.db.execute("UPDATE posts SET size=?, mtime=? WHERE id=?", (size, mtime, post_id))
 
     def store_parsed(self, rows: list[tuple[int, ParsedFile]], *, new: bool) -> set[int]:
-        """Replace what is known of these files (``(id, parsed)`` each); the groups the
-        good ones are in. ``new``: a bulk load (:meth:`Store.bulk_begin`) is going on."""
+        """Replace what is known of these files (``(id, parsed)`` each: good, bad or
+        skipped); the groups the good ones are in. ``new``: a bulk load
+        (:meth:`Store.bulk_begin`) is going on."""
         if not new:
             self.groups.unlink(self.store.chosen([i for i, _r in rows]))
+        values: list[tuple[object, ...]] = []
+        links = []
+        for i, (f, o) in rows:
+            head = (i, f.path, f.bucket, f.size, f.mtime, o.sha)
+            if isinstance(o, Good):
+                entry_id = None if o.entry_id == o.url else o.entry_id
+                good = (o.rank, o.visible, o.eid, o.url, entry_id, o.period, o.record)
+                values.append((*head, GOOD, *good, None, o.warnings))
+                links.append((i, o.rank, o.visible, o.members))
+            elif isinstance(o, Bad):
+                values.append((*head, BAD, *_NOT_GOOD, o.error, None))
+            else:
+                assert isinstance(o, Skipped), o
+                values.append((*head, SKIPPED, *_NOT_GOOD, None, None))
         self.store.db.executemany(
-            "INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (i, r.path, r.bucket, r.size, r.mtime, r.sha, r.status, r.rank, r.visible)
-                + (r.eid, r.url, None if r.entry_id == r.url else r.entry_id, r.period)
-                + (r.record, r.error, r.warnings)
-                for i, r in rows
-            ],
+            "INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", values
         )
-        return self.groups.link(
-            (i, r.rank, r.visible, r.members)
-            for i, r in rows
-            if r.rank is not None and r.visible is not None
-        )
+        return self.groups.link(links)
 
     def forget(self, post_ids: Sequence[int]) -> None:
         self.groups.unlink(self.store.chosen(post_ids))
