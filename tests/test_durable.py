@@ -129,6 +129,61 @@ def test_every_write_is_fsynced_before_its_rename_and_each_folder_once(
     assert len(batched) == len(set(batched)), "a folder was synced more than once per build"
 
 
+def test_a_build_syncs_a_handful_of_times_each_file_before_its_rename(make_site, monkeypatch):
+    """With ``syncfs(2)``: the temporaries of a batch are written, one sync puts them on
+    the disk, then they are renamed; one more sync makes the renames durable before the
+    manifest is saved. The number of syncs does not grow with the number of files."""
+    from feedwright.output import writer
+
+    assert durable.has_syncfs()
+    events: list[tuple[str, str]] = []
+    real_sync, real_write_new, real_replace = (
+        durable.sync_filesystem,
+        writer.write_new,
+        os.replace,
+    )
+    real_fsync = os.fsync
+
+    def sync(folder: str | os.PathLike[str]) -> None:
+        events.append(("sync", str(folder)))
+        real_sync(folder)
+
+    def create(path: Path, data: bytes) -> os.stat_result:
+        events.append(("create", str(path)))
+        return real_write_new(path, data)
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        events.append(("rename", str(src)))
+        real_replace(src, dst)
+
+    def fsync(fd: int) -> None:  # the manifest and the id ledger: one file each, at once
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(durable, "sync_filesystem", sync)
+    monkeypatch.setattr(writer, "write_new", create)
+    monkeypatch.setattr(output.os, "replace", replace)
+    monkeypatch.setattr(output.os, "fsync", fsync)
+    site = make_site()
+    for i in range(12):
+        site.post(f"2022-03-{i + 1:02d}-p{i}.md", {"title": f"第{i}篇", "tags": [f"标签{i}"]})
+    report = site.build()
+    assert len(report.written) > 50
+    feeds = [i for i, (what, path) in enumerate(events) if what == "rename" and "/." in path]
+    feeds = [i for i in feeds if ".feedwright" not in events[i][1]]
+    assert len(feeds) == len(report.written)
+    for i in feeds:
+        created = events.index(("create", events[i][1]))
+        assert any(what == "sync" for what, _ in events[created:i]), events[i]
+    manifest = max(
+        i for i, (what, path) in enumerate(events) if what == "rename" and "manifest" in path
+    )
+    assert any(what == "sync" for what, _ in events[max(feeds) : manifest])
+    syncs = [e for e in events if e[0] in ("sync", "fsync")]
+    assert len(syncs) <= 10, syncs  # not one per file
+    assert not list(site.out.rglob("*.fwtmp"))
+
+
 def test_atomic_write_keeps_the_old_bytes_when_it_fails(tmp_path, monkeypatch):
     target = tmp_path / "atom.xml"
     target.write_bytes(b"<old/>")

@@ -9,6 +9,8 @@ import pytest
 
 from feedwright.config import parse_config
 from feedwright.engine.plan import (
+    Abandon,
+    ArchiveKeep,
     ArchiveRender,
     GroupBefore,
     GroupNow,
@@ -20,11 +22,21 @@ from feedwright.engine.plan import (
     Snapshot,
     archive_signature,
     plan,
+    settle,
     signature,
 )
 from feedwright.engine.rows import Entry, Source
 from feedwright.group import archive_neighbours
-from feedwright.model import ArchiveLinks, Author, GroupKey, ManifestEntry, Post
+from feedwright.model import (
+    ArchiveLinks,
+    Author,
+    EntryRef,
+    GroupChange,
+    GroupKey,
+    Listing,
+    ManifestEntry,
+    Post,
+)
 
 # Pages (feeds.pages) have tests of their own below.
 CONFIG = parse_config(
@@ -602,3 +614,141 @@ def test_archives_turned_off_are_removed_in_a_cold_build():
 def test_groups_not_looked_at_keep_their_archives():
     s = snapshot(groups={}, owned=archived_owned(NEWS, "2022/01"))
     assert plan(s, MONTHLY).archives == ()
+
+
+# -- settling: what a build does when a post cannot be rendered now ---------------------------
+def test_a_group_that_cannot_be_rendered_keeps_its_files_its_name_and_its_listing():
+    old = with_count(now(NEWS, B), 1)
+    new = with_count(now(NEWS, A, B), 2)
+    s = snapshot(
+        groups={NEWS: new},
+        before={NEWS: GroupBefore("news", b"old")},
+        owned=listed_owned((old, 1)),
+    )
+    p = plan(s, PAGES)
+    (render,) = p.render
+    assert render.otherwise == Keep(
+        NEWS,
+        "news",
+        frozenset([*files(NEWS, PAGES), "categories/news/index.html"]),
+        Listing("news", 1, B.published.isoformat()),
+    )
+    assert p.listed[NEWS].count == 2 and p.changes  # A entered, as the plan stands
+    settled = settle(p, [render])
+    assert settled.decisions == (render.otherwise,)
+    assert settled.published == {NEWS: "news"} and not settled.opml
+    assert settled.listed[NEWS] == Listing("news", 1, B.published.isoformat())
+    assert settled.changes == ()  # nothing entered: its feeds stay as they were
+    assert settle(p, []) is p
+
+
+def test_a_new_group_that_cannot_be_rendered_has_no_feeds_and_leaves_the_opml():
+    site = now(SITE, A)
+    s = snapshot(
+        groups={SITE: site, TECH: now(TECH, A)},
+        before={SITE: published_before(site)},
+        owned=owned(SITE),
+    )
+    p = plan(s, CONFIG)
+    assert p.opml and p.published == {SITE: "", TECH: "tech"}
+    tech = next(d for d in p.render if d.key == TECH)
+    assert tech.otherwise == Abandon(TECH)
+    assert set(p.claims) == set(files(TECH))  # owned before anything is written
+    settled = settle(p, [tech])
+    assert kinds(settled) == [("Abandon", TECH)]
+    assert settled.published == {SITE: ""}
+    assert settled.opml  # the plan said so; a group that goes changes it too
+
+
+def test_a_kept_group_that_cannot_be_rendered_changes_the_opml_only_if_its_name_does():
+    renamed = now(TECH, A, spellings=("Tech", "tech"))
+    s = snapshot(
+        groups={TECH: renamed},
+        before={TECH: GroupBefore("tech", b"old")},
+        owned=owned(TECH),
+    )
+    p = plan(s, CONFIG)
+    assert p.published == {TECH: "Tech"} and p.opml
+    settled = settle(p, p.render)
+    assert settled.published == {TECH: "tech"} and settled.opml  # the plan's OPML stays
+
+
+def test_an_archive_that_cannot_be_rendered_keeps_the_files_it_has():
+    periods = {"2022/01": period(C), "2022/03": period(A, B)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, A, B)},
+        owned=archived_owned(NEWS, "2022/01"),
+        archives={NEWS: periods},
+    )
+    p = plan(s, MONTHLY)
+    january, march = p.archives
+    assert january.otherwise == ArchiveKeep(
+        NEWS, "2022/01", frozenset(archive_files(NEWS, "2022/01"))
+    )
+    assert march.otherwise == ArchiveKeep(NEWS, "2022/03", frozenset())
+    settled = settle(p, [march])
+    assert settled.archives == (january, march.otherwise)
+    assert settled.decisions == p.decisions
+
+
+def test_claims_are_the_new_files_but_pages_someone_else_put_there():
+    site, news = now(SITE, A), now(NEWS, A)
+    s = snapshot(
+        groups={SITE: site, NEWS: news},
+        owned={"atom.xml": ManifestEntry()},
+        occupied=frozenset({"categories/news/index.html"}),
+    )
+    p = plan(s, PAGES)
+    render = next(d for d in p.render if d.key == NEWS)
+    assert render.foreign == frozenset({"categories/news/index.html"})
+    assert "categories/news/index.html" not in p.claims
+    assert "atom.xml" not in p.claims  # owned already
+    assert {"categories/news/atom.xml", "index.html", "feeds.opml"} <= set(p.claims)
+
+
+def test_the_change_report_says_who_entered_and_left_and_which_groups_went():
+    news = now(NEWS, A, B)
+    s = snapshot(
+        groups={NEWS: news, TECH: now(TECH)},
+        before={NEWS: GroupBefore("news", b"x"), TECH: GroupBefore("Tech", b"y")},
+        owned={**owned(NEWS, sources=(B, C)), **owned(TECH, sources=(C,))},
+    )
+    p = plan(s, CONFIG)
+    assert p.changes == (
+        GroupChange(
+            "category",
+            "news",
+            "news",
+            (EntryRef(A.relpath, A.url, A.title),),
+            (EntryRef(C.relpath),),
+        ),
+        GroupChange("tag", "tech", "Tech", (), (EntryRef(C.relpath),), removed=True),
+    )
+
+
+def test_a_group_whose_files_are_all_kept_reports_no_change():
+    news = now(NEWS, B)  # A turned bad and every file held it
+    s = snapshot(
+        groups={NEWS: news},
+        before={NEWS: GroupBefore("news", b"x")},
+        owned=owned(NEWS, sources=(A, B)),
+        rejected=frozenset({A.relpath}),
+    )
+    p = plan(s, CONFIG)
+    assert kinds(p) == [("Render", NEWS)] and p.changes == ()
+
+
+@pytest.mark.parametrize(
+    ("fields", "saved"),
+    [
+        ({}, False),
+        ({"cold": True}, True),
+        ({"damaged": True}, True),
+        ({"mixed": True, "archives_read": False}, True),
+        ({"cold": True, "archives_read": False}, False),
+    ],
+)
+def test_the_archives_manifest_is_saved_only_by_a_build_that_read_it_and_may_change_it(
+    fields, saved
+):
+    assert plan(snapshot(groups={}, **fields), MONTHLY).save_archives is saved

@@ -29,11 +29,12 @@ from ..layout import feed_relpath, feed_url, group_dir, group_order, group_title
 from ..ledger import Ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
-from .apply import Applied, Applier
+from .apply import Applier
 from .cache import CACHE_NAME, Cache
 from .codec import post_of
 from .ids import Opened, StaleLedger, open_ledger, save_ledger
 from .plan import plan
+from .record import Applied
 from .scan import Progress, Scanned, Scanner
 from .workers import Pool
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import cast
 
 from ..config import Config
 from ..group import archive_neighbours, display_name, listing, make_group
@@ -43,202 +44,51 @@ from ..layout import (
     archive_of_path,
     archive_paths,
     archive_relpath,
+    feed_relpath,
     group_of_path,
     group_order,
     group_paths,
     is_archive_path,
+    page_relpath,
 )
-from ..model import ArchiveLinks, Group, GroupKey, Listing, ManifestEntry, Post
-from .rows import Entry, Source
+from ..model import ArchiveLinks, EntryRef, GroupChange, GroupKey, GroupKind, Listing
+from .decisions import (
+    Abandon,
+    ArchiveDecision,
+    ArchiveKeep,
+    ArchiveRemove,
+    ArchiveRender,
+    Decision,
+    GroupBefore,
+    GroupNow,
+    Keep,
+    PeriodNow,
+    Plan,
+    Remove,
+    Render,
+    Snapshot,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class GroupNow:
-    """A group as the posts say it is now."""
-
-    key: GroupKey
-    #: Its newest visible posts without duplicates, in feed order, at most ``feeds.limit``,
-    #: each with its content hash (what its entry is rendered from).
-    entries: tuple[Entry, ...]
-    #: Every spelling of its name among its visible posts.
-    spellings: tuple[str, ...]
-    #: How many visible posts it holds in all (counted only with ``feeds.pages``).
-    count: int = 0
-
-    @property
-    def posts(self) -> tuple[Post, ...]:
-        return tuple(e.post for e in self.entries)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupBefore:
-    """A group as the last build published it."""
-
-    #: The name its feeds carry.
-    name: str
-    #: What they were rendered from; ``None`` when they were kept as they were.
-    signature: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class PeriodNow:
-    """One archive period of a group, as the posts say it is now."""
-
-    #: Its visible posts (duplicates left out) by path and content hash, in path order.
-    sources: tuple[Source, ...]
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        return tuple(s.path for s in self.sources)
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What the scan found."""
-
-    #: The groups to decide on (every group, in a cold build), as they are now.
-    groups: Mapping[GroupKey, GroupNow]
-    #: Every group with feeds before this build.
-    before: Mapping[GroupKey, GroupBefore]
-    #: Files feedwright wrote (its manifest): the posts in each, and its group's name.
-    owned: Mapping[str, ManifestEntry]
-    #: Owned files that are missing or were changed since feedwright wrote them.
-    broken: frozenset[str]
-    #: Source paths of the posts that are rejected now.
-    rejected: frozenset[str]
-    #: The cache knew nothing: every group is in ``groups``, and the OPML is rendered.
-    cold: bool = False
-    #: Pages of groups in ``groups`` that feedwright did not write but something is in the
-    #: place of (someone's own ``index.html``: never written over).
-    occupied: frozenset[str] = frozenset()
-    #: Groups the feed policy leaves without feeds, and why (every such group whenever
-    #: ``groups`` is not empty): they are decided as if they had no posts.
-    excluded: Mapping[GroupKey, str] = field(default_factory=dict)
-    #: With ``feeds.archives``: every period with posts of each group in ``groups``.
-    archives: Mapping[GroupKey, Mapping[str, PeriodNow]] = field(default_factory=dict)
-    #: The archives the last build published for those groups, each period's signature
-    #: (``None``: kept as it was, or not rendered: look again).
-    archived: Mapping[GroupKey, Mapping[str, bytes | None]] = field(default_factory=dict)
-    #: Whether ``owned`` holds the archive files' entries: only a build that may decide an
-    #: archive (a cold one, or one that looks at a group) reads them.
-    archives_read: bool = True
-    #: Without them: the archive files the last builds wrote (the report's unchanged).
-    unlooked: frozenset[str] = frozenset()
-    #: A manifest file could not be read (``owned`` was rebuilt from the cache): it is
-    #: saved again.
-    damaged: bool = False
-    #: The manifest read holds archive files' entries (written before they were kept
-    #: apart): it is split when saved.
-    mixed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Render:
-    """Render the group's feeds and write those whose bytes change."""
-
-    key: GroupKey
-    #: The posts of its feeds, in feed order, each with the content hash its body must
-    #: still have when it is rendered.
-    entries: tuple[Entry, ...]
-    #: Every spelling of its name (the first is its name), and its count of posts.
-    spellings: tuple[str, ...]
-    count: int
-    #: What they are rendered from (recorded once every file is written).
-    signature: bytes
-    #: Files left as they are: they held a post that is now rejected.
-    keep: frozenset[str] = frozenset()
-    #: Owned files of the group that are no longer configured (a format was dropped).
-    drop: tuple[str, ...] = ()
-    #: The newest archive's period (the feed's ``prev-archive``), with archives on.
-    archive: str | None = None
-
-    @property
-    def group(self) -> Group:
-        """The group as its feeds show it."""
-        posts = tuple(e.post for e in self.entries)
-        return make_group(self.key, self.spellings, posts, count=self.count)
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveRender:
-    """Render one archive of a group and write those of its files whose bytes change."""
-
-    key: GroupKey
-    #: The group's name (its feeds' title).
-    name: str
-    #: Its period and neighbours.
-    links: ArchiveLinks
-    #: Its posts (the apply step reads them from the cache).
-    period: PeriodNow
-    #: What it is rendered from (recorded once every file is written).
-    signature: bytes
-    #: Files left as they are: they held a post that is now rejected.
-    keep: frozenset[str] = frozenset()
-    #: Owned files of the archive that are no longer configured (a format was dropped).
-    drop: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveKeep:
-    """An archive whose period has no post now, but held one that is rejected: kept."""
-
-    key: GroupKey
-    period: str
-    files: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveRemove:
-    """An archive whose period has no post any more (or archives are off): removed."""
-
-    key: GroupKey
-    period: str
-    files: tuple[str, ...]
-
-
-ArchiveDecision = ArchiveRender | ArchiveKeep | ArchiveRemove
-
-
-@dataclass(frozen=True, slots=True)
-class Keep:
-    """Leave the group's feeds as they were (they held posts that are now rejected)."""
-
-    key: GroupKey
-    name: str
-    files: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Remove:
-    """The group has no feed any more: remove the files feedwright wrote for it."""
-
-    key: GroupKey
-    files: tuple[str, ...]
-
-
-Decision = Render | Keep | Remove
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What a build does, group by group, in group order."""
-
-    decisions: tuple[Decision, ...]
-    #: Every group with feeds after the build, and the name they carry.
-    published: Mapping[GroupKey, str]
-    #: Whether ``feeds.opml`` is rendered.
-    opml: bool
-    #: Owned files that belong to no group and are not the OPML (removed).
-    stale: tuple[str, ...] = ()
-    #: With ``feeds.pages``: every group with feeds after the build, as the site's page
-    #: lists it.
-    listed: Mapping[GroupKey, Listing] = field(default_factory=dict)
-    #: What happens to archives, group by group, in time order within a group.
-    archives: tuple[ArchiveDecision, ...] = ()
-
-    @property
-    def render(self) -> list[Render]:
-        return [d for d in self.decisions if isinstance(d, Render)]
+__all__ = [
+    "Abandon",
+    "ArchiveDecision",
+    "ArchiveKeep",
+    "ArchiveRemove",
+    "ArchiveRender",
+    "Decision",
+    "GroupBefore",
+    "GroupNow",
+    "Keep",
+    "PeriodNow",
+    "Plan",
+    "Remove",
+    "Render",
+    "Snapshot",
+    "archive_signature",
+    "plan",
+    "settle",
+    "signature",
+]
 
 
 def signature(name: str, now: GroupNow, archive: str | None = None) -> bytes:
@@ -264,22 +114,7 @@ def archive_signature(name: str, links: ArchiveLinks, period: PeriodNow) -> byte
 
 def plan(snapshot: Snapshot, config: Config) -> Plan:
     """Decide every group of the snapshot (see the module's rules)."""
-    owned_by: dict[GroupKey, list[str]] = {}
-    archives_by: dict[GroupKey, dict[str, list[str]]] = {}
-    stale: list[str] = []
-    for path in sorted(snapshot.owned):
-        if is_archive_path(path):  # a site's archives may be hundreds of thousands of files
-            if snapshot.cold:
-                _add_archive(archives_by, path, stale)
-            continue
-        key = group_of_path(path)
-        if key is not None:
-            owned_by.setdefault(key, []).append(path)
-        elif path != OPML:
-            stale.append(path)
-    if not snapshot.cold:  # only the archives of the groups looked at
-        for path in _archives_near(snapshot):
-            _add_archive(archives_by, path, stale)
+    owned_by, archives_by, stale = _owned_by(snapshot)
     keys = set(snapshot.groups)
     keys |= {k for k in snapshot.excluded if k in snapshot.before or k in owned_by}
     if snapshot.cold:
@@ -315,7 +150,132 @@ def plan(snapshot: Snapshot, config: Config) -> Plan:
         stale=tuple(stale) if snapshot.cold else (),
         listed=listed if config.feeds.pages else {},
         archives=tuple(archives),
+        claims=tuple(_claims(snapshot, config, decisions, archives, opml)),
+        changes=tuple(_changes(snapshot, config, decisions)),
+        # the archives' manifest is saved only by a build that read it and may change it
+        save_archives=snapshot.mixed
+        or (snapshot.archives_read and (snapshot.cold or bool(archives) or snapshot.damaged)),
     )
+
+
+def settle(plan: Plan, failed: Iterable[Render | ArchiveRender]) -> Plan:
+    """The plan once rendering is done: each decision of ``failed`` (a post of it could
+    not be rendered now) is replaced by what it says to do otherwise (keep the files it
+    has, or leave the group without feeds), with what follows: the published groups and
+    their names, the site's list, the OPML, the change report."""
+    groups = {d.key for d in failed if isinstance(d, Render)}
+    archives = {(d.key, d.links.period) for d in failed if isinstance(d, ArchiveRender)}
+    if not groups and not archives:
+        return plan
+    published = dict(plan.published)
+    listed = dict(plan.listed)
+    decisions: list[Decision] = []
+    for d in plan.decisions:
+        if not isinstance(d, Render) or d.key not in groups:
+            decisions.append(d)
+            continue
+        decisions.append(d.otherwise)
+        if isinstance(d.otherwise, Keep):
+            published[d.key] = d.otherwise.name
+            if d.key in listed and d.otherwise.listing is not None:
+                listed[d.key] = d.otherwise.listing
+        else:
+            published.pop(d.key, None)
+            listed.pop(d.key, None)
+    return replace(
+        plan,
+        decisions=tuple(decisions),
+        published=published,
+        listed=listed,
+        opml=plan.opml or published != plan.published,
+        archives=tuple(
+            d.otherwise
+            if isinstance(d, ArchiveRender) and (d.key, d.links.period) in archives
+            else d
+            for d in plan.archives
+        ),
+        changes=tuple(c for c in plan.changes if GroupKey(c.kind, c.slug) not in groups),
+    )
+
+
+def _claims(
+    snapshot: Snapshot,
+    config: Config,
+    decisions: list[Decision],
+    archives: list[ArchiveDecision],
+    opml: bool,
+) -> list[str]:
+    """The files this build may write that the manifest does not list yet (not those of
+    someone else that are in the way)."""
+    wanted = [
+        p
+        for d in decisions
+        if isinstance(d, Render)
+        for p in group_paths(config, d.key)
+        if p not in d.foreign
+    ]
+    wanted += [
+        p
+        for d in archives
+        if isinstance(d, ArchiveRender)
+        for p in archive_paths(config, d.key, d.links.period or "")
+    ]
+    wanted += [OPML] if opml else []
+    return [p for p in dict.fromkeys(wanted) if p not in snapshot.owned]
+
+
+def _changes(snapshot: Snapshot, config: Config, decisions: list[Decision]) -> list[GroupChange]:
+    """Which posts enter and leave the feeds of each group that is rendered (unless all its
+    files are kept as they were) or removed, by the manifest's record of their sources."""
+    out = []
+    for d in decisions:
+        feeds = [feed_relpath(d.key, fmt) for fmt in FILENAMES]
+        old = {s for p in feeds if p in snapshot.owned for s in snapshot.owned[p].sources}
+        kind = cast(GroupKind, d.key.kind)
+        if isinstance(d, Render):
+            rendered = [feed_relpath(d.key, fmt) for fmt in config.feeds.formats]
+            if config.feeds.pages and d.key != SITE:
+                rendered.append(page_relpath(d.key))
+            if all(p in d.keep for p in rendered):
+                continue
+            group = d.group
+            entered = tuple(
+                EntryRef(p.relpath, p.url, p.title) for p in group.posts if p.relpath not in old
+            )
+            left = tuple(EntryRef(path) for path in sorted(old - {p.relpath for p in group.posts}))
+            if entered or left:
+                out.append(GroupChange(kind, d.key.slug, group.name, entered, left))
+        elif isinstance(d, Remove):
+            before = snapshot.before.get(d.key)
+            names = [snapshot.owned[p].name for p in feeds if p in snapshot.owned]
+            name = before.name if before is not None else next((n for n in names if n), "")
+            left = tuple(EntryRef(path) for path in sorted(old))
+            out.append(GroupChange(kind, d.key.slug, name, (), left, removed=True))
+    return sorted(out, key=lambda c: group_order((c.kind, c.slug)))
+
+
+def _owned_by(
+    snapshot: Snapshot,
+) -> tuple[dict[GroupKey, list[str]], dict[GroupKey, dict[str, list[str]]], list[str]]:
+    """The owned files of each group, the owned archive files of each group and period
+    (of the groups looked at, or all in a cold build), and the files of no group."""
+    owned_by: dict[GroupKey, list[str]] = {}
+    archives_by: dict[GroupKey, dict[str, list[str]]] = {}
+    stale: list[str] = []
+    for path in sorted(snapshot.owned):
+        if is_archive_path(path):  # a site's archives may be hundreds of thousands of files
+            if snapshot.cold:
+                _add_archive(archives_by, path, stale)
+            continue
+        key = group_of_path(path)
+        if key is not None:
+            owned_by.setdefault(key, []).append(path)
+        elif path != OPML:
+            stale.append(path)
+    if not snapshot.cold:  # only the archives of the groups looked at
+        for path in _archives_near(snapshot):
+            _add_archive(archives_by, path, stale)
+    return owned_by, archives_by, stale
 
 
 def _add_archive(
@@ -367,11 +327,10 @@ def _site_lists(
         return decisions
     name = display_name(now.spellings)
     newest = _newest_archive(snapshot, config, SITE)
-    site = Render(
-        SITE,
-        now.entries,
-        now.spellings,
-        now.count,
+    site = _render(
+        snapshot,
+        config,
+        now,
         signature(name, now, newest),
         keep=_held(snapshot, [p for p in snapshot.owned if group_of_path(p) == SITE]),
         archive=newest,
@@ -420,8 +379,41 @@ def _decide(
     same_listing = not config.feeds.pages or listed_before == listing(group)
     if before is not None and before.signature == sig and intact and same_listing:
         return None
+    return _render(snapshot, config, now, sig, keep=held, drop=drop, archive=newest)
+
+
+def _render(
+    snapshot: Snapshot,
+    config: Config,
+    now: GroupNow,
+    sig: bytes,
+    *,
+    keep: frozenset[str],
+    drop: tuple[str, ...] = (),
+    archive: str | None,
+) -> Render:
+    """Render a group's feeds; if a post of it cannot be rendered now, its files stay as
+    they were (or, with none, it has no feeds); a page of someone else's is not written."""
+    key = now.key
+    files = [p for p in group_paths(config, key) if p in snapshot.owned]
+    before = snapshot.before.get(key)
+    otherwise: Keep | Abandon = Abandon(key)
+    if before is not None and files:
+        entry = snapshot.owned[files[0]]
+        shown = Listing(before.name, entry.count, entry.newest)
+        otherwise = Keep(key, before.name, frozenset(files), shown)
+    foreign = frozenset(p for p in group_paths(config, key) if p in snapshot.occupied)
     return Render(
-        key, now.entries, now.spellings, now.count, sig, keep=held, drop=drop, archive=newest
+        key,
+        now.entries,
+        now.spellings,
+        now.count,
+        sig,
+        otherwise,
+        keep=keep,
+        drop=drop,
+        archive=archive,
+        foreign=foreign,
     )
 
 
@@ -459,7 +451,10 @@ def _decide_archives(
         if before.get(period) == sig and intact:
             continue
         keep = _held(snapshot, mine)
-        out.append(ArchiveRender(key, name, links, now[period], sig, keep=keep, drop=drop))
+        otherwise = ArchiveKeep(key, period, frozenset(p for p in paths if p in snapshot.owned))
+        out.append(
+            ArchiveRender(key, name, links, now[period], sig, otherwise, keep=keep, drop=drop)
+        )
     for period in sorted((set(owned) | set(before)) - set(now)):
         mine = owned.get(period, [])
         held = _held(snapshot, mine)

@@ -1,0 +1,167 @@
+"""What a build records, owned by one :class:`Recorder`: the manifest (the files feedwright
+owns, and what is in each), the cache's rows of files, groups and archives, and the
+report of what was done. The apply step tells it what it did; it decides nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from ..config import Config
+from ..errors import PostError
+from ..model import GroupChange, GroupKey, Listing, ManifestEntry
+from ..output import Output, Stat
+from .cache import Cache
+from .decisions import Plan, Snapshot
+
+
+@dataclass(slots=True)
+class Applied:
+    """What applying a plan did to the output folder."""
+
+    written: list[str] = field(default_factory=list)
+    written_urls: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: set[str] = field(default_factory=set)
+    unchanged: list[str] = field(default_factory=list)
+    #: Posts whose body could not be read or rendered (their groups were kept).
+    errors: list[PostError] = field(default_factory=list)
+    #: Every group with feeds after the build, and the name they carry.
+    published: dict[GroupKey, str] = field(default_factory=dict)
+    #: Groups whose feeds gained or lost posts (from the manifest's sources, before and now).
+    groups: list[GroupChange] = field(default_factory=list)
+    #: With ``feeds.pages``: every group with feeds after the build, as the site's page
+    #: lists it.
+    listed: dict[GroupKey, Listing] = field(default_factory=dict)
+
+
+class Recorder:
+    """The one owner of the manifest, the cache's rows and the report of one build. With
+    ``dry_run`` nothing is saved."""
+
+    def __init__(
+        self,
+        config: Config,
+        cache: Cache,
+        output: Output,
+        snapshot: Snapshot,
+        plan: Plan,
+        *,
+        dry_run: bool,
+    ) -> None:
+        self.config = config
+        self.cache = cache
+        self.output = output
+        self.snapshot = snapshot
+        self.save_archives = plan.save_archives
+        self.dry_run = dry_run
+        self.manifest = dict(snapshot.owned)
+        #: Files claimed before they were written: those still here at the end are not.
+        self.claimed: set[str] = set()
+        self.done = Applied()
+
+    # -- files ------------------------------------------------------------------------------
+    def claim(self, paths: Iterable[str]) -> None:
+        """Own ``paths`` before writing any (the manifest is saved at once)."""
+        new = [p for p in paths if p not in self.manifest]
+        for path in new:
+            self.manifest[path] = ManifestEntry()
+        self.claimed.update(new)
+        if new and not self.dry_run:
+            self.output.save_manifest(self.manifest, archives=self.save_archives)
+
+    def wrote(
+        self,
+        relpath: str,
+        url: str,
+        stat: Stat | None,
+        changed: bool,
+        entry: ManifestEntry,
+        folder: str | None = None,
+    ) -> None:
+        """A file is in place (``changed``: its bytes were written; ``stat``: as the
+        writer left it, ``None`` in a dry run)."""
+        if changed:
+            self.done.written.append(relpath)
+            self.done.written_urls.append(url)
+        if stat is not None:
+            self.cache.files.put(relpath, stat, folder)
+        self.manifest[relpath] = entry
+        self.claimed.discard(relpath)
+
+    def removed(self, relpath: str, gone: bool) -> None:
+        """A file feedwright owned was removed (``gone``: it was there)."""
+        if gone:
+            self.done.removed.append(relpath)
+        self.manifest.pop(relpath, None)
+        self.cache.files.drop(relpath)
+
+    def kept(self, paths: Iterable[str], name: str | None = None) -> None:
+        """Files left as they were; with ``name``, the name the OPML now lists their group
+        by, as the cache records it (a build without the cache reads it from here)."""
+        for path in paths:
+            self.done.kept.add(path)
+            old = self.manifest.get(path)
+            if name is not None and old is not None and old.name != name:
+                self.manifest[path] = replace(old, name=name)
+
+    def foreign(self, path: str) -> None:
+        self.output.warnings.append(
+            f"{path}: not written: a file feedwright did not write is in its place "
+            "(remove it, or set feeds.pages: false)"
+        )
+
+    def folders(self, folders: Iterable[str]) -> None:
+        """Archive folders as this build leaves them (their mtime): the next build looks
+        at the files of a folder only if it moved."""
+        if self.dry_run:
+            return
+        for folder, mtime in self.output.folder_mtimes(set(folders)).items():
+            if mtime is None:
+                self.cache.files.drop_folder(folder)
+            else:
+                self.cache.files.put_folder(folder, mtime)
+
+    # -- groups and archives ----------------------------------------------------------------
+    def group(
+        self,
+        key: GroupKey,
+        published: str | None,
+        spellings: Iterable[str] = (),
+        signature: bytes | None = None,
+    ) -> None:
+        """A group's feeds: the name they carry (``None``: it has none), its spellings, what
+        they were rendered from (``None``: look again next build)."""
+        self.cache.groups.record(self.cache.groups.gid(*key), published, spellings, signature)
+
+    def archive(self, key: GroupKey, period: str, signature: bytes | None) -> None:
+        self.cache.groups.set_archive(self.cache.groups.gid(*key), period, signature)
+
+    def archive_gone(self, key: GroupKey, period: str) -> None:
+        self.cache.groups.drop_archive(self.cache.groups.gid(*key), period)
+
+    # -- the end ----------------------------------------------------------------------------
+    def finish(self, plan: Plan, errors: list[PostError]) -> Applied:
+        """Save the manifest (when it changed, or could not be read) and say what was done
+        (``plan``: as settled)."""
+        for path in self.claimed:  # claimed, never written
+            self.manifest.pop(path, None)
+        snapshot = self.snapshot
+        if not self.dry_run:
+            self.output.writer.sync_folders()  # the renames are on the disk, then the manifest
+            if self.manifest != snapshot.owned or snapshot.damaged:
+                self.output.save_manifest(self.manifest, archives=self.save_archives)
+        done = self.done
+        done.errors = errors
+        done.published = dict(plan.published)
+        done.listed = dict(plan.listed)
+        done.groups = list(plan.changes)
+        touched = set(done.written) | set(done.removed) | done.kept
+        done.unchanged = sorted(
+            [*(p for p in self.manifest if p not in touched), *snapshot.unlooked]
+        )
+        return done
+
+
+__all__ = ["Applied", "Recorder"]
