@@ -378,10 +378,12 @@ def test_serve_command_runs_a_real_server(make_site):
                 headers={"X-Hub-Signature-256": sign(body)},
             )
             assert r.status_code == 202
-            wait_until(
-                lambda: client.get(f"http://127.0.0.1:{port}/status").json()["runs"] == 2,
-                timeout=15,
-            )
+
+            def second_done() -> bool:  # started, then finished (SIGTERM would stop it)
+                status = client.get(f"http://127.0.0.1:{port}/status").json()
+                return status["runs"] == 2 and not status["running"]
+
+            wait_until(second_done, timeout=15)
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=15)

@@ -17,7 +17,7 @@ from . import __version__
 from .changes import NOUNS, change_report_json, file_counts, plural, summary_line
 from .config import Config, load_config
 from .discover import skipped_files
-from .engine import build, list_feeds
+from .engine import build, list_feeds, stop_on_signals
 from .errors import ConfigError, FeedwrightError, OptionError
 from .hooks import HookResult, run_after_build
 from .layout import FILENAMES, OPML
@@ -215,13 +215,15 @@ def build_command(
     """Write every feed (site, categories, tags) and feeds.opml."""
     config = _load(config_path, source, output)
     show_bar = not quiet and sys.stderr.isatty() and not _in_ci()
-    with _progress(show_bar) as progress:
+    # Ctrl-C and SIGTERM stop the build at its next safe point (nothing half-written, no
+    # temporary file left), then end the process as they would have.
+    with _progress(show_bar) as progress, stop_on_signals() as stop:
         report = _run(
             lambda: build(
                 config,
                 now=datetime.now(UTC),
                 full=full,
-                progress=progress,
+                progress=stop.progress(progress),
                 on_wait=lambda message: click.echo(message, err=True),
                 explain=verbose or explain,
             )

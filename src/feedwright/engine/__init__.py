@@ -36,6 +36,7 @@ from .ids import Opened, StaleLedger, open_ledger, save_ledger
 from .plan import plan
 from .record import Applied
 from .scan import Progress, Scanned, Scanner
+from .stop import Checkpoints, SignalStop, Stopped, stop_on_signals
 from .workers import Pool
 
 
@@ -56,7 +57,9 @@ def build(
     ``dry_run`` parses and plans but writes nothing (the cache is left as it was);
     ``full`` ignores the cache. ``jobs`` worker processes parse and render big batches
     (default: every core); ``on_wait`` hears when another build holds the output folder.
-    ``explain`` fills the report's ``excluded``, ``moved`` and ``claimed``. ``durable``
+    ``explain`` fills the report's ``excluded``, ``moved`` and ``claimed``. ``progress``
+    hears how many posts were read, and is called again at every safe point of the
+    build: it may raise to stop it there (:mod:`.stop`). ``durable``
     (the default) puts every file on the disk before it is published and before the
     build ends; without it a power cut may lose or tear files (tests, benchmarks).
     """
@@ -124,10 +127,11 @@ def _execute(
     now = now or datetime.now(UTC)
     require_source(config)
     out = Output(config.output, durable=durable)
+    checkpoints = Checkpoints(progress)
     with ExitStack() as stack:
         if not dry_run:
             out.prepare()
-            stack.enter_context(out.lock(on_wait=on_wait))
+            stack.enter_context(out.lock(on_wait=on_wait, waiting=checkpoints.check))
             out.clean_temporary()
         pool = Pool(jobs if jobs is not None else (os.cpu_count() or 1))
         stack.callback(pool.close)
@@ -140,7 +144,9 @@ def _execute(
                     cache.reset(config)
                 with ExitStack() as files:
                     opened = open_ledger(config, cache, out, files)
-                    run = _steps(config, cache, out, now, pool, progress, dry_run, opened, explain)
+                    run = _steps(
+                        config, cache, out, now, pool, checkpoints, dry_run, opened, explain
+                    )
                 if not dry_run:
                     out.finish()
                 return run
@@ -164,7 +170,7 @@ def _steps(
     out: Output,
     now: datetime,
     pool: Pool,
-    progress: Progress | None,
+    checkpoints: Checkpoints,
     dry_run: bool,
     opened: Opened,
     explain: bool,
@@ -172,11 +178,16 @@ def _steps(
     cache.begin()
     ledger = opened.ledger
     try:
-        scanned = Scanner(config, cache, out, now, pool, progress, ledger, explain).run()
+        scanner = Scanner(
+            config, cache, out, now, pool, checkpoints, ledger, explain, checkpoints.check
+        )
+        scanned = scanner.run()
+        checkpoints.check()  # nothing written yet
         save_ledger(cache, out, opened, dry_run)
         explained = _explain(scanned, cache, ledger, now) if explain else None
         decided = plan(scanned.snapshot, config)
-        applied = Applier(config, cache, out, pool, dry_run=dry_run).run(decided, scanned.snapshot)
+        applier = Applier(config, cache, out, pool, dry_run=dry_run, checkpoint=checkpoints.check)
+        applied = applier.run(decided, scanned.snapshot)
         collisions = [
             collision_warning(g.kind, g.slug, g.spellings)
             for g in sorted(
@@ -260,4 +271,12 @@ def error_record(path: str, line: str) -> ErrorRecord:
     return ErrorRecord(path, None, rest.strip())
 
 
-__all__ = ["FeedInfo", "Progress", "build", "list_feeds"]
+__all__ = [
+    "FeedInfo",
+    "Progress",
+    "SignalStop",
+    "Stopped",
+    "build",
+    "list_feeds",
+    "stop_on_signals",
+]

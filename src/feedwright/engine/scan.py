@@ -17,6 +17,7 @@ write one. The planner decides what to do about them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -121,8 +122,11 @@ class Scanner:
         progress: Progress | None = None,
         ledger: Ledger | None = None,
         explain: bool = False,
+        checkpoint: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
+        #: Called between groups read (a safe point: it may raise to stop the build).
+        self.checkpoint = checkpoint
         self.ledger = ledger if ledger is not None else Ledger()
         #: Work out the feed policy's exclusions even when no group is looked at.
         self.explain = explain
@@ -190,6 +194,8 @@ class Scanner:
         archives: dict[GroupKey, dict[str, PeriodNow]] = {}
         gids = {}
         for gid in sorted(looked.dirty):
+            if self.checkpoint is not None:
+                self.checkpoint()
             row = looked.groups.get(gid)
             if row is None:
                 continue

@@ -199,7 +199,12 @@ class Inline:
 
 
 def _watch_parent(parent: int) -> None:
-    """In a worker: exit the moment the process that started the pool is gone."""
+    """In a worker: exit the moment the process that started the pool is gone. Ctrl-C,
+    which a terminal sends to the whole process group, is the parent's to act on (it
+    stops the build at a safe point and shuts the pool down): a worker never dies of it
+    half-way through a task, such as renaming a batch of archive files. (SIGTERM keeps
+    its default: the pool ends a broken pool's workers with it.)"""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_wait_for_exit, args=(parent,), daemon=True).start()
 
 
