@@ -17,7 +17,7 @@ from conftest import NOW, mtimes, parse_feed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from test_cache import Twin, feed_tree, op
+from test_cache import POLICIES, Twin, feed_tree, op
 
 from feedwright.cli import cli
 from feedwright.engine import list_feeds
@@ -345,6 +345,23 @@ def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, ev
         twin.apply("add", i, 1 + i)
     twin.check()
     assert any("/archive/" in f"/{p}" for p in feed_tree(twin.cached.output))
+    for kind, i, variant in ops:
+        twin.apply(kind, i, variant)
+        twin.check()
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=st.lists(op, min_size=1, max_size=6))
+def test_cached_builds_equal_full_builds_with_archives_policies_and_pages(tmp_path_factory, ops):
+    """Everything on at once (pages are on by default): archives, feed policies that
+    groups cross as posts change; cached == ``--full`` == the reference."""
+    feeds = {"archives": "monthly", **POLICIES}
+    twin = Twin(tmp_path_factory.mktemp("twin"), feeds=feeds)
+    for i in range(5):
+        twin.apply("add", i, 1 + i)
+    twin.check()
     for kind, i, variant in ops:
         twin.apply(kind, i, variant)
         twin.check()
