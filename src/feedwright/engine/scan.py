@@ -211,7 +211,8 @@ class Scanner:
         """The groups to look at: one set from each finder (see the module's list)."""
         cache = self.cache
         clock = self._clock()
-        losers, contested = self._duplicates(cold or files.edited or bool(files.groups | clock))
+        recount = cold or files.edited or bool(files.groups | clock)
+        losers, contested = duplicates(cache, self.now, recount)
         broken = self._broken()
         changed = files.groups | clock | contested | self._groups_of(broken)
         groups = cache.groups.rows()
@@ -242,31 +243,6 @@ class Scanner:
             return set()
         lo, hi = sorted((int(previous), self.now))
         return self.cache.posts.crossing(lo, hi)
-
-    def _duplicates(self, recount: bool) -> tuple[dict[int, Loser], set[int]]:
-        """Posts rejected because an earlier post in feed order has their entry id, and the
-        groups of those whose contest changed."""
-        cache = self.cache
-        before = cache.posts.losers()
-        if not recount:
-            return before, set()
-        posts = {c.id: post_of(c) for c in cache.posts.shared_ids(self.now)}
-        ids = {post.relpath: post_id for post_id, post in posts.items()}
-        _kept, lost = split_duplicates(posts.values())
-        losers = {
-            ids[post.relpath]: Loser(
-                ids[post.relpath],
-                post.relpath,
-                str(PostError(post.relpath, 1, dup_message(winner.relpath, post.id))),
-            )
-            for post, winner in lost
-        }
-        if losers == before:
-            return losers, set()
-        flipped = {i for i in before.keys() ^ losers.keys()}
-        flipped |= {i for i in before.keys() & losers.keys() if before[i] != losers[i]}
-        cache.posts.set_losers(losers.values())
-        return losers, cache.posts.groups_of(flipped)
 
     def _broken(self) -> set[str]:
         """Files feedwright wrote that are missing or were changed since. Archive files are
@@ -358,6 +334,31 @@ class Scanner:
         for period, path, sha in self.cache.groups.periods(gid, self.now):
             by_period.setdefault(period, []).append(Source(path, sha))
         return {period: PeriodNow(tuple(sorted(found))) for period, found in by_period.items()}
+
+
+def duplicates(cache: Cache, now: int, recount: bool) -> tuple[dict[int, Loser], set[int]]:
+    """Posts rejected because an earlier post in feed order has their entry id (recounted
+    when a post or the clock changed), and the groups of those whose contest changed."""
+    before = cache.posts.losers()
+    if not recount:
+        return before, set()
+    posts = {c.id: post_of(c) for c in cache.posts.shared_ids(now)}
+    ids = {post.relpath: post_id for post_id, post in posts.items()}
+    _kept, lost = split_duplicates(posts.values())
+    losers = {
+        ids[post.relpath]: Loser(
+            ids[post.relpath],
+            post.relpath,
+            str(PostError(post.relpath, 1, dup_message(winner.relpath, post.id))),
+        )
+        for post, winner in lost
+    }
+    if losers == before:
+        return losers, set()
+    flipped = {i for i in before.keys() ^ losers.keys()}
+    flipped |= {i for i in before.keys() & losers.keys() if before[i] != losers[i]}
+    cache.posts.set_losers(losers.values())
+    return losers, cache.posts.groups_of(flipped)
 
 
 def _before(
