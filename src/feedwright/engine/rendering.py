@@ -21,10 +21,11 @@ from ..group import order_key
 from ..layout import SITE, group_order
 from ..model import ArchiveLinks, EntryContent, FeedFile, Group, GroupKind
 from .cache import Cache
+from .chunking import batched
 from .codec import post_of
 from .decisions import ArchiveRender, Render
 from .rows import Entry, Written
-from .workers import Inline, Pool, chunks, render_archives, render_entries, render_feeds
+from .workers import Inline, Pool, render_archives, render_entries, render_feeds
 
 #: Render in worker processes when at least this many entries…
 PARALLEL_ENTRIES = 300
@@ -96,7 +97,7 @@ class Rendering:
         for d in renders:
             for e in d.entries:
                 needed.setdefault(e.post.relpath, e)
-        batches = iter(list(chunks(list(needed.values()), _ENTRY_BATCH)))
+        batches = batched(list(needed.values()), _ENTRY_BATCH)
         window: deque[tuple[Render | None, Future[Any]]] = deque()
         pending = deque(renders)
         while pending or window:

@@ -27,9 +27,10 @@ from ..discover import (
 )
 from ..ledger import Ledger
 from .cache import GOOD, Cache
+from .chunking import batched
 from .codec import BUCKETS, Digests, folder_crc, id_hash
 from .rows import Good, KnownFile, ParsedFile, Same
-from .workers import Inline, Pool, Todo, batched, bounded_map, parse_batch
+from .workers import Inline, Pool, Todo, bounded_map, parse_batch
 
 #: ``progress(done, total)``: called between batches of files (it may raise to stop).
 Progress = Callable[[int, int], None]

@@ -308,23 +308,6 @@ class Pool:
             self.executor = None
 
 
-def chunks(items: list[T], size: int) -> Iterator[list[T]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Lists of ``size`` items (the last may be shorter), taken as they come."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def bounded_map(
     executor: Executor | Inline, fn: Callable[..., T], config: Config, batches: Iterable[Any]
 ) -> Iterator[T]:

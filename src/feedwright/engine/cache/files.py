@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .schema import Store, chunks, marks
+from ..chunking import batched
+from .schema import PARAMETERS, Store, marks
 
 
 class Files:
@@ -30,7 +31,7 @@ class Files:
             )
             return {r[0]: (r[1], r[2]) for r in rows}
         out: dict[str, tuple[int, int]] = {}
-        for chunk in chunks(sorted(set(folders))):
+        for chunk in batched(sorted(set(folders)), PARAMETERS):
             rows = self.store.db.execute(
                 f"SELECT path, size, mtime FROM files WHERE folder IN ({marks(chunk)})", chunk
             )

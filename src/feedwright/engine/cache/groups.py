@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from ..chunking import batched
 from ..codec import NAME_SEPARATOR
 from ..rows import GroupRow
-from .schema import Store, chunks, marks, visible
+from .schema import PARAMETERS, Store, marks, visible
 
 
 def members_query(
@@ -155,7 +156,7 @@ class Groups:
     def archives(self, gids: Iterable[int]) -> dict[int, dict[str, bytes | None]]:
         """The archives the last build published for these groups: each period's signature."""
         out: dict[int, dict[str, bytes | None]] = {}
-        for chunk in chunks(sorted(set(gids))):
+        for chunk in batched(sorted(set(gids)), PARAMETERS):
             rows = self.store.db.execute(
                 f"SELECT gid, period, signature FROM archives WHERE gid IN ({marks(chunk)})",
                 chunk,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from ..chunking import batched
 from ..rows import Bad, Candidate, Good, KnownFile, Loser, ParsedFile, Skipped
 from .groups import Groups
-from .schema import BAD, GOOD, SKIPPED, Store, chunks, marks, visible
+from .schema import BAD, GOOD, PARAMETERS, SKIPPED, Store, marks, visible
 
 #: What a group query reads of a post (:class:`~..rows.Candidate`).
 _CANDIDATE = "id, path, sha, url, entry_id, record"
@@ -37,7 +38,7 @@ class Posts:
             rows = self.store.db.execute(sql).fetchall()
         else:
             rows = []
-            for chunk in chunks(sorted(buckets)):
+            for chunk in batched(sorted(buckets), PARAMETERS):
                 rows += self.store.db.execute(
                     f"{sql} WHERE bucket IN ({marks(chunk)})", chunk
                 ).fetchall()
@@ -92,7 +93,7 @@ class Posts:
 
     def _where(self, column: str, keys: Sequence[object]) -> list[Candidate]:
         out: list[Candidate] = []
-        for chunk in chunks(keys):
+        for chunk in batched(keys, PARAMETERS):
             rows = self.store.db.execute(
                 f"SELECT {_CANDIDATE} FROM posts WHERE {column} IN ({marks(chunk)})", chunk
             )

@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
 
 from ... import __version__
 from ...config import Config
@@ -31,7 +30,6 @@ CACHE_NAME = "cache.sqlite"
 #: that says ``published: false``.
 GOOD, BAD, SKIPPED = 0, 1, 2
 
-_T = TypeVar("_T")
 
 TABLES = f"""
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,10 +121,8 @@ def visible(column: str = "visible", bound: str = "now") -> str:
     return f"{column} <= :{bound}"
 
 
-def chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
-    """``items`` in slices of ``size`` (SQLite takes at most so many parameters)."""
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+#: SQL parameters per query (SQLite takes only so many).
+PARAMETERS = 500
 
 
 def marks(items: Sequence[object]) -> str:
