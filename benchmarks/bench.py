@@ -28,9 +28,8 @@ process, the median wall time of --runs runs and the peak RSS of the largest sin
   edit    a rebuild after the newest past post is edited.
   add     a rebuild after a post is added (the corpus is put back afterwards).
   durable what durable writes cost a cold full build: the same build with durable=False
-          (feedwright.engine.build's argument), synced file by file and folder by folder
-          (as where there is no syncfs), and as shipped (one syncfs per batch of files),
-          one after the other in this run.
+          and durable=True (feedwright.engine.build's argument: one syncfs per batch of
+          files), taking turns in this run, with the seconds spent syncing.
   hugo    (also --peers hugo) Hugo, site in benchmarks/hugo/, rendering its default RSS for
           home, the section, each category and each tag of the same posts: cold (empty output,
           cache and resource folders) and no-op (the same command again). The number of feeds
@@ -291,13 +290,10 @@ def with_archives(b: Bench, archives: str) -> Iterator[Row]:
     shutil.rmtree(out, ignore_errors=True)  # gigabytes of archives: not kept
 
 
-#: Cold builds: (label, ``durable``, ``syncfs``). ``durable`` is the argument of
-#: ``feedwright.engine.build``; without ``syncfs`` the output package syncs file by file
-#: and folder by folder, as it does where the system has no ``syncfs(2)``.
+#: Cold builds: (label, ``durable``, the argument of ``feedwright.engine.build``).
 DURABILITY = (
-    ("not durable (no sync at all)", False, True),
-    ("durable, fsync each file and folder (no syncfs)", True, False),
-    ("durable, one syncfs per batch (as shipped)", True, True),
+    ("not durable (no sync at all)", False),
+    ("durable: one syncfs per batch of files (as shipped)", True),
 )
 
 #: A cold build in a fresh process, with the time spent syncing summed.
@@ -306,7 +302,7 @@ import atexit, os, sys, time
 from feedwright.config import load_config
 from feedwright.engine import build
 from feedwright.output import durable
-durable_on, syncfs_on, spent_file, config = sys.argv[1:5]
+durable_on, spent_file, config = sys.argv[1:4]
 spent = [0.0]
 def timed(real):
     def call(*args, **kwargs):
@@ -316,8 +312,6 @@ def timed(real):
         finally:
             spent[0] += time.perf_counter() - start
     return call
-if syncfs_on == "0":
-    durable._syncfs = None
 os.fsync = timed(os.fsync)
 durable.sync_filesystem = timed(durable.sync_filesystem)
 atexit.register(lambda: open(spent_file, "w").write(str(spent[0])))
@@ -326,20 +320,22 @@ build(load_config(config), full=True, durable=durable_on == "1")
 
 
 def durable(b: Bench) -> Iterator[Row]:
-    """The cost of durability: the same cold build not durable, durable with a sync of
-    each file, and as shipped, the variants taking turns run after run (so a change in the
-    machine's load hits them all). The seconds spent inside the syncs are summed too: on a
-    shared machine they are a steadier measure of the cost than the difference of two
-    wall times."""
-    samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in DURABILITY}
-    in_sync: dict[str, list[float]] = {label: [] for label, _, _ in DURABILITY}
+    """The cost of durability: the same cold build not durable and durable, taking turns
+    run after run (so a change in the machine's load hits both). The seconds spent inside
+    the syncs (``syncfs``, and the ``fsync`` of the manifest and state files) are summed
+    too: on a shared machine they are a steadier measure of the cost than the difference
+    of two wall times. (A worker process's syncs, for archives, are not counted.)"""
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in DURABILITY}
+    in_sync: dict[str, list[float]] = {label: [] for label, _ in DURABILITY}
     spent = b.work / "sync-seconds"
-    config = b.build()[b.build().index("--config") + 1]
+    command = b.build()
+    config = command[command.index("--config") + 1]
     for _ in range(b.runs):
-        for label, on, syncfs in DURABILITY:
+        for label, on in DURABILITY:
             shutil.rmtree(b.out, ignore_errors=True)
-            flags = [str(int(on)), str(int(syncfs)), str(spent), config]
-            samples[label].append(run([b.py, "-c", DURABLE_BUILD, *flags]))
+            samples[label].append(
+                run([b.py, "-c", DURABLE_BUILD, str(int(on)), str(spent), config])
+            )
             in_sync[label].append(float(spent.read_text()))
     for label, got in samples.items():
         wall = statistics.median(s[0] for s in got)
