@@ -32,7 +32,7 @@ pytestmark = pytest.mark.durable
 @pytest.fixture
 def no_syncfs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sync file by file and folder by folder, as where there is no ``syncfs(2)``."""
-    monkeypatch.setattr(durable, "_syncfs", None)
+    monkeypatch.setattr(durable, "libc_syncfs", lambda: None)
 
 
 def feed_files(out: Path) -> dict[str, int]:
@@ -267,11 +267,11 @@ def test_a_failed_publish_renames_nothing_and_leaves_no_temporary(tmp_path, monk
         raise OSError(28, "No space left on device")
 
     if sync == "fsync":
-        monkeypatch.setattr(durable, "_syncfs", None)
+        monkeypatch.setattr(durable, "libc_syncfs", lambda: None)
         monkeypatch.setattr(output.os, "fsync", full_disk)
     else:
         assert durable.has_syncfs()
-        monkeypatch.setattr(durable, "_syncfs", full_disk)
+        monkeypatch.setattr(durable, "libc_syncfs", lambda: full_disk)
     with pytest.raises(OutputError):
         out.publish(staged)
     assert (tmp_path / "archive" / "atom.xml").read_bytes() == b"<old/>"

@@ -249,7 +249,7 @@ def test_tests_build_without_syncing_unless_marked_durable(make_site, monkeypatc
     from feedwright.output import durable
 
     synced: list[object] = []
-    monkeypatch.setattr(durable, "_syncfs", lambda fd: synced.append(fd) or 0)
+    monkeypatch.setattr(durable, "libc_syncfs", lambda: lambda fd: synced.append(fd) or 0)
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     site = make_site()
     site.post("2022-03-07-a.md", {"title": "甲", "tags": ["株洲"]})

@@ -10,10 +10,10 @@ batch in one transaction). Where there is no ``syncfs``, each file and folder is
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import secrets
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 #: Suffix of temporary files (``.<name>.<16 hex digits>.fwtmp`` beside their target).
@@ -22,7 +22,12 @@ _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def _load_syncfs() -> Callable[[int], int] | None:
+@cache
+def libc_syncfs() -> Callable[[int], int] | None:
+    """The C library's ``syncfs``, looked up the first time a build syncs (``None``:
+    there is none)."""
+    import ctypes
+
     try:
         found: Callable[[int], int] | None = getattr(
             ctypes.CDLL(None, use_errno=True), "syncfs", None
@@ -32,21 +37,21 @@ def _load_syncfs() -> Callable[[int], int] | None:
         return None
 
 
-_syncfs = _load_syncfs()
-
-
 def has_syncfs() -> bool:
     """Whether this system can sync one file system at once."""
-    return _syncfs is not None
+    return libc_syncfs() is not None
 
 
 def sync_filesystem(folder: str | os.PathLike[str]) -> None:
     """Flush every write (data and metadata, renames included) of the file system that
     holds ``folder`` to the disk (``syncfs(2)``); the caller checks :func:`has_syncfs`."""
-    assert _syncfs is not None
+    import ctypes
+
+    syncfs = libc_syncfs()
+    assert syncfs is not None
     fd = os.open(folder, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
     try:
-        if _syncfs(fd) != 0:
+        if syncfs(fd) != 0:
             errno = ctypes.get_errno()
             raise OSError(errno, os.strerror(errno), os.fspath(folder))
     finally:
