@@ -21,7 +21,6 @@ from ..group import listing
 from ..layout import OPML, PAGE, SITE, feed_url, group_order
 from ..model import EntryContent, FeedFile, Group, GroupKind, Listing, ManifestEntry
 from ..output import Output, Staged, Stat
-from ..render import render_page_file
 from .cache import Cache
 from .decisions import (
     Abandon,
@@ -200,6 +199,8 @@ class Applier:
         elif PAGE in site.foreign:
             rec.foreign(PAGE)
         else:
+            from ..render import render_page_file  # feedgen and lxml: only when rendering
+
             group = site.group
             f = render_page_file(self.config, group, contents, settled.listed)
             self._put(batch, rec, f, _entry(group, f.sources))
