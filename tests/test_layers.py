@@ -185,3 +185,19 @@ def test_the_rules_can_fail(tmp_path):
             test_only_the_output_package_touches_the_output_folder(bad)
     finally:
         bad.unlink()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in modules() if p.relative_to(SRC).parts[0] in ("engine", "output")],
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_the_engine_and_the_output_package_stay_small(path):
+    """Issue #16: no module of the engine or the output package over 500 lines, no class
+    over 250 (split on the second concern)."""
+    text = path.read_text("utf-8")
+    assert len(text.splitlines()) <= 500
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ClassDef):
+            assert node.end_lineno is not None
+            assert node.end_lineno - node.lineno + 1 <= 250, node.name
