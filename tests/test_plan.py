@@ -213,6 +213,7 @@ def test_files_that_held_a_rejected_post_are_kept_while_the_group_renders():
     assert isinstance(decision, Render)
     assert decision.keep == frozenset(files(NEWS))
     assert decision.group.posts == (B, C)
+    assert decision.signature is None  # recorded so: looked at again next build
 
 
 def test_a_rejected_post_that_the_feeds_never_held_keeps_nothing():
@@ -225,6 +226,7 @@ def test_a_rejected_post_that_the_feeds_never_held_keeps_nothing():
     )
     (decision,) = plan(s, CONFIG).decisions
     assert isinstance(decision, Render) and decision.keep == frozenset()
+    assert decision.signature == signature("news", news)
 
 
 def test_the_name_is_the_first_spelling_and_a_new_name_changes_the_opml():

@@ -175,10 +175,9 @@ class Applier:
             else:
                 self._put(batch, rec, f, _entry(group, f.sources))
         self._remove(decision.drop, rec)
-        signature = None if decision.keep else decision.signature
 
         def record() -> None:  # once its files are published
-            rec.group(group.key, group.name, group.spellings, signature)
+            rec.group(group.key, group.name, group.spellings, decision.signature)
 
         if self.dry_run:
             record()
@@ -239,7 +238,7 @@ class Applier:
                 rec.wrote(w.relpath, w.url, Stat(w.size, w.mtime), w.changed, entry, folder)
             self._remove(d.drop, rec)
             rec.folders(p.rpartition("/")[0] for p in (*d.drop, *(w.relpath for w in result.files)))
-            rec.archive(d.key, d.links.period or "", None if d.keep else d.signature)
+            rec.archive(d.key, d.links.period or "", d.signature)
         return failed
 
     # -- what is kept or removed --------------------------------------------------------------

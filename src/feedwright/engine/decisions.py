@@ -104,8 +104,9 @@ class Render:
     #: Every spelling of its name (the first is its name), and its count of posts.
     spellings: tuple[str, ...]
     count: int
-    #: What they are rendered from (recorded once every file is written).
-    signature: bytes
+    #: What the cache records once every file is written: what they are rendered from,
+    #: or ``None`` when some are kept as they were (look again next build).
+    signature: bytes | None
     #: What the build does instead when one of its posts cannot be rendered now: keep
     #: the files it has, or (with none) leave it without feeds (:func:`.plan.settle`).
     otherwise: Keep | Abandon
@@ -136,8 +137,9 @@ class ArchiveRender:
     links: ArchiveLinks
     #: Its posts (the apply step reads them from the cache).
     period: PeriodNow
-    #: What it is rendered from (recorded once every file is written).
-    signature: bytes
+    #: What the cache records once every file is written: what it is rendered from, or
+    #: ``None`` when some are kept as they were (look again next build).
+    signature: bytes | None
     #: What the build does instead when one of its posts cannot be rendered now: keep
     #: the files it has (:func:`.plan.settle`).
     otherwise: ArchiveKeep

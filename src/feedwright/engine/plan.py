@@ -408,7 +408,7 @@ def _render(
         now.entries,
         now.spellings,
         now.count,
-        sig,
+        None if keep else sig,
         otherwise,
         keep=keep,
         drop=drop,
@@ -452,8 +452,9 @@ def _decide_archives(
             continue
         keep = _held(snapshot, mine)
         otherwise = ArchiveKeep(key, period, frozenset(p for p in paths if p in snapshot.owned))
+        recorded = None if keep else sig  # kept files: look again next build
         out.append(
-            ArchiveRender(key, name, links, now[period], sig, otherwise, keep=keep, drop=drop)
+            ArchiveRender(key, name, links, now[period], recorded, otherwise, keep=keep, drop=drop)
         )
     for period in sorted((set(owned) | set(before)) - set(now)):
         mine = owned.get(period, [])
