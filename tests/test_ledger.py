@@ -7,6 +7,7 @@ the JSON Feed as JSON.
 from __future__ import annotations
 
 import os
+import zlib
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +30,17 @@ from feedwright.ledger import (
 )
 
 SHA = bytes(range(16))
+
+
+def line(body: str) -> str:
+    """A version-3 line for ``body`` (``path<TAB>hash<TAB>id``), with its checksum."""
+    return f"{body}\t{zlib.crc32(body.encode('utf-8', 'surrogateescape')):08x}\n"
+
+
+def old_format(text: str, version: int) -> str:
+    """A version-3 file as feedwright before checksums wrote it (version 1 or 2)."""
+    rows = [row.rpartition("\t")[0] for row in text.splitlines()[2:] if row != "end"]
+    return f"feedwright-ids {version}\n" + "".join(row + "\n" for row in rows)
 
 
 def run(*args: str):
@@ -100,12 +112,12 @@ def test_the_ledger_is_a_readable_versioned_file_beside_the_cache(site):
     site.build()
     text = (site.out / ".feedwright" / "ids").read_text("utf-8")
     lines = text.splitlines()
-    assert lines[0] == HEADER and lines[1].startswith("#")
-    assert [line.split("\t")[0] for line in lines[2:]] == [
-        "_posts/2022-03-07-a.md",
-        "_posts/2022-03-08-b.md",
-    ]
-    assert [line.split("\t")[2] for line in lines[2:]] == [A, B]
+    assert lines[0] == HEADER and lines[1].startswith("#") and lines[-1] == "end"
+    rows = [row.split("\t") for row in lines[2:-1]]
+    assert [fields[0] for fields in rows] == ["_posts/2022-03-07-a.md", "_posts/2022-03-08-b.md"]
+    assert [fields[2] for fields in rows] == [A, B]
+    # each line ends with the CRC-32 of what comes before it
+    assert [row + "\n" for row in lines[2:-1]] == [line("\t".join(f[:3])) for f in rows]
     mtime = (site.out / ".feedwright" / "ids").stat().st_mtime_ns
     site.build()  # nothing new: the ledger is not rewritten
     assert (site.out / ".feedwright" / "ids").stat().st_mtime_ns == mtime
@@ -160,30 +172,47 @@ def test_a_ledger_reset_on_purpose_gives_every_post_its_permalink(site):
     assert entries(site) == [(new_b, new_b), (A, A)]
 
 
-def test_an_id_edited_by_hand_is_used_and_the_cache_does_not_hide_it(site):
-    site.build()
-    ledger = site.out / ".feedwright" / "ids"
-    ledger.write_text(ledger.read_text("utf-8").replace(A, "tag:news.example,2022:a"), "utf-8")
-    site.build()
-    assert ids(site) == [B, "tag:news.example,2022:a"]
-
-
+A_ROW = f"_posts/2022-03-07-a.md\t{'0' * 32}\t{A}"
 BROKEN = {
     "another version": (lambda text: text.replace(HEADER, "feedwright-ids 9"), 1),
     "not a ledger": (lambda text: "{}\n", 1),
     "empty": (lambda text: "", 1),
+    "the header cut": (lambda text: HEADER, 1),
+    # an edited byte, anywhere in a line: its checksum no longer matches
+    "an id edited by hand": (lambda text: text.replace(A, "tag:news.example,2022:a"), 3),
+    "one byte of an id": (lambda text: text.replace("jia.html", "jib.html"), 3),
     "a field lost": (lambda text: text.replace("\thttp://news.example/news", "http"), 3),
     "a bad hash": (lambda text: text.replace("md\t", "md\tzz", 1), 3),
-    "a path twice": (lambda text: text + text.splitlines()[2] + "\n", 5),
-    "a bad escape": (lambda text: text.replace("_posts/2022-03-07", "_posts\\q2022", 1), 3),
-    "an id with a space": (lambda text: text.replace("jia.html", "jia .html"), 3),
-    "a removal of a row that is not there": (lambda text: text + "_posts/x.md\t-\t-\n", 5),
-    "a removal that names an id": (lambda text: text + "_posts/2022-03-08-b.md\t-\tx\n", 5),
-    "a line cut short": (lambda text: text + "_posts/2022-03-07-a.md\t0123", 5),
-    "a version-1 file with a removal": (
-        lambda text: text.replace(HEADER, "feedwright-ids 1") + "_posts/2022-03-08-b.md\t-\t-\n",
-        5,
+    "a checksum cut": (
+        lambda text: text.replace(text.splitlines()[2], text.splitlines()[2][:-3]),
+        3,
     ),
+    "a line as version 2 wrote it": (lambda text: text.replace("end\n", A_ROW + "\nend\n"), 5),
+    # a cut: inside a line (the issue's "htt"), or at a line's end
+    "cut inside an id": (lambda text: text[: text.index(B) + 3], 4),
+    "cut after an id": (lambda text: text[: text.index(B) + len(B)], 4),
+    "cut at a line's end": (lambda text: text.removesuffix("end\n"), 4),
+    "cut inside 'end'": (lambda text: text.removesuffix("d\n"), 5),
+    "cut before the rows": (lambda text: text[: text.index("_posts")], 2),
+    "rows appended without their end": (lambda text: text + line(A_ROW), 6),
+    # lines with a good checksum that feedwright never writes
+    "a path twice": (lambda text: text + text.splitlines()[2] + "\nend\n", 6),
+    "a bad escape": (lambda text: text + line(A_ROW.replace("_posts/", "_posts\\q")) + "end\n", 6),
+    "an id with a space": (lambda text: text + line(A_ROW.replace("jia", "j a")) + "end\n", 6),
+    "a removal of a row that is not there": (
+        lambda text: text + line("_posts/x.md\t-\t-") + "end\n",
+        6,
+    ),
+    "a removal that names an id": (
+        lambda text: text + line("_posts/2022-03-08-b.md\t-\tx") + "end\n",
+        6,
+    ),
+    # older versions: what they could not tell is caught where it can be
+    "a version-1 file with a removal": (
+        lambda text: old_format(text, 1) + "_posts/2022-03-08-b.md\t-\t-\n",
+        4,
+    ),
+    "a version-2 file cut inside an id": (lambda text: old_format(text, 2)[:-20], 3),
 }
 
 
@@ -242,9 +271,10 @@ def test_format_and_parse_round_trip_with_awkward_paths():
         "_posts/2022-03-07-a\tb.md": Row(SHA.hex(), "https://x.example/a"),
         "新闻/_posts/2022-03-07-\\n.md": Row(SHA[::-1].hex(), "https://x.example/%E6%96%B0"),
         "_posts/2022-03-08-plain.md": Row(SHA.hex(), "https://x.example/b"),
+        "#news/_posts/2022-03-09-hash.md": Row(SHA.hex(), "https://x.example/c"),
     }
     data = format_ledger(rows)
-    assert data.count(b"\n") == 5
+    assert data.count(b"\n") == 7  # header, comment, four rows, end
     assert parse_ledger(data, "ids") == rows
     assert format_ledger(parse_ledger(data, "ids")) == data
 
@@ -281,7 +311,11 @@ def test_check_reads_a_changed_ledger_without_touching_the_cache_or_the_ledger(s
     site.build()
     state = site.out / ".feedwright"
     ledger = state / "ids"
-    ledger.write_text(ledger.read_text("utf-8").replace(A, "tag:news.example,2022:a"), "utf-8")
+    text = ledger.read_text("utf-8")
+    sha = text.splitlines()[2].split("\t")[1]  # another id for A, as feedwright writes it
+    ledger.write_text(
+        text + line(f"_posts/2022-03-07-a.md\t{sha}\ttag:news.example,2022:a") + "end\n"
+    )
     before = {p.name: p.read_bytes() for p in state.iterdir() if p.is_file()}
     site.post("2022-03-09-c.md", {"title": "丙", "categories": "news"})  # a new row, unwritten
     result = run("check", "--config", str(site.config_path))
@@ -311,8 +345,10 @@ def test_an_edit_appends_one_line_and_check_appends_none(site):
     site.build()
     after = ledger_file(site).read_bytes()
     assert after.startswith(before)  # appended, not rewritten
-    path, new_hash, entry_id = after[len(before) :].decode().rstrip("\n").split("\t")
-    assert (path, entry_id) == ("_posts/2022-03-07-a.md", A) and new_hash != old_hash
+    appended, end = after[len(before) :].decode().splitlines()
+    path, new_hash, entry_id, _check = appended.split("\t")
+    assert (path, entry_id, end) == ("_posts/2022-03-07-a.md", A, "end")
+    assert new_hash != old_hash
     assert ids(site) == [B, A]
     site.build()  # nothing new: nothing appended
     assert ledger_file(site).read_bytes() == after
@@ -333,8 +369,10 @@ def test_a_rename_appends_a_removal_and_the_old_path_is_free_again(site):
     old.rename(site.src / "_posts" / "2022-03-08-renamed.md")
     site.build()
     added = ledger_file(site).read_bytes()[len(before) :].decode().splitlines()
-    assert added[0] == "_posts/2022-03-08-b.md\t-\t-"
-    assert added[1].startswith("_posts/2022-03-08-renamed.md\t") and added[1].endswith("\t" + B)
+    assert added[0] + "\n" == line("_posts/2022-03-08-b.md\t-\t-")
+    renamed_row = added[1].split("\t")
+    assert (renamed_row[0], renamed_row[2]) == ("_posts/2022-03-08-renamed.md", B)
+    assert added[2:] == ["end"]
     renamed = "http://news.example/sport/2022/03/08/renamed.html"
     assert entries(site)[0] == (B, renamed)
     # a new post at the old path is a new post: its own id, not B again
@@ -359,24 +397,19 @@ def test_superseded_lines_never_outnumber_the_rows(site):
     assert ids(site) == [B, A]
 
 
-def test_a_version_1_file_is_read_and_written_as_version_2_by_the_next_build(site):
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_file_is_read_and_written_as_version_3_by_the_next_build(site, version):
     site.build()
     text = ledger_file(site).read_text("utf-8")
-    v1 = "feedwright-ids 1\n" + "".join(line + "\n" for line in text.splitlines()[2:])
-    ledger_file(site).write_text(v1.replace(A, "tag:news.example,2022:a"), "utf-8")
-    site.build()  # what feedwright before version 2 wrote: read, and written as version 2
-    assert load_ledger(ledger_file(site).read_bytes(), "ids").shape == Shape(2, 2, 0)
-    assert ledger_file(site).read_text("utf-8") == text.replace(A, "tag:news.example,2022:a")
-    assert ids(site) == [B, "tag:news.example,2022:a"]
-
-
-def test_a_line_appended_by_hand_is_read_and_used(site):
-    site.build()
-    text = ledger_file(site).read_text("utf-8")
-    row = text.splitlines()[2]
-    with ledger_file(site).open("a", encoding="utf-8") as f:
-        f.write(row.replace(A, "tag:news.example,2022:a") + "\n")
-    site.build()
+    edited = old_format(text, version).replace(A, "tag:news.example,2022:a")
+    ledger_file(site).write_text(edited, "utf-8")
+    site.build()  # what feedwright before version 3 wrote: read, and written as version 3
+    assert load_ledger(ledger_file(site).read_bytes(), "ids").shape == Shape(3, 2, 0)
+    rows = parse_ledger(ledger_file(site).read_bytes(), "ids")
+    assert {path: row.id for path, row in rows.items()} == {
+        "_posts/2022-03-07-a.md": "tag:news.example,2022:a",
+        "_posts/2022-03-08-b.md": B,
+    }
     assert ids(site) == [B, "tag:news.example,2022:a"]
 
 
@@ -385,28 +418,38 @@ def test_an_edit_by_hand_that_keeps_the_size_and_mtime_is_noticed(site):
     path = ledger_file(site)
     st = path.stat()
     text = path.read_text("utf-8")
-    assert text.endswith(B + "\n")
-    path.write_text(text.replace(B, B.replace("b.html", "c.html")), "utf-8")
+    path.write_text(text.replace("b.html", "c.html"), "utf-8")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
-    site.build()
-    assert ids(site) == [B.replace("b.html", "c.html"), A]
+    with pytest.raises(LedgerError, match=r"ids:4: the line is not as feedwright wrote it"):
+        site.build()
 
 
 def test_later_lines_supersede_and_removals_remove():
     old, new = SHA.hex(), SHA[::-1].hex()
-    data = (
-        f"{HEADER}\n# comment\n"
-        f"a.md\t{old}\thttps://x/a\nb\\tc.md\t{old}\thttps://x/b\n"
-        f"a.md\t{new}\thttps://x/a\nb\\tc.md\t-\t-\nd.md\t{old}\thttps://x/b\n"
-    ).encode()
-    loaded = load_ledger(data, "ids")
+
+    def ledger(path: str) -> bytes:
+        lines = [
+            line(f"a.md\t{old}\thttps://x/a"),
+            line(f"{path}\t{old}\thttps://x/b"),
+            "end\n",
+            line(f"a.md\t{new}\thttps://x/a"),
+            line(f"{path}\t-\t-"),
+            line(f"d.md\t{old}\thttps://x/b"),
+            "end\n",
+        ]
+        return f"{HEADER}\n# comment\n{''.join(lines)}".encode()
+
+    loaded = load_ledger(ledger("b\\tc.md"), "ids")
     assert loaded.rows == {"a.md": Row(new, "https://x/a"), "d.md": Row(old, "https://x/b")}
-    assert loaded.shape == Shape(2, 2, 3)
+    assert loaded.shape == Shape(3, 2, 3)
     # the escaped path is read line by line; without it, in one pass: the same rows
-    assert load_ledger(data.replace(b"b\\tc.md", b"bc.md"), "ids") == loaded
-    with pytest.raises(LedgerError, match=r"ids:5: a.md has this row already \(line 3\)"):
-        load_ledger(data.replace(new.encode(), old.encode()), "ids")
+    assert load_ledger(ledger("bc.md"), "ids") == loaded
+    again = ledger("bc.md").replace(
+        line(f"a.md\t{new}\thttps://x/a").encode(), line(f"a.md\t{old}\thttps://x/a").encode()
+    )
+    with pytest.raises(LedgerError, match=r"ids:6: a.md has this row already \(line 3\)"):
+        load_ledger(again, "ids")
     with pytest.raises(LedgerError, match=r"ids:3: a.md has a row already \(line 2\)"):
         load_ledger(f"feedwright-ids 1\na.md\t{old}\tu\na.md\t{new}\tu\n".encode(), "ids")
 
@@ -419,7 +462,7 @@ def test_a_ledger_over_rows_it_does_not_hold_records_only_what_changed():
     assert not ledger.changed  # the same hash: nothing to append
     assert ledger.assign("c\td.md", SHA[::-1], "https://x/3", "https://x/3", gone) == "https://x/2"
     assert ledger.changes == {"b.md": None, "c\td.md": Row(SHA[::-1].hex(), "https://x/2")}
-    assert ledger.shape(Shape(2, 2, 0)) == Shape(2, 2, 2)  # a removal: its row and itself
+    assert ledger.shape(Shape(3, 2, 0)) == Shape(3, 2, 2)  # a removal: its row and itself
     assert base["b.md"] == Row(SHA[::-1].hex(), "https://x/2")  # the source is not changed
     data = format_ledger(base) + format_changes(ledger.changes)
     assert load_ledger(data, "ids").rows == ledger.rows
@@ -434,13 +477,13 @@ def test_a_hand_edit_the_stamp_cannot_see_is_read_whole_not_half_trusted(site):
     st = path.stat()
     text = path.read_text("utf-8")
     assert text.index(B) + len(B) < len(text.encode()) - 4096
-    # the same size, mtime and last 4 KiB: one byte less in the comment, one more in A's id
-    moved = A.replace("jia.html", "jiaa.html")
-    path.write_text(text.replace("# path", "#path", 1).replace(A, moved), "utf-8")
+    # the same size, mtime and last 4 KiB: one byte of A's id changed, where the cache
+    # says A's line is
+    path.write_text(text.replace(A, A.replace("jia.html", "jib.html")), "utf-8")
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_size == st.st_size
-    # A's row is not where the cache says: the file is read whole, the edit is used
+    # A's line is read where the cache says it is, and its checksum does not match: the
+    # file is read whole, and the build stops at that line
     site.post("2022-03-07-a.md", {"title": "甲", "categories": "news", "slug": "jia"}, "改过。")
-    report = site.build()
-    assert report.errors == ()
-    assert entries(site, "categories/news/atom.xml") == [(moved, A)]
+    with pytest.raises(LedgerError, match=r"ids:3: the line is not as feedwright wrote it"):
+        site.build()

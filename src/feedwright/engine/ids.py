@@ -4,8 +4,12 @@ decides what its lines mean and when to append or write it whole).
 The cache keeps where each row's line is in the file (table ``ledger``: offset, a key of
 the path, a key of the content hash) and the stamp of the file it last left (size, mtime,
 a hash of its last 4 KiB) with its :class:`~feedwright.ledger.Shape`. While the file has
-that stamp, a build reads only the lines of the rows it looks up; any other file is read
-whole and checked first, and empties the cache (whose records hold the old file's ids).
+that stamp, a build reads only the lines of the rows it looks up (each checked against its
+checksum as it is read; a line that is not there or not whole sends the build back to
+reading the file whole); any other file is read whole and checked first, and empties the
+cache (whose records hold the old file's ids). When the last build did not finish (the
+output folder's ``clean`` marker is gone), the lines after the file's last ``end`` may be
+its torn append: they are dropped with a warning, and the file is written again whole.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from ..layout import IDS
 from ..ledger import (
     NO_FILE,
     VERSION,
+    Dropped,
     Ledger,
     Row,
     Shape,
@@ -119,12 +124,25 @@ def open_ledger(config: Config, cache: Cache, out: Output, files: ExitStack) -> 
         rows = FileRows(cache, file, where)
         return Opened(Ledger(rows), shape, rows)
     data = out.read_state(IDS)
-    loaded = load_ledger(data, where) if data is not None else None
+    unfinished = not out.finished()  # a build killed while appending may have torn it
+    loaded = None if data is None else load_ledger(data, where, unfinished=unfinished)
     if not cache.empty:
         cache.reset(config)
     if loaded is None:
         return Opened(Ledger(), NO_FILE, None)
+    if loaded.dropped is not None:
+        out.warnings.append(_dropped(where, loaded.dropped, dry_run=cache.store.dry_run))
     return Opened(Ledger(loaded.rows), loaded.shape, None, data)
+
+
+def _dropped(where: str, dropped: Dropped, *, dry_run: bool) -> str:
+    """The warning for the lines of a torn append (see :func:`~feedwright.ledger.load_ledger`)."""
+    lines = "1 line" if dropped.total == 1 else f"{dropped.total} lines"
+    done = "the next build drops them" if dry_run else "dropped (the file is written again whole)"
+    return (
+        f"{where}:{dropped.line}: the last build stopped while adding {lines} here, "
+        f"so no feed carries their ids: {done}"
+    )
 
 
 def _shape(text: str | None) -> Shape | None:

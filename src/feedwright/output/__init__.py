@@ -134,7 +134,12 @@ class Output:
         return self.files.open(name)
 
     def append_state(self, name: str, data: bytes) -> int:
+        self.begin_writing()  # a build killed while appending did not finish (see ids.py)
         return self.files.append(name, data)
+
+    def finished(self) -> bool:
+        """Whether the last build that wrote the folder finished (:data:`CLEAN`)."""
+        return self.files.exists(CLEAN)
 
     def write_state(self, name: str, data: bytes) -> None:
         self.begin_writing()
