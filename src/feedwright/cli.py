@@ -18,7 +18,7 @@ from .changes import NOUNS, change_report_json, file_counts, plural, summary_lin
 from .config import Config, load_config
 from .discover import skipped_files
 from .engine import build, list_feeds, stop_on_signals
-from .errors import ConfigError, FeedwrightError, OptionError
+from .errors import NO_SPACE, ConfigError, FeedwrightError, OptionError, disk_full
 from .hooks import HookResult, run_after_build
 from .layout import FILENAMES, OPML
 from .model import BuildReport
@@ -42,7 +42,8 @@ def _run(fn: Callable[[], T]) -> T:
     except FeedwrightError as e:
         raise click.ClickException(str(e)) from e
     except OSError as e:
-        raise click.ClickException(f"{e.filename or ''}: {e.strerror or e}") from e
+        problem = NO_SPACE if disk_full(e) else e.strerror or e
+        raise click.ClickException(f"{e.filename or ''}: {problem}") from e
 
 
 def _config_is_default() -> bool:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+
+#: What a full disk is called, wherever it stops a build.
+NO_SPACE = "no space left on device"
+
 
 class FeedwrightError(Exception):
     """Root of every error feedwright raises on purpose."""
@@ -93,6 +98,17 @@ class OutputError(FeedwrightError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+    @classmethod
+    def of(cls, path: str, e: OSError, doing: str = "write") -> OutputError:
+        """``e``, met while doing something to ``path``: ``path: no space left on device``
+        for a full disk, else ``path: cannot <doing>: <what the system says>``."""
+        return cls(path, NO_SPACE if disk_full(e) else f"cannot {doing}: {e.strerror or e}")
+
+
+def disk_full(e: OSError) -> bool:
+    """Whether ``e`` says the file system is full."""
+    return e.errno == errno.ENOSPC
 
 
 class ServeError(FeedwrightError):

@@ -120,8 +120,14 @@ class Output:
         self.state.mkdir(parents=True, exist_ok=True)
         self.begin_writing()
         if archives and (kept or self.files.exists(ARCHIVE_MANIFEST)):
-            atomic_write(self.state / ARCHIVE_MANIFEST, manifest.encode(kept), durable=self.durable)
-        atomic_write(self.state / MANIFEST, manifest.encode(main), durable=self.durable)
+            self._save(ARCHIVE_MANIFEST, manifest.encode(kept))
+        self._save(MANIFEST, manifest.encode(main))
+
+    def _save(self, name: str, data: bytes) -> None:
+        try:
+            atomic_write(self.state / name, data, durable=self.durable)
+        except OSError as e:
+            raise OutputError.of(str(self.state / name), e) from e
 
     # -- state files ------------------------------------------------------------------------
     def read_state(self, name: str) -> bytes | None:

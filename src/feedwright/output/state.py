@@ -34,7 +34,7 @@ class StateFiles:
         except FileNotFoundError:
             return None
         except OSError as e:
-            raise OutputError(f"{self.folder / name}", f"cannot read: {e.strerror}") from e
+            raise OutputError.of(str(self.folder / name), e, "read") from e
 
     def stamp(self, name: str) -> str:
         """What identifies the bytes of a state file without reading it all: its size, its
@@ -48,7 +48,7 @@ class StateFiles:
         except FileNotFoundError:
             return "none"
         except OSError as e:
-            raise OutputError(f"{path}", f"cannot read: {e.strerror}") from e
+            raise OutputError.of(str(path), e, "read") from e
         return f"{st.st_size}:{st.st_mtime_ns}:{tail}"
 
     def open(self, name: str) -> BinaryIO | None:
@@ -58,7 +58,7 @@ class StateFiles:
         except FileNotFoundError:
             return None
         except OSError as e:
-            raise OutputError(f"{self.folder / name}", f"cannot read: {e.strerror}") from e
+            raise OutputError.of(str(self.folder / name), e, "read") from e
 
     def append(self, name: str, data: bytes) -> int:
         """Add ``data`` to the end of an existing state file, in one write, on the disk
@@ -76,7 +76,7 @@ class StateFiles:
             finally:
                 os.close(fd)
         except OSError as e:
-            raise OutputError(f"{path}", f"cannot write: {e.strerror}") from e
+            raise OutputError.of(str(path), e) from e
         return start
 
     def write(self, name: str, data: bytes) -> None:
@@ -86,7 +86,7 @@ class StateFiles:
             self.folder.mkdir(parents=True, exist_ok=True)
             atomic_write(path, data, durable=self.durable)
         except OSError as e:
-            raise OutputError(f"{path}", f"cannot write: {e.strerror}") from e
+            raise OutputError.of(str(path), e) from e
 
     def exists(self, name: str) -> bool:
         return (self.folder / name).exists()

@@ -105,7 +105,7 @@ class Writer:
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
+            raise OutputError.of(str(path), e) from e
         return Staged(relpath, path, stat_of(st), tmp, changed=True)
 
     def publish(self, batch: Sequence[Staged]) -> None:
@@ -125,7 +125,7 @@ class Writer:
                 self._unsynced.add(s.path.parent)
         except OSError as e:
             self.discard(pending)
-            raise OutputError(str(e.filename or ""), f"cannot write: {e.strerror}") from e
+            raise OutputError.of(str(e.filename or ""), e) from e
         except BaseException:
             self.discard(pending)
             raise
@@ -217,7 +217,7 @@ class Writer:
         try:
             path = self._target(relpath)
         except OSError as e:
-            raise OutputError(relpath, f"cannot write: {e.strerror}") from e
+            raise OutputError.of(relpath, e) from e
         try:
             with open(path, "rb") as f:
                 if f.read(len(data) + 1) == data:
