@@ -62,22 +62,41 @@ class StateFiles:
 
     def append(self, name: str, data: bytes) -> int:
         """Add ``data`` to the end of an existing state file, in one write, on the disk
-        before it returns; the offset at which it begins."""
+        before it returns; the offset at which it begins.
+
+        If the write or the sync fails (a full disk, an I/O error, a signal), the file is
+        cut back to the size it had (and given back its mtime: it holds the same bytes), so
+        it never keeps part of ``data``; if even that fails, the reader of the file is left
+        to find the part (the ledger's lines prove themselves)."""
         path = self.folder / name
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+        except OSError as e:
+            raise OutputError.of(str(path), e) from e
+        try:
+            before = os.fstat(fd)
             try:
-                start = os.fstat(fd).st_size
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
                 if self.durable:
                     os.fsync(fd)
-            finally:
-                os.close(fd)
+            except BaseException:
+                self._roll_back(fd, before)
+                raise
         except OSError as e:
             raise OutputError.of(str(path), e) from e
-        return start
+        finally:
+            os.close(fd)
+        return before.st_size
+
+    def _roll_back(self, fd: int, before: os.stat_result) -> None:
+        """Cut an append back to the file as it was (best effort)."""
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, before.st_size)
+            if self.durable:
+                os.fsync(fd)
+            os.utime(fd, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     def write(self, name: str, data: bytes) -> None:
         """Replace a state file atomically, on the disk before it returns."""
