@@ -30,7 +30,7 @@ from ..ledger import Ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
 from .apply import Applier
-from .cache import CACHE_NAME, Cache
+from .cache import CACHE_NAME, Cache, disk_full_error
 from .codec import post_of
 from .ids import Opened, StaleLedger, open_ledger, save_ledger
 from .plan import plan
@@ -155,6 +155,8 @@ def _execute(
                     raise
                 reread = True
             except sqlite3.DatabaseError as e:
+                if (no_space := disk_full_error(e, path)) is not None:
+                    raise no_space from e
                 if attempt or dry_run:
                     raise
                 cache.discard()

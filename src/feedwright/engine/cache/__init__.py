@@ -22,7 +22,7 @@ from ...config import Config
 from .files import Files, LedgerLines
 from .groups import Groups
 from .posts import Posts
-from .schema import BAD, CACHE_NAME, GOOD, SKIPPED, Store, config_key
+from .schema import BAD, CACHE_NAME, GOOD, SKIPPED, Store, config_key, disk_full_error
 
 
 class Cache:
@@ -76,4 +76,4 @@ class Cache:
         self.store.set_meta(key, value)
 
 
-__all__ = ["BAD", "CACHE_NAME", "GOOD", "SKIPPED", "Cache", "config_key"]
+__all__ = ["BAD", "CACHE_NAME", "GOOD", "SKIPPED", "Cache", "config_key", "disk_full_error"]

@@ -20,11 +20,16 @@ from pathlib import Path
 
 from ... import __version__
 from ...config import Config
+from ...errors import NO_SPACE, OutputError
 
 #: 8: the ledger's line offsets; 9: archive folders; 10: url and entry id as columns, the
 #: memberships only in ``members``.
 SCHEMA_VERSION = 10
 CACHE_NAME = "cache.sqlite"
+
+#: Free space below which an I/O error of SQLite's is taken for a full disk (see
+#: :func:`disk_full_error`).
+_ROOM = 1 << 20
 
 #: ``posts.status``: a good post, a file that is not one (its error line is kept), a post
 #: that says ``published: false``.
@@ -166,6 +171,23 @@ def config_key(config: Config) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
+def disk_full_error(e: sqlite3.DatabaseError, path: Path) -> OutputError | None:
+    """``path: no space left on device`` if ``e`` is the cache at ``path`` meeting a full
+    disk, else ``None``. SQLite says ``SQLITE_FULL`` when a write finds no room, but an I/O
+    error when it cannot grow its shared-memory file (``SQLITE_IOERR_SHMSIZE``, the first
+    thing a build's connection writes); an I/O error on a file system with (almost) no
+    room left is taken for a full disk too."""
+    code = getattr(e, "sqlite_errorcode", None)
+    full = code == sqlite3.SQLITE_FULL
+    if not full and code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+        try:
+            st = os.statvfs(path.parent)
+            full = st.f_bavail * st.f_frsize < _ROOM
+        except OSError:
+            pass
+    return OutputError(str(path), NO_SPACE) if full else None
+
+
 class Store:
     """The connection to the cache database (``path``), in the build's one transaction.
 
@@ -181,7 +203,12 @@ class Store:
         self.dry_run = dry_run
         #: Where memberships go: a temporary table while a cold build loads them.
         self.members = "members"
-        self.db = self._open_dry(config) if dry_run else self._open(config)
+        try:
+            self.db = self._open_dry(config) if dry_run else self._open(config)
+        except sqlite3.DatabaseError as e:
+            if (full := disk_full_error(e, path)) is not None:
+                raise full from e
+            raise
 
     # -- opening ----------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -216,6 +243,8 @@ class Store:
         except sqlite3.DatabaseError as e:
             with suppress(NameError):
                 db.close()
+            if disk_full_error(e, self.path) is not None:
+                raise  # not a broken cache: nothing to rebuild
             if "no such table" not in str(e):
                 self.warnings.append(f"{self.path}: the build cache is unreadable ({e}); rebuilt")
             self.discard()
