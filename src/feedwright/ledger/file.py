@@ -172,6 +172,12 @@ def load_ledger(data: bytes, where: str, *, unfinished: bool = False) -> Loaded:
         fast = _fast(data)
         if fast is not None:
             return fast
+    return _read(data, where, unfinished)
+
+
+def _read(data: bytes, where: str, unfinished: bool) -> Loaded:
+    """What :func:`load_ledger` reads, line by line (the fast reading, :func:`_fast`,
+    answers the same or not at all)."""
     lines = data.decode("utf-8", "surrogateescape").split("\n")
     rest = lines.pop()  # what follows the last newline: nothing, unless the file was cut
     if rest:
