@@ -125,90 +125,104 @@ def restore(saved: Path, out: Path) -> None:
     shutil.copytree(saved, out)
 
 
-def add_posts(site, numbers: range) -> None:
+def add_posts(site, numbers: range, body: str = "正文。") -> None:
     for i in numbers:
         front = {"title": f"第{i}篇", "categories": f"paper{i % 4}", "tags": [f"话题{i % 3}"]}
-        site.post(f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}-p{i}.md", front, "正文。" * 300)
+        site.post(f"2022-{1 + i % 12:02d}-{1 + i % 28:02d}-p{i}.md", front, body * 300)
+
+
+class Change:
+    """One change of a site on the small disk: the output before it (kept in ``saved``)
+    and what a build with room makes of it."""
+
+    def __init__(self, disk: SmallDisk, config: list[str], saved: Path) -> None:
+        self.disk = disk
+        self.config = config
+        self.out = disk.view / "out"
+        self.saved = saved
+        shutil.copytree(self.out, saved)
+        self.before = published(self.out)
+        self.ledger = (self.out / ".feedwright" / "ids").read_bytes()
+        self.error = re.compile(
+            rf"Error: {re.escape(str(disk.mount))}/out/(\S+): no space left on device\n"
+        )
+
+    def made(self) -> None:
+        """Build the change with room: what it publishes is :attr:`after`."""
+        assert self.disk.feedwright("build", *self.config).returncode == 0
+        self.after = published(self.out)
+
+    def build_with(self, leave: int) -> str | None:
+        """Build the change with ``leave`` bytes of room: where the disk was full (``None``:
+        it was not), once the outcome is checked."""
+        restore(self.saved, self.out)
+        self.disk.fill(leave)
+        result = self.disk.feedwright("build", *self.config)
+        now = published(self.out)
+        assert list(self.out.rglob("*.fwtmp")) == [], leave
+        ledger = (self.out / ".feedwright" / "ids").read_bytes()
+        load_ledger(ledger, "ids")  # whole lines, the last one an 'end'
+        assert ledger.startswith(self.ledger), leave
+        self.disk.unfill()
+        if result.returncode == 0:
+            assert now == self.after, leave
+            return None
+        assert result.returncode == 1 and result.stdout == "", (leave, result)
+        stopped = self.error.fullmatch(result.stderr)  # one line: no traceback, no temporary
+        assert stopped, (leave, result.stderr)
+        for path in self.before:  # intact: as it was, or as the build makes it
+            assert now.get(path) in (self.before[path], self.after[path]), (leave, path)
+        appended = ledger != self.ledger  # (a failed append is cut back)
+        if stopped.group(1) == ".feedwright/cache.sqlite":
+            return "cache, after the ledger" if appended else "cache, at its first write"
+        if stopped.group(1) == ".feedwright/ids":
+            assert not appended and now == self.before, leave
+            return "ledger"
+        assert appended, leave  # (the ledger is on the disk before any feed is written)
+        return "feed"
+
+    def stops(self) -> dict[str, int]:
+        """Where a build stops with 0, 32 KiB, 64 KiB… of room, until it does not."""
+        found: dict[str, int] = {}
+        leave = 0
+        while (where := self.build_with(leave)) is not None:
+            found.setdefault(where, leave)
+            leave = max(leave * 2, 8 * PAGE)
+        return found
+
+    def recovers(self, where: str, leave: int) -> None:
+        """After a build stopped there, the next one with room publishes what it should."""
+        assert self.build_with(leave) == where
+        result = self.disk.feedwright("build", *self.config)
+        assert result.returncode == 0, (where, result.stderr)
+        assert published(self.out) == self.after, where
 
 
 def test_a_full_disk_stops_the_build_with_one_line_and_loses_nothing(
     make_site, small_disk, tmp_path
 ):
-    site = make_site(output=str(small_disk.mount / "out"))
+    site = make_site(output=str(small_disk.mount / "out"), feeds={"limit": 2})
     config = ["--config", str(site.config_path)]
     add_posts(site, range(40))
     assert small_disk.feedwright("build", *config).returncode == 0
-    out = small_disk.view / "out"
-    saved = tmp_path / "saved"
-    shutil.copytree(out, saved)
-    before = published(out)
-    ledger_before = (out / ".feedwright" / "ids").read_bytes()
-    # 160 new posts: every feed changes, and the ledger gets 160 lines (~18 KiB) appended
+    # 160 new posts: feeds change, and the ledger gets 160 lines (~18 KiB) appended
+    new = Change(small_disk, config, tmp_path / "new")
     add_posts(site, range(40, 200))
-    assert small_disk.feedwright("build", *config).returncode == 0
-    after = published(out)
-    assert after.keys() == before.keys() and sum(after[p] != before[p] for p in after) > 20
-    error = re.compile(
-        rf"Error: {re.escape(str(small_disk.mount))}/out/(\S+): no space left on device\n"
-    )
-
-    def build_with(leave: int) -> str | None:
-        """Build with ``leave`` bytes of room; what stopped it (``None``: nothing), checked."""
-        restore(saved, out)
-        small_disk.fill(leave)
-        result = small_disk.feedwright("build", *config)
-        now = published(out)
-        tmp = [p for p in out.rglob("*.fwtmp")]
-        assert tmp == [], (leave, tmp)
-        ledger = (out / ".feedwright" / "ids").read_bytes()
-        load_ledger(ledger, "ids")  # whole lines, the last one an 'end'
-        assert ledger.startswith(ledger_before), leave
-        small_disk.unfill()
-        if result.returncode == 0:
-            assert now == after, leave
-            return None
-        assert result.returncode == 1 and result.stdout == "", (leave, result)
-        stopped = error.fullmatch(result.stderr)  # one line: no traceback, no temporary's name
-        assert stopped, (leave, result.stderr)
-        for path in before:  # intact: each file is as it was, or as the build makes it
-            assert now.get(path) in (before[path], after[path]), (leave, path)
-        if stopped.group(1) in (".feedwright/ids", ".feedwright/cache.sqlite") and now == before:
-            where = "ledger" if stopped.group(1).endswith("ids") else "cache before any feed"
-            assert ledger == ledger_before, leave  # (the failed append is cut back)
-        elif stopped.group(1) == ".feedwright/cache.sqlite":
-            assert now == after, leave
-            where = "cache after every feed"
-        else:
-            assert ledger != ledger_before, leave  # appended before any feed was written
-            where = "feed"
-        return where
-
-    stops: dict[str, int] = {}
-    leave, roomy = 0, None
-    while roomy is None:  # 0, 32 KiB, 64 KiB, …: until there is room enough
-        where = build_with(leave)
-        if where is None:
-            roomy = leave
-        else:
-            stops.setdefault(where, leave)
-            leave = max(leave * 2, 8 * PAGE)
-    # the last thing a build writes is the cache's commit: just below "enough", it fails
-    low = leave // 2
-    while roomy - low > PAGE:
-        middle = (low + roomy) // 2 // PAGE * PAGE
-        where = build_with(middle)
-        if where is None:
-            roomy = middle
-        else:
-            stops.setdefault(where, middle)
-            low = middle
-    assert stops.keys() == {"cache before any feed", "ledger", "feed", "cache after every feed"}
-    # after each, once there is room again, the next build publishes what it should
+    new.made()
+    assert sum(new.after.get(p) != data for p, data in new.before.items()) > 10
+    stops = new.stops()
+    assert stops.keys() == {"cache, at its first write", "ledger", "feed"}
     for where, leave in stops.items():
-        assert build_with(leave) == where
-        result = small_disk.feedwright("build", *config)
-        assert result.returncode == 0, (where, result.stderr)
-        assert published(out) == after, where
+        new.recovers(where, leave)
+    # the oldest posts edited: no feed changes (each holds the newest 2), but the cache's
+    # records and the ledger's rows do; the cache's commit is what needs room
+    edited = Change(small_disk, config, tmp_path / "edited")
+    add_posts(site, range(0, 200, 12), "改过的正文。")  # (those of January)
+    edited.made()
+    assert edited.after == edited.before
+    stops = edited.stops()
+    assert "cache, after the ledger" in stops
+    edited.recovers("cache, after the ledger", stops["cache, after the ledger"])
 
 
 def test_an_append_that_meets_a_full_disk_leaves_the_file_as_it_was(small_disk):
