@@ -39,13 +39,13 @@ from typing import Any
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from ..changes import summary_line
 from ..config import Config
-from ..hooks import HookResult, HookRunner
+from ..hooks import HookRunner
 from ..model import BuildReport
 from ..reloader import Loader, Reload, Reloader
 from . import webhook
 from .app import check_address, create_app
+from .buildlog import log_build, log_hook
 from .metrics import Metrics
 from .protocol import Limits, protocol_class
 from .rebuild import OnFinish, Rebuilder
@@ -131,7 +131,7 @@ class ServeProcess:
             cwd=cwd,
             publisher=self.publisher,
             on_finish=self._finished,
-            hooks=HookRunner(self._hook_done),
+            hooks=HookRunner(log_hook),
             reload=self._config_for_build,
         )
         self.metrics = Metrics(self._live)
@@ -185,58 +185,9 @@ class ServeProcess:
     # -- builds ---------------------------------------------------------------------------------
     def _finished(self, record: dict[str, Any], report: BuildReport | None) -> None:
         self.metrics.build_finished(record, report)
-        fields: dict[str, Any] = {
-            "event": "build",
-            "trigger": record["trigger"],
-            "result": record["result"],
-            "seconds": record["seconds"],
-        }
-        if report is not None:
-            for line in report.errors:
-                log.warning("%s", line, extra={"event": "rejected"})
-            for line in report.distinct_warnings:
-                log.warning("warning: %s", line, extra={"event": "warning"})
-            fields.update(
-                posts=report.posts,
-                rejected=report.rejected,
-                written=len(report.written),
-                unchanged=len(report.unchanged),
-                removed=len(report.removed),
-            )
-            words = summary_line(report, seconds=record["seconds"])
-            log.info("%s: %s", record["trigger"], words, extra=fields)
-        else:
-            for line in record["errors"]:
-                log.error("%s", line, extra={"event": "build_error"})
-            stopped = record["result"] == "build stopped"
-            log.error(
-                "%s: %s; %s (%.2f s)",
-                record["trigger"],
-                record["result"],
-                "every file it wrote is whole; the next build does the rest"
-                if stopped
-                else "feeds left as they were",
-                record["seconds"],
-                extra=fields,
-            )
+        log_build(record, report)
         if self.on_finish is not None:
             self.on_finish(record, report)
-
-    def _hook_done(self, result: HookResult) -> None:
-        fields = {
-            "event": "hook",
-            "result": "ok" if result.ok else "failed",
-            "command": result.command,
-            "seconds": round(result.seconds, 3),
-            "returncode": result.returncode,
-            "error": result.message,
-        }
-        if result.ok:
-            log.info(
-                "hooks.after_build: `%s` ran (%.2f s)", result.command, result.seconds, extra=fields
-            )
-        else:
-            log.error("hooks.after_build failed: %s", result.message, extra=fields)
 
     # -- reload ---------------------------------------------------------------------------------
     def reload(self) -> None:
