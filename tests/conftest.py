@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +42,31 @@ _left: list[str] = []
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ[SESSION_MARK] = _session
+    _signals_reach_children()
+
+
+#: The signals tests send to the processes they start (Ctrl-C, stop, reload, nginx's quit).
+_SENT = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _signals_reach_children() -> None:
+    """Give the processes the tests start the default meaning of the signals they are sent,
+    however this run was started.
+
+    A shell starts a job in the background with SIGINT and SIGQUIT ignored (``… &`` in a
+    script), ``nohup`` with SIGHUP ignored, and so do some CI runners; an ignored signal stays
+    ignored in every process started after, and Python then installs no KeyboardInterrupt:
+    ``feedwright watch`` would not stop at Ctrl-C, a build would finish instead of aborting.
+    A signal this process *catches* is reset to its default in each program it starts, so
+    the run catches (and, as before, does nothing with) what it was told to ignore.
+    """
+    for sig in _SENT:
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            signal.signal(sig, _ignore)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """A caught signal that does nothing (see :func:`_signals_reach_children`)."""
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -213,3 +213,28 @@ def test_ctrl_c_as_a_worker_starts_waits_until_it_has_started(config_path, tmp_p
         finally:
             os.kill(server.pid, signal.SIGCONT)
         assert end(running, [server], sig, send=False) == 1  # "Aborted!"
+
+
+@pytest.mark.slow
+def test_ctrl_c_reaches_what_the_tests_start_even_when_the_run_ignores_it(tmp_path):
+    """A run of the suite started with SIGINT ignored (``… &`` in a script, some CI runners)
+    passes the tests that stop feedwright with Ctrl-C: an ignored signal is inherited, so the
+    conftest catches it instead, and a caught signal is reset to its default in a child."""
+    tests = [
+        "tests/test_watch.py::test_the_watch_command_prints_a_summary_per_build",
+        "tests/test_processes.py::test_ctrl_c_as_a_worker_starts_waits_until_it_has_started",
+    ]
+    ignoring = (
+        "import signal, subprocess, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "sys.exit(subprocess.call(sys.argv[1:]))"
+    )
+    pytest_run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [sys.executable, "-c", ignoring, *pytest_run, "--basetemp", str(tmp_path), *tests],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "2 passed" in result.stdout
