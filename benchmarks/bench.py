@@ -9,11 +9,11 @@
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only floors,noop
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only cold,noop --archives monthly
 
-For each N it generates a corpus with ../shared/bench/gen_corpus.py (60 categories, ~400
-tags, 20 items a feed), or uses --corpus DIR (generating it there first, and keeping it, if
-DIR has no _posts folder and one --posts N is given). Then it measures, each in a fresh
-process, the median wall time of --runs runs and the peak RSS of the largest single process
-(as /usr/bin/time reports it). --only picks a subset of these steps:
+For each N it generates a corpus with benchmarks/corpus.py (60 categories, ~400 tags, or
+more with --tags; 20 items a feed), or uses --corpus DIR (generating it there first, and
+keeping it, if DIR has no _posts folder and one --posts N is given). Then it measures, each
+in a fresh process, the median wall time of --runs runs and the peak RSS of the largest
+single process (as /usr/bin/time reports it). --only picks a subset of these steps:
 
   floors  read every file; read + YAML-parse the front matter of every post with PyYAML's C
           loader (CSafeLoader), one process: the "parse floor" that the targets of issue #3
@@ -59,8 +59,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus import TOPICS
+from corpus import generate as write_corpus
+
 ROOT = Path(__file__).resolve().parent.parent
-GEN = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
 HUGO_SITE = Path(__file__).resolve().parent / "hugo"
 MiB = 1024 * 1024
 STEPS = ("floors", "cold", "noop", "edit", "add", "durable", "hugo")
@@ -436,21 +438,20 @@ def measurements(b: Bench) -> Iterator[Row]:
         yield from hugo(b)
 
 
-def generate(gen: Path, posts: int, dest: Path) -> None:
-    cmd = [sys.executable, str(gen), "--posts", str(posts), "--out", str(dest), "--quiet"]
-    subprocess.run(cmd, check=True)
+def generate(posts: int, dest: Path, tags: int) -> None:
+    write_corpus(dest, posts, tags=tags)
 
 
 def prepare_corpus(args: argparse.Namespace, n: int | None, work: Path) -> Path:
     """The corpus for one size: --corpus (made there if missing), else one made in `work`."""
     if args.corpus is None:
         assert n is not None
-        generate(args.gen, n, work / "corpus")
+        generate(n, work / "corpus", args.tags)
         return work / "corpus"
     if not (args.corpus / "_posts").is_dir():
         assert n is not None  # parse_args checked
         print(f"generating {n:,} posts in {args.corpus} (kept)", file=sys.stderr)
-        generate(args.gen, n, args.corpus)
+        generate(n, args.corpus, args.tags)
     return args.corpus
 
 
@@ -526,7 +527,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--posts", type=int, action="append", help="corpus size (repeatable)")
     ap.add_argument("--corpus", type=Path, help="use (or first generate) this corpus folder")
     ap.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
-    ap.add_argument("--gen", type=Path, default=GEN, help="path of gen_corpus.py")
+    ap.add_argument(
+        "--tags", type=int, default=TOPICS, help="topic tags of a generated corpus (corpus.py)"
+    )
     ap.add_argument("--peers", type=csv_of(PEERS), default=set(), help="also measure: hugo")
     ap.add_argument("--only", type=csv_of(STEPS), help=f"measure only these: {','.join(STEPS)}")
     ap.add_argument(

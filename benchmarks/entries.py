@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Milliseconds per entry: ``content.render_entry`` before and after the fast Markdown path.
 
-    .venv/bin/python benchmarks/entries.py /tmp/c10k            # a gen_corpus.py corpus
+    .venv/bin/python benchmarks/entries.py /tmp/c10k            # a benchmarks/corpus.py site
     .venv/bin/python benchmarks/entries.py /tmp/c10k --posts 500 --runs 5
 
 Parses the first --posts posts of a Jekyll-style folder (made by
-../shared/bench/gen_corpus.py, or a real site), renders each with the implementation the
+benchmarks/corpus.py, or a real site), renders each with the implementation the
 fast path replaced (kept as the oracle in tests/test_markup.py, so the test extras must be
 installed) and with the current one, checks that both give the same entries, and prints
 the best of --runs, in milliseconds per entry, for the whole entry and for Markdown alone.
@@ -32,7 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_oracle() -> ModuleType:
-    """tests/test_markup.py, which keeps the old implementation as its oracle."""
+    """tests/test_markup.py, which keeps the old implementation as its oracle (it imports
+    the tests' conftest, so the tests folder goes on the import path)."""
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
     spec = importlib.util.spec_from_file_location("test_markup", ROOT / "tests" / "test_markup.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +25,17 @@ from feedwright.config import Config, load_config
 from feedwright.engine import build
 
 HERE = Path(__file__).parent
+ROOT = HERE.parent
+#: Test data kept in the repository (a real post of the news archive feedwright was made for).
+DATA = HERE / "data"
+#: The project's own corpus generator (also the benchmarks').
+CORPUS = ROOT / "benchmarks" / "corpus.py"
+#: A folder beside the repository, in the workspace it is developed in, holding what PyPI and
+#: Debian do not have: the W3C feed validator's code and a feed checker built on it. A clone
+#: without it runs every test but those, which skip (see :func:`shared_tool`).
+SHARED = ROOT.parent / "shared"
+#: Whether this is CI's run (``CI`` set): read once, as each test runs without it (``_isolate``).
+IN_CI = bool(os.environ.get("CI"))
 ATOM = "{http://www.w3.org/2005/Atom}"
 _SCHEMA = etree.RelaxNG(etree.parse(str(HERE / "atom.rng")))
 #: A fixed "now" for builds in tests (posts after it are in the future).
@@ -109,6 +123,45 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("CI", raising=False)
+
+
+def unavailable(reason: str, *, required: bool) -> None:
+    """Skip the test with ``reason``, or fail it where what it needs must be there."""
+    if required:
+        pytest.fail(f"{reason}, and this run must have it (CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+def shared_tool(relpath: str) -> Path:
+    """``../shared/<relpath>``; where it is absent the test skips, but fails under ``CI``
+    when ``../shared`` itself is there (CI must run it wherever it can)."""
+    path = SHARED / relpath
+    if not path.exists():
+        unavailable(
+            f"needs ../shared/{relpath} (not on PyPI or Debian), absent here",
+            required=IN_CI and SHARED.is_dir(),
+        )
+    return path
+
+
+def installed(program: str) -> str:
+    """The path of ``program``; where it is not installed the test skips, but fails under
+    ``CI`` (``.ci/run`` installs it)."""
+    found = shutil.which(program) or next(
+        (str(p) for d in ("/usr/bin", "/usr/sbin") if (p := Path(d) / program).is_file()), None
+    )
+    if found is None:
+        unavailable(f"needs {program} (Debian package), not installed here", required=IN_CI)
+    assert found is not None
+    return found
+
+
+def generate_corpus(out: Path, posts: int, *args: str) -> Path:
+    """A synthetic site of ``posts`` posts in ``out`` (``benchmarks/corpus.py``); its
+    ``_posts`` folder."""
+    command = [sys.executable, str(CORPUS), "--posts", str(posts), "--out", str(out), "--quiet"]
+    subprocess.run([*command, *args], check=True, timeout=300)
+    return out / "_posts"
 
 
 def write_post(
@@ -292,12 +345,20 @@ def mtimes(out: Path) -> dict[str, int]:
 
 
 __all__ = [
+    "CORPUS",
+    "DATA",
+    "IN_CI",
     "NOW",
+    "ROOT",
+    "SHARED",
     "Site",
     "atom_problems",
     "check_tree",
+    "generate_corpus",
+    "installed",
     "mtimes",
     "parse_feed",
     "parse_page",
+    "shared_tool",
     "write_post",
 ]

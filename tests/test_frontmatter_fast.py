@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import yaml
+from conftest import DATA, generate_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedwright.dates import Timestamp
 from feedwright.frontmatter import _SPLIT, _Loader, decode, load_simple
-
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed"
-GEN = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"
 
 
 def pyyaml(raw: str) -> object:
@@ -65,11 +59,8 @@ def test_the_fast_path_answers_for_the_common_forms():
 
 
 def test_the_seed_post_and_a_generated_corpus_take_the_fast_path(tmp_path):
-    subprocess.run(
-        [sys.executable, str(GEN), "--posts", "300", "--out", str(tmp_path), "--quiet"],
-        check=True,
-    )
-    files = sorted(SEED.glob("*.md")) + sorted((tmp_path / "_posts").glob("*.md"))
+    generated = generate_corpus(tmp_path, 300, "--tags", "2000")
+    files = sorted(DATA.glob("*.md")) + sorted(generated.glob("*.md"))
     assert len(files) == 301
     for path in files:
         m = _SPLIT.match(decode(path.name, path.read_bytes()))

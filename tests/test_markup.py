@@ -12,8 +12,6 @@ from __future__ import annotations
 import ast
 import html as _html
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 import markdown
 import nh3
 import pytest
+from conftest import DATA, generate_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,9 +32,7 @@ from feedwright.model import EntryContent, Post, RawPost
 from feedwright.posts import parse_post
 
 HERE = Path(__file__).parent
-SHARED = HERE.parent.parent / "shared"
-GEN_CORPUS = SHARED / "bench" / "gen_corpus.py"
-SEED = SHARED / "seed" / "2022-03-07-NW202203072298200683.md"
+SEED = DATA / "2022-03-07-NW202203072298200683.md"
 
 
 # -- The oracle: content.py's rendering before the fast path (kept verbatim) ---------------
@@ -157,10 +154,7 @@ def load_posts(source: Path) -> list[Post]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Post]:
     out = tmp_path_factory.mktemp("corpus")
-    subprocess.run(
-        [sys.executable, str(GEN_CORPUS), "--posts", "200", "--out", str(out), "--quiet"],
-        check=True,
-    )
+    generate_corpus(out, 200)
     posts = load_posts(out)
     assert len(posts) == 200
     return posts
