@@ -5,7 +5,7 @@ fragments rendered per group (``render_group`` without one: what the engine's ca
 get today), and as one whole feedgen document per group and format (the tests' reference;
 and, with ``--old``, the serializer this one replaced).
 
-    .venv/bin/python benchmarks/documents.py /tmp/c2k                 # a gen_corpus.py corpus
+    .venv/bin/python benchmarks/documents.py /tmp/c2k                 # a benchmarks/corpus.py site
     git show d3e606b:src/feedwright/render.py > /tmp/old_render.py
     .venv/bin/python benchmarks/documents.py /tmp/c2k --old /tmp/old_render.py
 
