@@ -259,6 +259,62 @@ def test_kill_9_mid_build_leaves_valid_feeds_and_the_next_build_repairs(tmp_path
     assert not list(out.rglob("*.fwtmp"))
 
 
+#: ``feedwright build`` (its options after ``-c``), killed by SIGKILL in the middle of its
+#: append to the id ledger: the first ``CUT`` bytes are in the file, as when the kernel stops
+#: a write at SIGKILL (it does, between pages, on a write of any size).
+KILLED_MID_APPEND = """
+import os, signal, sys
+cut, write = int(os.environ["CUT"]), os.write
+def cut_short(fd, data):
+    if os.readlink(f"/proc/self/fd/{fd}").endswith("/.feedwright/ids") and len(data) > cut:
+        write(fd, bytes(data)[:cut])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return write(fd, data)
+os.write = cut_short
+from feedwright.cli import cli
+cli(["build", *sys.argv[1:]])
+"""
+#: Where in the first appended line (path, hash, id, checksum, newline) the kill falls.
+_PATH, _ID = len("_posts/2022-03-07-p.md"), "https://news.example/2022/03/07/p.html"
+CUTS = {
+    "in a path": 5,
+    "in a hash": _PATH + 10,
+    "in an id": _PATH + 34 + len(_ID) - 4,
+    "in a checksum": _PATH + 34 + len(_ID) + 4,
+    "after a whole line": _PATH + 34 + len(_ID) + 10,
+}
+
+
+@pytest.mark.parametrize("where", list(CUTS))
+def test_a_build_killed_while_it_appends_to_the_id_ledger_is_repaired_by_the_next(make_site, where):
+    """A real build, killed with SIGKILL part-way through its append (#19.0: the kill -9
+    test above can land there): the next build drops the torn lines with a warning, keeps
+    every id, and publishes the edit."""
+    site = make_site()
+    for day in (7, 8, 9):
+        site.post(f"2022-03-0{day}-p.md", {"title": f"第{day}篇"})
+    site.build()
+    ids = [e.id for e in site.feed("atom.xml").entries]
+    ledger = site.out / ".feedwright" / "ids"
+    before = ledger.read_bytes()
+    for day in (7, 8, 9):  # a new hash for each: the next build appends three lines
+        site.post(f"2022-03-0{day}-p.md", {"title": f"第{day}篇"}, "改过的正文。")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_APPEND, "--config", str(site.config_path)],
+        env={**os.environ, "CUT": str(CUTS[where])},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed
+    assert len(ledger.read_bytes()) == len(before) + CUTS[where]  # the append, cut there
+
+    report = site.build()  # the next build: no error, the ids kept, the ledger whole again
+    assert [w for w in report.warnings if "the last build stopped while adding" in w], report
+    assert [e.id for e in site.feed("atom.xml").entries] == ids
+    assert "改过的正文" in site.feed("atom.xml").entries[0].content[0].value
+    assert site.build().warnings == ()
+
+
 @pytest.mark.slow
 def test_two_builds_at_once_do_not_corrupt_anything(tmp_path):
     config = _corpus(tmp_path, 600)
