@@ -257,3 +257,22 @@ def test_tests_build_without_syncing_unless_marked_durable(make_site, monkeypatc
     site.durable = True
     site.post("2022-03-08-b.md", {"title": "乙", "tags": ["株洲"]})
     assert site.build().written and synced != []
+
+
+def test_new_bytes_get_a_later_whole_second_than_the_old(tmp_path):
+    """HTTP's Last-Modified counts whole seconds, and libcurl drops a 200 whose
+    Last-Modified is not newer than its If-Modified-Since: a file whose bytes change must
+    move to a later second, even within the second it was last written in."""
+    writer = Writer(tmp_path, durable=False)
+    writer.write("atom.xml", b"old")
+    path = tmp_path / "atom.xml"
+    later = (int(os.stat(path).st_mtime) + 30) * 1_000_000_000 + 500_000_000
+    os.utime(path, ns=(later, later))  # as if written in a second still to come
+    staged = writer.write("atom.xml", b"new")
+    assert path.read_bytes() == b"new"
+    assert os.stat(path).st_mtime_ns == staged.stat.mtime == later - 500_000_000 + 1_000_000_000
+    again = writer.write("atom.xml", b"new")  # unchanged bytes: the mtime stays
+    assert again.stat.mtime == staged.stat.mtime and not again.changed
+    os.utime(path, ns=(OLD, OLD))  # long ago: a change keeps the time it was written at
+    writer.write("atom.xml", b"newer")
+    assert os.stat(path).st_mtime_ns > OLD + 1_000_000_000

@@ -61,6 +61,20 @@ def _nothing() -> None:
     pass
 
 
+SECOND = 1_000_000_000
+
+
+def _later_second(tmp: Path, st: Stat, before: Stat) -> Stat:
+    """New bytes in the same second as the old ones: the file's mtime is moved to the next
+    second. HTTP's ``Last-Modified`` counts whole seconds, and a client that sends
+    ``If-Modified-Since`` (libcurl: newsboat, many aggregators) drops a response whose
+    ``Last-Modified`` is not newer than what it has, so without this an edit published
+    within a second of the previous build would stay unseen until the next change."""
+    mtime = (before.mtime // SECOND + 1) * SECOND
+    os.utime(tmp, ns=(mtime, mtime))
+    return Stat(st.size, mtime)
+
+
 def safe_join(root: Path, relpath: str) -> Path:
     """``root / relpath``, refusing absolute paths, ``..`` and symlinks that lead out."""
     parts = relpath.split("/")
@@ -95,18 +109,20 @@ class Writer:
     def stage(self, relpath: str, data: bytes) -> Staged:
         """``data`` in a temporary file beside ``relpath`` (not synced yet), or nothing to
         do when the file already holds exactly it (``changed`` is then ``False``)."""
-        path, current = self._changed_target(relpath, data)
+        path, current, before = self._changed_target(relpath, data)
         if current is not None:
             return Staged(relpath, path, current)
         self.before_writing()
         tmp = temporary_name(path)
         try:
-            st = write_new(tmp, data)
+            st = stat_of(write_new(tmp, data))
+            if before is not None and st.mtime // SECOND <= before.mtime // SECOND:
+                st = _later_second(tmp, st, before)
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise OutputError.of(str(path), e) from e
-        return Staged(relpath, path, stat_of(st), tmp, changed=True)
+        return Staged(relpath, path, st, tmp, changed=True)
 
     def publish(self, batch: Sequence[Staged]) -> None:
         """Put every staged temporary on the disk (one ``syncfs`` per file system, or an
@@ -211,24 +227,26 @@ class Writer:
         self._unsynced.add(parent)  # the folder that lost the entry (file or emptied folder)
         return True
 
-    def _changed_target(self, relpath: str, data: bytes) -> tuple[Path, Stat | None]:
-        """Where ``relpath`` goes (its folder made), and the stat of the file there if it
-        already holds exactly ``data``."""
+    def _changed_target(self, relpath: str, data: bytes) -> tuple[Path, Stat | None, Stat | None]:
+        """Where ``relpath`` goes (its folder made), the stat of the file there if it
+        already holds exactly ``data``, and its stat if it holds other bytes."""
         try:
             path = self._target(relpath)
         except OSError as e:
             raise OutputError.of(relpath, e) from e
         try:
             with open(path, "rb") as f:
+                st = stat_of(os.fstat(f.fileno()))
                 if f.read(len(data) + 1) == data:
-                    return path, stat_of(os.fstat(f.fileno()))
+                    return path, st, None
+                return path, None, st
         except FileNotFoundError:
             pass
         except IsADirectoryError as e:
             raise OutputError(relpath, "a folder is in the way of this feed") from e
         except OSError:
             pass
-        return path, None
+        return path, None, None
 
     def _target(self, relpath: str) -> Path:
         """:func:`safe_join`, with each folder checked (and created) once: only a file
