@@ -241,6 +241,11 @@ def test_the_output_says_which_files_changed_which_folders_moved_and_what_is_in_
     assert mtimes == {"tags/a": (tmp_path / "tags" / "a").stat().st_mtime_ns, "tags/gone": None}
     (tmp_path / "index.html").write_bytes(b"mine")
     assert out.occupied(["index.html", "tags/a/index.html", "tags"]) == {"index.html", "tags"}
+    # below a folder that is not there, a file where a folder would be, a dangling link
+    (tmp_path / "tags" / "x").write_bytes(b"a file, not a folder")
+    (tmp_path / "tags" / "a" / "rss.xml").symlink_to(tmp_path / "nowhere")
+    paths = ["no/such/atom.xml", "tags/x/atom.xml", "tags/a/rss.xml", "tags/a/atom.xml"]
+    assert out.occupied(paths) == {"tags/a/rss.xml", "tags/a/atom.xml"}
 
 
 def test_tests_build_without_syncing_unless_marked_durable(make_site, monkeypatch):

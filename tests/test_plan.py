@@ -25,6 +25,7 @@ from feedwright.engine.plan import (
     settle,
     signature,
 )
+from feedwright.engine.published import subscribed
 from feedwright.engine.rows import Entry, Source
 from feedwright.group import archive_neighbours
 from feedwright.model import (
@@ -706,6 +707,63 @@ def test_claims_are_the_new_files_but_pages_someone_else_put_there():
     assert "categories/news/index.html" not in p.claims
     assert "atom.xml" not in p.claims  # owned already
     assert {"categories/news/atom.xml", "index.html", "feeds.opml"} <= set(p.claims)
+
+
+# -- files feedwright did not write (#18) -----------------------------------------------------
+def test_files_someone_else_put_there_are_not_written_claimed_or_listed():
+    """A feed, an archive file and the OPML in the way: each decision leaves its file
+    out, records no signature (the next build looks again), claims nothing of it, and the
+    OPML leaves out the group whose feed in its format is not feedwright's."""
+    periods = {"2022/03": period(A, B)}
+    theirs = {"atom.xml", "categories/news/rss.xml", archive_files(NEWS, "2022/03")[2]}
+    s = snapshot(
+        groups={SITE: now(SITE, A, B), NEWS: now(NEWS, A, B)},
+        archives={NEWS: periods},
+        occupied=frozenset({*theirs, "feeds.opml"}),
+    )
+    p = plan(s, MONTHLY)
+    site, news = p.render
+    assert site.foreign == {"atom.xml"} and news.foreign == {"categories/news/rss.xml"}
+    assert site.signature is None and news.signature is None
+    (archive,) = p.archive_render
+    assert archive.foreign == {archive_files(NEWS, "2022/03")[2]} and archive.signature is None
+    assert p.foreign == {*theirs, "feeds.opml"}
+    assert not p.opml
+    assert set(p.claims).isdisjoint(p.foreign)
+    assert "categories/news/atom.xml" in p.claims
+    assert p.published == {SITE: "", NEWS: "news"}
+    assert subscribed(p, MONTHLY) == {NEWS: "news"}  # the site's Atom feed is not ours
+    assert p.adopted == ()
+    # a post that cannot be rendered now does not bring the OPML back
+    assert not settle(p, [news]).opml
+
+
+def test_adopting_takes_over_the_files_in_the_way():
+    s = snapshot(
+        groups={SITE: now(SITE, A)},
+        occupied=frozenset({"atom.xml", "feeds.opml"}),
+    )
+    p = plan(s, CONFIG, adopt=True)
+    (site,) = p.render
+    assert site.foreign == frozenset() and site.signature is not None
+    assert p.opml and p.foreign == frozenset()
+    assert set(p.adopted) == {"atom.xml", "feeds.opml"} <= set(p.claims)
+
+
+def test_a_group_whose_opml_feed_was_not_ours_renders_the_opml_again():
+    """The last build left the site's Atom feed alone (someone else's): whether it is still
+    in the way or gone now, the OPML, which lists the site by it, is rendered again."""
+    site = now(SITE, A)
+    before = {SITE: GroupBefore("", None)}
+    unowned = {p: ManifestEntry() for p in ["rss.xml", "feed.json", "feeds.opml"]}
+    for occupied in (frozenset({"atom.xml"}), frozenset()):
+        s = snapshot(groups={SITE: site}, before=before, owned=unowned, occupied=occupied)
+        p = plan(s, CONFIG)
+        assert p.opml
+        assert subscribed(p, CONFIG) == ({} if occupied else {SITE: ""})
+    owned_all = {**unowned, "atom.xml": ManifestEntry()}
+    s = snapshot(groups={SITE: site}, before=before, owned=owned_all)
+    assert not plan(s, CONFIG).opml  # a group kept as it was, all its files ours: no
 
 
 def test_the_change_report_says_who_entered_and_left_and_which_groups_went():

@@ -183,6 +183,11 @@ def _show_excluded(report: BuildReport, explain: bool) -> None:
 @source_option
 @output_option
 @click.option("--full", is_flag=True, help="Rebuild everything, ignoring any cache.")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Overwrite files feedwright did not write where it writes (and own them from now on).",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 if any post was rejected.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option(
@@ -207,6 +212,7 @@ def build_command(
     source: str | None,
     output: str | None,
     full: bool,
+    adopt: bool,
     strict: bool,
     quiet: bool,
     verbose: bool,
@@ -224,6 +230,7 @@ def build_command(
                 config,
                 now=datetime.now(UTC),
                 full=full,
+                adopt=adopt,
                 progress=stop.progress(progress),
                 on_wait=lambda message: click.echo(message, err=True),
                 explain=verbose or explain,

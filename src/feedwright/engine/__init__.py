@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from ..config import Config
 from ..discover import require_source
 from ..group import claim_order, collision_warning, visible_bound
-from ..layout import feed_relpath, feed_url, group_dir, group_order, group_title
+from ..layout import feed_relpath, feed_url, group_dir, group_order, group_title, is_page
 from ..ledger import Ledger
 from ..model import BuildReport, ErrorRecord, Format, GroupKey, Post
 from ..output import Output
@@ -51,6 +51,7 @@ def build(
     on_wait: Callable[[str], None] | None = None,
     explain: bool = False,
     durable: bool = True,
+    adopt: bool = False,
 ) -> BuildReport:
     """Build every feed of the site. ``now`` decides which posts are in the future.
 
@@ -62,9 +63,11 @@ def build(
     build: it may raise to stop it there (:mod:`.stop`). ``durable``
     (the default) puts every file on the disk before it is published and before the
     build ends; without it a power cut may lose or tear files (tests, benchmarks).
+    ``adopt`` takes over the files feedwright did not write that are where it writes (a
+    build without it leaves them alone and warns).
     """
     start = time.monotonic()
-    run = _execute(config, now, dry_run, full, progress, jobs, on_wait, explain, durable)
+    run = _execute(config, now, dry_run, full, progress, jobs, on_wait, explain, durable, adopt)
     return _report(run, time.monotonic() - start)
 
 
@@ -84,9 +87,10 @@ class FeedInfo:
 
 
 def list_feeds(config: Config, *, now: datetime | None = None) -> list[FeedInfo]:
-    """Every feed the build publishes (feeds kept as they were included), as ``feeds.opml``
-    lists them: a dry run, which is quick when the cache is fresh."""
-    run = _execute(config, now, True, False, None, None, None, False, True)
+    """Every feed file the build publishes, in every format of every group (feeds kept as
+    they were included; a file someone else put in the place of one is not feedwright's,
+    and is left out): a dry run, which is quick when the cache is fresh."""
+    run = _execute(config, now, True, False, None, None, None, False, True, False)
     return [
         FeedInfo(
             key.kind,
@@ -98,6 +102,7 @@ def list_feeds(config: Config, *, now: datetime | None = None) -> list[FeedInfo]
         )
         for key, name in sorted(run.applied.published.items(), key=lambda i: group_order(i[0]))
         for fmt in config.feeds.formats
+        if feed_relpath(key, fmt) not in run.applied.foreign
     ]
 
 
@@ -123,6 +128,7 @@ def _execute(
     on_wait: Callable[[str], None] | None,
     explain: bool,
     durable: bool,
+    adopt: bool,
 ) -> _Run:
     now = now or datetime.now(UTC)
     require_source(config)
@@ -145,7 +151,7 @@ def _execute(
                 with ExitStack() as files:
                     opened = open_ledger(config, cache, out, files)
                     run = _steps(
-                        config, cache, out, now, pool, checkpoints, dry_run, opened, explain
+                        config, cache, out, now, pool, checkpoints, dry_run, opened, explain, adopt
                     )
                 if not dry_run:
                     out.finish()
@@ -176,6 +182,7 @@ def _steps(
     dry_run: bool,
     opened: Opened,
     explain: bool,
+    adopt: bool,
 ) -> _Run:
     cache.begin()
     ledger = opened.ledger
@@ -187,7 +194,7 @@ def _steps(
         checkpoints.check()  # nothing written yet
         save_ledger(cache, out, opened, dry_run)
         explained = _explain(scanned, cache, ledger, now) if explain else None
-        decided = plan(scanned.snapshot, config)
+        decided = plan(scanned.snapshot, config, adopt=adopt)
         applier = Applier(config, cache, out, pool, dry_run=dry_run, checkpoint=checkpoints.check)
         applied = applier.run(decided, scanned.snapshot)
         collisions = [
@@ -209,8 +216,38 @@ def _steps(
         for path in sorted(applied.kept)
     ]
     warnings = (*config.warnings, *cache.warnings, *scanned.warnings, *collisions, *kept)
-    warnings += tuple(out.warnings)
+    warnings += (*foreign_warnings(applied.foreign, applied.adopted), *out.warnings)
     return _Run(scanned, applied, warnings, explained)
+
+
+#: How many files in the way a build names one by one (it counts the others).
+SHOWN_FOREIGN = 10
+
+
+def foreign_warnings(foreign: Iterable[str], adopted: Sequence[str]) -> list[str]:
+    """What a build says about files feedwright did not write where it writes: each one
+    it left alone and how to allow it, each one it took over (``--adopt``); the first
+    few by name, then how many more."""
+    left = sorted(foreign)
+    out = [
+        f"{path}: not written: a file feedwright did not write is in its place (remove it"
+        f"{', set feeds.pages: false' if is_page(path) else ''}, or let feedwright overwrite "
+        "it from now on: feedwright build --adopt)"
+        for path in left[:SHOWN_FOREIGN]
+    ]
+    if len(left) > SHOWN_FOREIGN:
+        out.append(
+            f"… and {len(left) - SHOWN_FOREIGN} more files feedwright did not write are "
+            "where it writes: not written (feedwright build --adopt takes them over)"
+        )
+    out += [
+        f"{path}: taken over (--adopt): feedwright did not write it; overwritten, and "
+        "feedwright's from now on"
+        for path in adopted[:SHOWN_FOREIGN]
+    ]
+    if len(adopted) > SHOWN_FOREIGN:
+        out.append(f"… and {len(adopted) - SHOWN_FOREIGN} more files taken over (--adopt)")
+    return out
 
 
 @dataclass(frozen=True, slots=True)

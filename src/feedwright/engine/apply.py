@@ -34,6 +34,7 @@ from .decisions import (
     Snapshot,
 )
 from .plan import settle
+from .published import subscribed
 from .record import Applied, Recorder
 from .rendering import (
     Errors,
@@ -170,9 +171,7 @@ class Applier:
         for f in files:
             if f.relpath in decision.keep:
                 rec.kept([f.relpath], group.name)
-            elif f.relpath in decision.foreign:
-                rec.foreign(f.relpath)
-            else:
+            elif f.relpath not in decision.foreign:  # someone else's: never written over
                 self._put(batch, rec, f, _entry(group, f.sources))
         self._remove(decision.drop, rec)
 
@@ -195,9 +194,7 @@ class Applier:
         """The site's page, last: it lists every group as this build leaves it."""
         if PAGE in site.keep:
             rec.kept([PAGE])
-        elif PAGE in site.foreign:
-            rec.foreign(PAGE)
-        else:
+        elif PAGE not in site.foreign:
             from ..render import render_page_file  # feedgen and lxml: only when rendering
 
             group = site.group
@@ -207,9 +204,10 @@ class Applier:
     def _opml(self, settled: Plan, batch: Batch, rec: Recorder) -> None:
         from ..opml import render_opml
 
+        listed = subscribed(settled, self.config)
         groups = [
             Group(kind=cast(GroupKind, key.kind), slug=key.slug, name=name, posts=())
-            for key, name in sorted(settled.published.items(), key=lambda i: group_order(i[0]))
+            for key, name in sorted(listed.items(), key=lambda i: group_order(i[0]))
         ]
         f = FeedFile(OPML, render_opml(self.config, groups), feed_url(self.config, OPML))
         self._put(batch, rec, f, ManifestEntry())

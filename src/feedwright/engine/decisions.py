@@ -69,8 +69,9 @@ class Snapshot:
     rejected: frozenset[str]
     #: The cache knew nothing: every group is in ``groups``, and the OPML is rendered.
     cold: bool = False
-    #: Pages of groups in ``groups`` that feedwright did not write but something is in the
-    #: place of (someone's own ``index.html``: never written over).
+    #: Files the groups in ``groups`` (their feeds, pages and archives) and the OPML would
+    #: be written to that feedwright does not own but something is in the place of:
+    #: someone else's, never written over nor removed unless the build adopts them.
     occupied: frozenset[str] = frozenset()
     #: Groups the feed policy leaves without feeds, and why (every such group whenever
     #: ``groups`` is not empty): they are decided as if they had no posts.
@@ -116,7 +117,7 @@ class Render:
     drop: tuple[str, ...] = ()
     #: The newest archive's period (the feed's ``prev-archive``), with archives on.
     archive: str | None = None
-    #: Its files that are not written: someone else's file is in their place (a page).
+    #: Its files that are not written: someone else's file is in their place.
     foreign: frozenset[str] = frozenset()
 
     @property
@@ -147,6 +148,8 @@ class ArchiveRender:
     keep: frozenset[str] = frozenset()
     #: Owned files of the archive that are no longer configured (a format was dropped).
     drop: tuple[str, ...] = ()
+    #: Its files that are not written: someone else's file is in their place.
+    foreign: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,13 @@ class Plan:
     changes: tuple[GroupChange, ...] = ()
     #: Whether the archives' manifest is saved (read, and maybe changed, by this build).
     save_archives: bool = False
+    #: Files this build would write (feeds, pages, archives, the OPML) that are not
+    #: written, because a file feedwright did not write is in their place: not published,
+    #: so neither ``feedwright feeds`` nor the OPML lists them.
+    foreign: frozenset[str] = frozenset()
+    #: Files feedwright did not write that this build takes over (``build --adopt``): they
+    #: are written, and owned from then on.
+    adopted: tuple[str, ...] = ()
 
     @property
     def render(self) -> list[Render]:

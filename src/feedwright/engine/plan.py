@@ -23,7 +23,13 @@ The rules, each in one place:
   its posts (with their content hashes), or its neighbours in the chain (a period that
   appears or empties next to it); or a file of it is missing or was changed on disk. An
   archive that held a post that is now rejected is kept as it was; one whose period has no
-  post any more is removed. The subscription feed links ``prev-archive`` to the newest.
+  post any more is removed. The subscription feed links ``prev-archive`` to the newest;
+- a file a build would write (a feed, a page, an archive file, the OPML) that feedwright
+  does not own (its manifest does not list it) but something is in the place of is
+  someone else's: it is not written (nor claimed, nor ever removed), its group or archive
+  is looked at again by the next build (so removing the file lets feedwright write it),
+  and neither the OPML nor ``feedwright feeds`` lists it. ``build --adopt`` takes such
+  files over instead: they are written and owned from then on.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import cast
 
 from ..config import Config
 from ..group import archive_neighbours, display_name, listing, make_group
@@ -49,9 +54,8 @@ from ..layout import (
     group_order,
     group_paths,
     is_archive_path,
-    page_relpath,
 )
-from ..model import ArchiveLinks, EntryRef, GroupChange, GroupKey, GroupKind, Listing
+from ..model import ArchiveLinks, GroupKey, Listing
 from .decisions import (
     Abandon,
     ArchiveDecision,
@@ -68,6 +72,7 @@ from .decisions import (
     Render,
     Snapshot,
 )
+from .published import changes, claims, foreign_files
 
 __all__ = [
     "Abandon",
@@ -112,13 +117,14 @@ def archive_signature(name: str, links: ArchiveLinks, period: PeriodNow) -> byte
     return hashlib.sha256(data.encode("utf-8")).digest()
 
 
-def plan(snapshot: Snapshot, config: Config) -> Plan:
-    """Decide every group of the snapshot (see the module's rules)."""
+def plan(snapshot: Snapshot, config: Config, *, adopt: bool = False) -> Plan:
+    """Decide every group of the snapshot (see the module's rules); with ``adopt``, files
+    someone else put where this build writes are taken over."""
+    occupied = snapshot.occupied
+    if adopt:
+        snapshot = replace(snapshot, occupied=frozenset())
     owned_by, archives_by, stale = _owned_by(snapshot)
-    keys = set(snapshot.groups)
-    keys |= {k for k in snapshot.excluded if k in snapshot.before or k in owned_by}
-    if snapshot.cold:
-        keys |= set(snapshot.before) | set(owned_by) | set(archives_by)
+    keys = _to_decide(snapshot, owned_by, archives_by)
     published = {key: b.name for key, b in snapshot.before.items()}
     listed_before = _listed_before(snapshot, owned_by) if config.feeds.pages else {}
     listed = {key: listed_before.get(key, Listing(name, 0, "")) for key, name in published.items()}
@@ -139,10 +145,12 @@ def plan(snapshot: Snapshot, config: Config) -> Plan:
         else:
             published.pop(key, None)
             listed.pop(key, None)
-    before = {key: b.name for key, b in snapshot.before.items()}
-    opml = snapshot.cold or published != before or _damaged(snapshot, OPML)
     if config.feeds.pages:
         decisions = _site_lists(snapshot, config, decisions, listed, listed_before)
+    opml = _opml(snapshot, config, decisions, published)
+    foreign = foreign_files(decisions, archives) | (snapshot.occupied & {OPML} if opml else set())
+    opml = opml and OPML not in foreign
+    claimed = claims(snapshot, config, decisions, archives, opml)
     return Plan(
         decisions=tuple(decisions),
         published=published,
@@ -150,11 +158,44 @@ def plan(snapshot: Snapshot, config: Config) -> Plan:
         stale=tuple(stale) if snapshot.cold else (),
         listed=listed if config.feeds.pages else {},
         archives=tuple(archives),
-        claims=tuple(_claims(snapshot, config, decisions, archives, opml)),
-        changes=tuple(_changes(snapshot, config, decisions)),
+        claims=tuple(claimed),
+        changes=tuple(changes(snapshot, config, decisions)),
         # the archives' manifest is saved only by a build that read it and may change it
         save_archives=snapshot.mixed
         or (snapshot.archives_read and (snapshot.cold or bool(archives) or snapshot.damaged)),
+        foreign=foreign,
+        adopted=tuple(p for p in claimed if p in occupied),
+    )
+
+
+def _to_decide(
+    snapshot: Snapshot,
+    owned_by: Mapping[GroupKey, list[str]],
+    archives_by: Mapping[GroupKey, object],
+) -> set[GroupKey]:
+    """The groups to decide: those looked at, those the policy excludes now that had
+    feeds, and in a cold build every group the cache or the manifest knows."""
+    keys = set(snapshot.groups)
+    keys |= {k for k in snapshot.excluded if k in snapshot.before or k in owned_by}
+    if snapshot.cold:
+        keys |= set(snapshot.before) | set(owned_by) | set(archives_by)
+    return keys
+
+
+def _opml(
+    snapshot: Snapshot, config: Config, decisions: list[Decision], published: Mapping[GroupKey, str]
+) -> bool:
+    """Whether ``feeds.opml`` is rendered: in a cold build, when the published groups or
+    their names changed, when it is damaged or not feedwright's yet, and when a group is
+    decided whose feed in the OPML's format feedwright did not own (someone else's file
+    was in its place: it may be gone now, or still there)."""
+    before = {key: b.name for key, b in snapshot.before.items()}
+    if snapshot.cold or published != before or _damaged(snapshot, OPML):
+        return True
+    fmt = config.feeds.opml_format
+    return fmt is not None and any(
+        d.key in snapshot.before and feed_relpath(d.key, fmt) not in snapshot.owned
+        for d in decisions
     )
 
 
@@ -187,7 +228,7 @@ def settle(plan: Plan, failed: Iterable[Render | ArchiveRender]) -> Plan:
         decisions=tuple(decisions),
         published=published,
         listed=listed,
-        opml=plan.opml or published != plan.published,
+        opml=(plan.opml or published != plan.published) and OPML not in plan.foreign,
         archives=tuple(
             d.otherwise
             if isinstance(d, ArchiveRender) and (d.key, d.links.period) in archives
@@ -196,62 +237,6 @@ def settle(plan: Plan, failed: Iterable[Render | ArchiveRender]) -> Plan:
         ),
         changes=tuple(c for c in plan.changes if GroupKey(c.kind, c.slug) not in groups),
     )
-
-
-def _claims(
-    snapshot: Snapshot,
-    config: Config,
-    decisions: list[Decision],
-    archives: list[ArchiveDecision],
-    opml: bool,
-) -> list[str]:
-    """The files this build may write that the manifest does not list yet (not those of
-    someone else that are in the way)."""
-    wanted = [
-        p
-        for d in decisions
-        if isinstance(d, Render)
-        for p in group_paths(config, d.key)
-        if p not in d.foreign
-    ]
-    wanted += [
-        p
-        for d in archives
-        if isinstance(d, ArchiveRender)
-        for p in archive_paths(config, d.key, d.links.period or "")
-    ]
-    wanted += [OPML] if opml else []
-    return [p for p in dict.fromkeys(wanted) if p not in snapshot.owned]
-
-
-def _changes(snapshot: Snapshot, config: Config, decisions: list[Decision]) -> list[GroupChange]:
-    """Which posts enter and leave the feeds of each group that is rendered (unless all its
-    files are kept as they were) or removed, by the manifest's record of their sources."""
-    out = []
-    for d in decisions:
-        feeds = [feed_relpath(d.key, fmt) for fmt in FILENAMES]
-        old = {s for p in feeds if p in snapshot.owned for s in snapshot.owned[p].sources}
-        kind = cast(GroupKind, d.key.kind)
-        if isinstance(d, Render):
-            rendered = [feed_relpath(d.key, fmt) for fmt in config.feeds.formats]
-            if config.feeds.pages and d.key != SITE:
-                rendered.append(page_relpath(d.key))
-            if all(p in d.keep for p in rendered):
-                continue
-            group = d.group
-            entered = tuple(
-                EntryRef(p.relpath, p.url, p.title) for p in group.posts if p.relpath not in old
-            )
-            left = tuple(EntryRef(path) for path in sorted(old - {p.relpath for p in group.posts}))
-            if entered or left:
-                out.append(GroupChange(kind, d.key.slug, group.name, entered, left))
-        elif isinstance(d, Remove):
-            before = snapshot.before.get(d.key)
-            names = [snapshot.owned[p].name for p in feeds if p in snapshot.owned]
-            name = before.name if before is not None else next((n for n in names if n), "")
-            left = tuple(EntryRef(path) for path in sorted(old))
-            out.append(GroupChange(kind, d.key.slug, name, (), left, removed=True))
-    return sorted(out, key=lambda c: group_order((c.kind, c.slug)))
 
 
 def _owned_by(
@@ -393,7 +378,8 @@ def _render(
     archive: str | None,
 ) -> Render:
     """Render a group's feeds; if a post of it cannot be rendered now, its files stay as
-    they were (or, with none, it has no feeds); a page of someone else's is not written."""
+    they were (or, with none, it has no feeds); a file of someone else's is not written
+    over, and the group is looked at again next build."""
     key = now.key
     files = [p for p in group_paths(config, key) if p in snapshot.owned]
     before = snapshot.before.get(key)
@@ -408,7 +394,7 @@ def _render(
         now.entries,
         now.spellings,
         now.count,
-        None if keep else sig,
+        None if keep or foreign else sig,
         otherwise,
         keep=keep,
         drop=drop,
@@ -451,10 +437,11 @@ def _decide_archives(
         if before.get(period) == sig and intact:
             continue
         keep = _held(snapshot, mine)
+        foreign = frozenset(p for p in paths if p in snapshot.occupied)
         otherwise = ArchiveKeep(key, period, frozenset(p for p in paths if p in snapshot.owned))
-        recorded = None if keep else sig  # kept files: look again next build
+        recorded = None if keep or foreign else sig  # files not written: look again next build
         out.append(
-            ArchiveRender(key, name, links, now[period], recorded, otherwise, keep=keep, drop=drop)
+            ArchiveRender(key, name, links, now[period], recorded, otherwise, keep, drop, foreign)
         )
     for period in sorted((set(owned) | set(before)) - set(now)):
         mine = owned.get(period, [])

@@ -34,6 +34,10 @@ class Applied:
     #: With ``feeds.pages``: every group with feeds after the build, as the site's page
     #: lists it.
     listed: dict[GroupKey, Listing] = field(default_factory=dict)
+    #: Files not written because a file feedwright did not write is in their place.
+    foreign: frozenset[str] = frozenset()
+    #: Files feedwright did not write that it took over (``build --adopt``).
+    adopted: tuple[str, ...] = ()
 
 
 class Recorder:
@@ -106,12 +110,6 @@ class Recorder:
             if name is not None and old is not None and old.name != name:
                 self.manifest[path] = replace(old, name=name)
 
-    def foreign(self, path: str) -> None:
-        self.output.warnings.append(
-            f"{path}: not written: a file feedwright did not write is in its place "
-            "(remove it, or set feeds.pages: false)"
-        )
-
     def folders(self, folders: Iterable[str]) -> None:
         """Archive folders as this build leaves them (their mtime): the next build looks
         at the files of a folder only if it moved."""
@@ -157,6 +155,8 @@ class Recorder:
         done.published = dict(plan.published)
         done.listed = dict(plan.listed)
         done.groups = list(plan.changes)
+        done.foreign = plan.foreign
+        done.adopted = plan.adopted
         touched = set(done.written) | set(done.removed) | done.kept
         done.unchanged = sorted(
             [*(p for p in self.manifest if p not in touched), *snapshot.unlooked]

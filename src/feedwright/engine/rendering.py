@@ -197,5 +197,5 @@ def _archive_jobs(
         mine = sorted((posts[s.path].post for s in d.period.sources), key=order_key)
         kind = cast(GroupKind, d.key.kind)
         group = Group(kind=kind, slug=d.key.slug, name=d.name, posts=tuple(mine))
-        jobs.append((group, d.links, d.keep))
+        jobs.append((group, d.links, d.keep | d.foreign))  # files not written
     return [posts[p] for p in paths], jobs

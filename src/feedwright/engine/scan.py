@@ -11,8 +11,9 @@
    :mod:`feedwright.group`, duplicates left out in the cache's one query) and spellings.
 
 The scan observes the output folder through the output package: the manifest, the files
-changed behind feedwright's back, and pages of someone else's where feedwright would
-write one. The planner decides what to do about them.
+changed behind feedwright's back, and files of someone else's where feedwright would
+write one (a feed, a page, an archive file, the OPML). The planner decides what to do
+about them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,15 @@ from ..group import (
     split_duplicates,
     visible_bound,
 )
-from ..layout import SITE, archive_dir, archive_of_path, group_of_path, page_relpath
+from ..layout import (
+    OPML,
+    SITE,
+    archive_dir,
+    archive_of_path,
+    archive_paths,
+    group_of_path,
+    group_paths,
+)
 from ..ledger import Ledger
 from ..model import GroupKey, ManifestEntry
 from ..output import Loaded, Output
@@ -175,7 +184,7 @@ class Scanner:
             unlooked=frozenset() if read else frozenset(cache.files.archive_paths()),
             damaged=damaged,
             mixed=self.manifests.mixed,
-            occupied=frozenset(self._occupied(now_groups, owned)),
+            occupied=frozenset(self._occupied(now_groups, archives, owned)),
         )
         site = cache.groups.gid(*SITE)
         return Scanned(
@@ -305,14 +314,24 @@ class Scanner:
 
     # -- the output folder --------------------------------------------------------------------
     def _occupied(
-        self, groups: dict[GroupKey, GroupNow], owned: dict[str, ManifestEntry]
+        self,
+        groups: dict[GroupKey, GroupNow],
+        archives: dict[GroupKey, dict[str, PeriodNow]],
+        owned: dict[str, ManifestEntry],
     ) -> set[str]:
-        """Pages of the groups looked at that feedwright did not write but something is
-        in the place of (someone's own ``index.html``)."""
-        if not self.config.feeds.pages:
-            return set()
-        pages = (page_relpath(key) for key in groups)
-        return self.output.occupied(p for p in pages if p not in owned)
+        """The files a build may write for the groups looked at (feeds, pages, archives of
+        every period with posts) and the OPML, that feedwright does not own but something
+        is in the place of: someone else's."""
+        config = self.config
+        paths = [p for key in groups for p in group_paths(config, key)]
+        paths += [
+            p
+            for key, periods in archives.items()
+            for period in periods
+            for p in archive_paths(config, key, period)
+        ]
+        paths.append(OPML)
+        return self.output.occupied(p for p in paths if p not in owned)
 
     # -- groups as they are now -------------------------------------------------------------
     def _group_now(self, gid: int, key: GroupKey, count: int) -> GroupNow:

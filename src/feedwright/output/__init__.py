@@ -179,8 +179,22 @@ class Output:
         return out
 
     def occupied(self, paths: Iterable[str]) -> set[str]:
-        """Of these paths, those where something is (a file, a folder, a link)."""
-        return {p for p in paths if os.path.lexists(self.root / p)}
+        """Of these paths, those where something is (a file, a folder, a link).
+
+        A folder is looked at once, and what is below a missing one not at all: a first
+        build asks this of every file it will write (tens of thousands of archives), and
+        makes about one ``lstat`` per group's folder."""
+        root = f"{self.root}/"
+        folders: dict[str, bool] = {"": True}
+
+        def there(folder: str) -> bool:
+            known = folders.get(folder)
+            if known is None:
+                parent = folder.rpartition("/")[0]
+                known = folders[folder] = there(parent) and os.path.lexists(root + folder)
+            return known
+
+        return {p for p in paths if there(p.rpartition("/")[0]) and os.path.lexists(root + p)}
 
 
 __all__ = [
