@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from click.testing import CliRunner
@@ -81,7 +81,7 @@ def walk(site, relpath: str) -> list[tuple[str, list[str]]]:
     """What a reader sees following ``prev-archive`` from a subscription feed: each archive
     document's URL and entry ids, in the order visited (feedparser reads the real files)."""
     feed = site.feed(relpath)
-    current = site.config.feeds_url + relpath
+    current = site.config.feeds_url + quote(relpath)
     seen: list[tuple[str, list[str]]] = []
     url = link(feed, "prev-archive")
     newer = None
@@ -274,6 +274,43 @@ def test_an_archive_holding_a_post_that_turns_bad_is_kept(site):
     assert [e.title for e in site.feed("categories/news/archive/2022/02/atom.xml").entries] == [
         "改"
     ]
+
+
+#: Every subscription feed of the site fixture's groups that has archives.
+CHAINS = [
+    f"{folder}{name}"
+    for folder in ("", "categories/news/", "categories/sport/", "tags/株洲/", "tags/体育/")
+    for name in ("atom.xml", "rss.xml")
+]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["2022-01-05-a.md", "2022-02-03-c.md", "2022-05-09-g.md"],
+    ids=["oldest", "middle", "newest"],
+)
+def test_a_rejected_post_never_breaks_the_history_chain(site, bad):
+    """The only post of a month turns bad (news's oldest, a middle and its newest month;
+    February is the site's and two tags' only post too): the month's archives are kept as
+    they were and stay in the chain, so a reader walking ``prev-archive`` from any feed
+    sees exactly what it saw, and no other archive is rewritten. Fixed, everything is as
+    it was, byte for byte."""
+    site.build()
+    chains = {feed: walk(site, feed) for feed in CHAINS}
+    tree = feed_tree(site.out)
+    post = site.src / "_posts" / bad
+    good = post.read_bytes()
+    post.write_text("---\ntitle: [unclosed\n---\n", "utf-8")
+    report = site.build()
+    assert report.rejected == 1
+    assert {feed: walk(site, feed) for feed in CHAINS} == chains
+    assert not [p for p in report.written if "archive/" in p]
+    assert f"categories/news/archive/{bad[:7].replace('-', '/')}/atom.xml" in report.kept
+    archives = {path: data for path, data in tree.items() if "archive/" in f"/{path}"}
+    assert {p: d for p, d in feed_tree(site.out).items() if p in archives} == archives
+    post.write_bytes(good)
+    site.build()
+    assert feed_tree(site.out) == tree
 
 
 def test_a_deleted_archive_file_is_written_again(site):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -561,22 +562,72 @@ def test_an_emptied_period_is_removed_and_both_neighbours_relinked():
     assert p.archives[2].files == tuple(sorted(archive_files(NEWS, "2022/02")))
 
 
-def test_an_archive_that_held_a_rejected_post_is_kept():
-    old = {"2022/01": period(C), "2022/02": period(B)}
+@pytest.mark.parametrize("kept", ["2022/01", "2022/02", "2022/03"])
+def test_an_archive_kept_for_a_rejected_post_is_still_a_neighbour(kept):
+    """A month whose only post is rejected now keeps its archive as it was, and its place
+    in the chain: neither neighbour is rewritten (the oldest, a middle and the newest
+    kept), the feed's prev-archive stays the newest archive; once the post is fixed, only
+    the kept archive is rendered, with the same neighbours."""
+    posts = {"2022/01": C, "2022/02": B, "2022/03": A}
+    old = {month: period(p) for month, p in posts.items()}
+    bad = posts[kept]
     s = snapshot(
-        groups={NEWS: now(NEWS, C)},
+        groups={NEWS: now(NEWS, *(p for p in (A, B, C) if p != bad))},
+        owned={
+            **owned(NEWS, sources=(A, B, C)),
+            **{
+                path: entry
+                for month, p in posts.items()
+                for path, entry in archived_owned(NEWS, month, sources=(p,)).items()
+            },
+        },
+        archives={NEWS: {month: p for month, p in old.items() if month != kept}},
+        archived={NEWS: settled(NEWS, old)},
+        rejected=frozenset({bad.relpath}),
+    )
+    p = plan(s, MONTHLY)
+    assert archive_kinds(p) == [("ArchiveKeep", kept)]
+    assert p.archives[0].files == frozenset(archive_files(NEWS, kept))
+    (feed,) = p.render  # its files held the rejected post: kept too
+    assert feed.keep == frozenset(files(NEWS)) and feed.archive == "2022/03"
+    fixed = replace(
+        s,
+        archives={NEWS: old},
+        archived={NEWS: {**settled(NEWS, old), kept: None}},  # kept: look again
+        rejected=frozenset(),
+    )
+    (again,) = plan(fixed, MONTHLY).archives
+    months = sorted(posts)
+    i = months.index(kept)
+    assert again == ArchiveRender(
+        NEWS,
+        "news",
+        ArchiveLinks(kept, *archive_neighbours(months, i)),
+        old[kept],
+        settled(NEWS, old)[kept],
+        ArchiveKeep(NEWS, kept, frozenset(archive_files(NEWS, kept))),
+    )
+
+
+def test_a_kept_archive_whose_post_is_deleted_goes_and_its_neighbours_relink():
+    old = {"2022/01": period(C), "2022/02": period(B), "2022/03": period(A)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, A, C)},
         owned={
             **archived_owned(NEWS, "2022/01", sources=(C,)),
             **archived_owned(NEWS, "2022/02", sources=(B,)),
+            **archived_owned(NEWS, "2022/03", sources=(A,)),
         },
-        archives={NEWS: {"2022/01": old["2022/01"]}},
-        archived={NEWS: settled(NEWS, old)},
-        rejected=frozenset({B.relpath}),
+        archives={NEWS: {"2022/01": old["2022/01"], "2022/03": old["2022/03"]}},
+        archived={NEWS: {**settled(NEWS, old), "2022/02": None}},
     )
     p = plan(s, MONTHLY)
-    # January loses its next-archive link; February is kept as it was
-    assert archive_kinds(p) == [("ArchiveRender", "2022/01"), ("ArchiveKeep", "2022/02")]
-    assert p.archives[1].files == frozenset(archive_files(NEWS, "2022/02"))
+    assert archive_kinds(p) == [
+        ("ArchiveRender", "2022/01"),
+        ("ArchiveRender", "2022/03"),
+        ("ArchiveRemove", "2022/02"),
+    ]
+    assert p.archives[0].links == ArchiveLinks("2022/01", None, "2022/03")
 
 
 def test_a_renamed_group_rewrites_its_archives():

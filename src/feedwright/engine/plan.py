@@ -22,7 +22,8 @@ The rules, each in one place:
   archive is rendered again only when what it is rendered from changed: the group's name,
   its posts (with their content hashes), or its neighbours in the chain (a period that
   appears or empties next to it); or a file of it is missing or was changed on disk. An
-  archive that held a post that is now rejected is kept as it was; one whose period has no
+  archive that held a post that is now rejected is kept as it was, and is still the
+  neighbour of those next to it (a typo never breaks the chain); one whose period has no
   post any more is removed. The subscription feed links ``prev-archive`` to the newest;
 - a file a build would write (a feed, a page, an archive file, the OPML) that feedwright
   does not own (its manifest does not list it) but something is in the place of is
@@ -132,7 +133,7 @@ def plan(snapshot: Snapshot, config: Config, *, adopt: bool = False) -> Plan:
     archives: list[ArchiveDecision] = []
     for key in sorted(keys, key=group_order):
         archives += _decide_archives(snapshot, config, key, archives_by.get(key, {}))
-        decision = _decide(snapshot, config, key, owned_by.get(key, []), listed_before.get(key))
+        decision = _decide(snapshot, config, key, owned_by, archives_by, listed_before)
         if decision is None:
             continue
         decisions.append(decision)
@@ -146,7 +147,8 @@ def plan(snapshot: Snapshot, config: Config, *, adopt: bool = False) -> Plan:
             published.pop(key, None)
             listed.pop(key, None)
     if config.feeds.pages:
-        decisions = _site_lists(snapshot, config, decisions, listed, listed_before)
+        site = _site_lists(snapshot, config, decisions, listed, listed_before, archives_by)
+        decisions = [site, *decisions] if site is not None else decisions
     opml = _opml(snapshot, config, decisions, published)
     foreign = foreign_files(decisions, archives) | (snapshot.occupied & {OPML} if opml else set())
     opml = opml and OPML not in foreign
@@ -301,18 +303,18 @@ def _site_lists(
     decisions: list[Decision],
     listed: Mapping[GroupKey, Listing],
     listed_before: Mapping[GroupKey, Listing],
-) -> list[Decision]:
-    """The site's page lists every group: render the site again when that list changed."""
-    if any(isinstance(d, Render) and d.key == SITE for d in decisions):
-        return decisions
+    archives_by: Mapping[GroupKey, Mapping[str, list[str]]],
+) -> Render | None:
+    """The site's page lists every group: render the site again when that list changed
+    (the decision to add, if the site has none yet)."""
     now = snapshot.groups.get(SITE)
     if now is None or dict(listed) == dict(listed_before):
-        return decisions
-    if any(d.key == SITE for d in decisions if isinstance(d, Keep | Remove)):
-        return decisions
+        return None
+    if any(d.key == SITE for d in decisions):
+        return None
     name = display_name(now.spellings)
-    newest = _newest_archive(snapshot, config, SITE)
-    site = _render(
+    newest = _newest_archive(snapshot, config, SITE, archives_by.get(SITE, {}))
+    return _render(
         snapshot,
         config,
         now,
@@ -320,7 +322,6 @@ def _site_lists(
         keep=_held(snapshot, [p for p in snapshot.owned if group_of_path(p) == SITE]),
         archive=newest,
     )
-    return [site, *decisions]
 
 
 def _held(snapshot: Snapshot, owned: list[str]) -> frozenset[str]:
@@ -338,10 +339,14 @@ def _decide(
     snapshot: Snapshot,
     config: Config,
     key: GroupKey,
-    owned: list[str],
-    listed_before: Listing | None,
+    owned_by: Mapping[GroupKey, list[str]],
+    archives_by: Mapping[GroupKey, Mapping[str, list[str]]],
+    listed: Mapping[GroupKey, Listing],
 ) -> Decision | None:
-    """One group's decision; ``None`` when its feeds stay as they are."""
+    """One group's decision (from the files each group owns, its archives' files by
+    period, the groups as the site's page listed them); ``None`` when its feeds stay as
+    they are."""
+    owned = owned_by.get(key, [])
     held = _held(snapshot, owned)
     now = None if key in snapshot.excluded else snapshot.groups.get(key)
     before = snapshot.before.get(key)
@@ -355,13 +360,13 @@ def _decide(
             return Remove(key, tuple(owned))
         return None
     name = display_name(now.spellings)
-    newest = _newest_archive(snapshot, config, key)
+    newest = _newest_archive(snapshot, config, key, archives_by.get(key, {}))
     sig = signature(name, now, newest)
     paths = group_paths(config, key)
     drop = tuple(p for p in owned if p not in paths)
     intact = not drop and not any(_damaged(snapshot, p) for p in paths)
     group = make_group(key, now.spellings, now.posts, count=now.count)
-    same_listing = not config.feeds.pages or listed_before == listing(group)
+    same_listing = not config.feeds.pages or listed.get(key) == listing(group)
     if before is not None and before.signature == sig and intact and same_listing:
         return None
     return _render(snapshot, config, now, sig, keep=held, drop=drop, archive=newest)
@@ -403,11 +408,28 @@ def _render(
     )
 
 
-def _newest_archive(snapshot: Snapshot, config: Config, key: GroupKey) -> str | None:
-    """The period of a group's newest archive (its feed's ``prev-archive``), if any."""
-    if not archive_formats(config, key):
-        return None
-    return max(snapshot.archives.get(key, {}), default=None)
+def _newest_archive(
+    snapshot: Snapshot, config: Config, key: GroupKey, owned: Mapping[str, list[str]]
+) -> str | None:
+    """The period of a group's newest archive (its feed's ``prev-archive``), if any: kept
+    ones count (:func:`_chain`)."""
+    now, kept = _chain(snapshot, config, key, owned)
+    return max([*now, *kept], default=None)
+
+
+def _chain(
+    snapshot: Snapshot, config: Config, key: GroupKey, owned: Mapping[str, list[str]]
+) -> tuple[Mapping[str, PeriodNow], dict[str, frozenset[str]]]:
+    """A group's archives (none for a group the policy excludes, or of a kind without
+    archives): every period with posts now, and those without any now that are kept as
+    they were (their files held a post that is rejected now), each with its files. Both
+    are links of the history: a kept archive is still the neighbour of those next to it,
+    so a rejected post never breaks the chain around it."""
+    if not archive_formats(config, key) or key in snapshot.excluded:
+        return {}, {}
+    now = snapshot.archives.get(key, {})
+    kept = {p: _held(snapshot, files) for p, files in owned.items() if p not in now}
+    return now, {p: held for p, held in kept.items() if held}
 
 
 def _decide_archives(
@@ -420,14 +442,15 @@ def _decide_archives(
         return []
     # a group the feed policy excludes loses its archives as it loses its feeds, and so
     # does one of a kind feeds.archives_groups leaves out
-    on = bool(archive_formats(config, key)) and key not in snapshot.excluded
-    now = snapshot.archives.get(key, {}) if on else {}
+    now, kept = _chain(snapshot, config, key, owned)
     group = snapshot.groups.get(key)
     name = display_name(group.spellings) if group is not None else ""
     before = snapshot.archived.get(key, {})
-    periods = sorted(now)
+    periods = sorted({*now, *kept})
     out: list[ArchiveDecision] = []
     for i, period in enumerate(periods):
+        if period not in now:
+            continue  # kept (below), still a neighbour
         links = ArchiveLinks(period, *archive_neighbours(periods, i))
         sig = archive_signature(name, links, now[period])
         paths = archive_paths(config, key, period)
