@@ -11,6 +11,8 @@ from ..hooks import HookResult
 from ..model import BuildReport
 
 log = logging.getLogger("feedwright.serve")
+#: The counts of a build's record (:mod:`.rebuild`) that its log line carries.
+COUNTS = ("posts", "rejected", "written", "unchanged", "removed")
 
 
 def log_build(record: dict[str, Any], report: BuildReport | None) -> None:
@@ -26,13 +28,7 @@ def log_build(record: dict[str, Any], report: BuildReport | None) -> None:
             log.warning("%s", line, extra={"event": "rejected"})
         for line in report.distinct_warnings:
             log.warning("warning: %s", line, extra={"event": "warning"})
-        fields.update(
-            posts=report.posts,
-            rejected=report.rejected,
-            written=len(report.written),
-            unchanged=len(report.unchanged),
-            removed=len(report.removed),
-        )
+        fields.update({key: record[key] for key in COUNTS})
         words = summary_line(report, seconds=record["seconds"])
         log.info("%s: %s", record["trigger"], words, extra=fields)
     else:
