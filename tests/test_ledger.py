@@ -12,6 +12,8 @@ import zlib
 import pytest
 from click.testing import CliRunner
 from conftest import mtimes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_w3c import w3c
 
 from feedwright.cli import cli
@@ -21,11 +23,16 @@ from feedwright.ledger import (
     HEADER,
     NO_FILE,
     Ledger,
+    MappingRows,
     Row,
     Shape,
     format_changes,
     format_ledger,
+    format_ledger_at,
+    format_line,
+    format_lines,
     load_ledger,
+    new_row,
     parse_ledger,
 )
 
@@ -311,6 +318,67 @@ def test_assign_fixes_the_first_id_and_follows_renames_only_from_gone_posts():
     # an own id is kept and not recorded
     assert ledger.assign("d.md", SHA, "urn:x", "https://x/5", gone=lambda p: True) == "urn:x"
     assert "d.md" not in ledger.rows
+
+
+@pytest.mark.parametrize("start", [None, {"z.md": Row(SHA.hex(), "https://x/0")}])
+def test_lines_made_ahead_are_written_only_for_the_rows_they_were_made_for(start):
+    """A worker formats the line of a post's new row (``new_row``) ahead: the file written
+    with those lines is byte for byte the one formatted from the rows, whether the row
+    fixed is that one (a new path), another (the id follows the path, or a rename) or
+    none (an own id)."""
+    ledger = Ledger(start)
+
+    def assign(path: str, sha: bytes, url: str, gone: bool = True, own: str = "") -> str:
+        row = new_row(sha, own or url, url)
+        line = None if row is None else format_line(path, row)
+        return ledger.assign(path, sha, own or url, url, gone=lambda p: gone, line=line)
+
+    other = SHA[::-1]
+    assert assign("a.md", SHA, "https://x/1", gone=False) == "https://x/1"
+    assert assign("a.md", other, "https://x/2") == "https://x/1"  # made for x/2: not used
+    assert assign("b\tab\t.md", bytes(16), "https://x/3") == "https://x/3"
+    assert assign("c.md", other, "https://x/4") == "https://x/1"  # a.md renamed
+    assert assign("d.md", SHA, "https://x/5", own="urn:own") == "urn:own"
+    assert assign("#e.md", bytes(range(1, 17)), "https://x/6") == "https://x/6"
+    assert set(ledger.made) <= set(ledger.changes)
+    for path, line in ledger.made.items():
+        assert line == format_line(path, ledger.changes[path])
+    assert format_ledger_at(ledger.rows, ledger.made) == format_ledger_at(ledger.rows)
+    assert format_lines(sorted(ledger.changes.items()), 7, ledger.made) == format_lines(
+        sorted(ledger.changes.items()), 7
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a.md", "b.md", "c.md"]),
+            st.sampled_from([SHA, SHA[::-1], bytes(16)]),
+            st.booleans(),  # an own id
+            st.frozensets(st.sampled_from(["a.md", "b.md", "c.md"])),  # the posts gone
+        ),
+        max_size=12,
+    )
+)
+def test_the_quick_path_of_a_ledger_without_rows_follows_the_rules(steps):
+    """A ledger that starts without rows takes a post at a new path whose content no row
+    has in a few steps: what it fixes is what the rules fix step by step (a ledger over
+    an empty row source takes no quick path)."""
+    quick, slow = Ledger(), Ledger(MappingRows({}))
+    for i, (path, sha, own, gone) in enumerate(steps):
+        url = f"https://x/{i}"
+        entry_id = f"urn:{i}" if own else url
+        row = new_row(sha, entry_id, url)
+        line = None if row is None else format_line(path, row)
+        ids = [
+            ledger.assign(path, sha, entry_id, url, gone=gone.__contains__, line=line)
+            for ledger in (quick, slow)
+        ]
+        assert ids[0] == ids[1]
+        assert quick.changes == slow.changes
+    for path, made in quick.made.items():
+        assert made == format_line(path, quick.changes[path])
 
 
 def test_the_ledger_is_not_a_feed_in_the_opml(site):

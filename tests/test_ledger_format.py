@@ -69,12 +69,12 @@ def text(line: bytes) -> str:
 
 
 written = st.builds(
-    lambda path, sha, entry_id: text(ledger_file._line(path, Row(sha, entry_id))),
+    lambda path, sha, entry_id: text(ledger_file.format_line(path, Row(sha, entry_id))),
     st.sampled_from(PATHS),
     st.sampled_from(SHAS),
     st.sampled_from(IDS),
 )
-removal = st.sampled_from(PATHS).map(lambda path: text(ledger_file._line(path, None)))
+removal = st.sampled_from(PATHS).map(lambda path: text(ledger_file.format_line(path, None)))
 field = st.sampled_from(PATHS + SHAS + BAD_SHAS + IDS + BAD_IDS + ["\\x", "a\\", "\\\\t", "\\#"])
 raw = st.lists(field, min_size=1, max_size=4).map("\t".join)
 damaged = st.tuples(written, st.integers(0, 200), st.sampled_from(["", "x", "0", "\t"])).map(
@@ -89,12 +89,12 @@ headers = st.sampled_from(
 #: now and then one it must leave to the line-by-line reading.
 FEW = ["_posts/2022-03-07-a.md", "_posts/2022-03-07-b.md", "news/_posts/2022-03-08-株洲.md"]
 plain_row = st.builds(
-    lambda path, sha, entry_id: text(ledger_file._line(path, Row(sha, entry_id))),
+    lambda path, sha, entry_id: text(ledger_file.format_line(path, Row(sha, entry_id))),
     st.sampled_from(FEW),
     st.sampled_from(SHAS),
     st.sampled_from(IDS[:3]),
 )
-plain_removal = st.sampled_from(FEW).map(lambda path: text(ledger_file._line(path, None)))
+plain_removal = st.sampled_from(FEW).map(lambda path: text(ledger_file.format_line(path, None)))
 plain = st.one_of(*[plain_row] * 6, plain_removal, st.just("end"), st.just("# a comment"))
 #: One byte of a plain line changed (its checksum then does not match), or fields that
 #: are wrong with a checksum that matches, or any line at all.

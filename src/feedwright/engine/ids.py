@@ -167,7 +167,7 @@ def save_ledger(cache: Cache, out: Output, opened: Opened, dry_run: bool) -> Non
         if not dry_run:
             _append(cache, out, ledger, rows_at)
     elif rows_at is None or ledger.changed:
-        after = _write(cache, out, ledger.rows, opened.data if rows_at is None else b"", dry_run)
+        after = _write(cache, out, ledger, opened.data if rows_at is None else b"", dry_run)
     cache.set_meta("ledger", out.state_stamp(IDS))
     cache.set_meta("ledger_shape", " ".join(map(str, after)))
 
@@ -175,7 +175,7 @@ def save_ledger(cache: Cache, out: Output, opened: Opened, dry_run: bool) -> Non
 def _append(cache: Cache, out: Output, ledger: Ledger, rows_at: FileRows) -> None:
     """Append the lines that changed and record where the new rows are."""
     items = sorted(ledger.changes.items())
-    data, offsets = format_lines(items)
+    data, offsets = format_lines(items, made=ledger.made)
     dropped = [found[0] for path, _row in items if (found := rows_at.find(path)) is not None]
     start = out.append_state(IDS, data)
     added = [
@@ -186,13 +186,12 @@ def _append(cache: Cache, out: Output, ledger: Ledger, rows_at: FileRows) -> Non
     cache.ledger.change(added, dropped, every=False)
 
 
-def _write(
-    cache: Cache, out: Output, rows: dict[str, Row], before: bytes | None, dry_run: bool
-) -> Shape:
+def _write(cache: Cache, out: Output, ledger: Ledger, before: bytes | None, dry_run: bool) -> Shape:
     """Write the file whole (when that changes it) and record where its rows are."""
+    rows = ledger.rows
     if before is None and not rows:
         return NO_FILE
-    data, placed = format_ledger_at(rows)
+    data, placed = format_ledger_at(rows, ledger.made)
     if data != before and not dry_run:
         out.write_state(IDS, data)
     cache.ledger.change(

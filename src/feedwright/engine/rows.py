@@ -51,6 +51,9 @@ class Good(NamedTuple):
     members: tuple[tuple[str, str, str], ...]
     #: The post's warnings, one per line, or ``None``.
     warnings: str | None = None
+    #: The id ledger's line for a new row of it (:func:`feedwright.ledger.format_line`,
+    #: made in the worker), when its entry id is its permalink; ``None`` otherwise.
+    line: bytes | None = None
 
 
 class Bad(NamedTuple):

@@ -148,6 +148,7 @@ class Sources:
             good.entry_id,
             good.url,
             gone=lambda old: not source_has(source, old),
+            line=good.line,
         )
         if fixed == good.entry_id:
             return parsed

@@ -27,6 +27,7 @@ from ..config import Config
 from ..discover import PostFolder, raw_post, read_post
 from ..errors import PostError, describe
 from ..group import archive_period, memberships, rank, visible_from
+from ..ledger import format_line, new_row
 from ..model import ArchiveLinks, EntryContent, FeedFile, Group, Post, RawPost
 from ..output import Staged, Writer
 from ..posts import Skip, parse_post, with_body
@@ -79,6 +80,7 @@ def _outcome(config: Config, raw: RawPost, known_sha: bytes | None) -> Outcome:
         record=encode_post(post),
         members=encode_members(members),
         warnings="\n".join(warnings) if warnings else None,
+        line=None if (row := new_row(sha, post.id, post.url)) is None else format_line(path, row),
     )
 
 

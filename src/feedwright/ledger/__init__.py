@@ -45,6 +45,7 @@ from .file import (
     format_changes,
     format_ledger,
     format_ledger_at,
+    format_line,
     format_lines,
     load_ledger,
     parse_ledger,
@@ -68,6 +69,13 @@ def ledger_id(entry_id: str, url: str, row: Row | None) -> str:
     if entry_id != url or row is None:
         return entry_id
     return row.id
+
+
+def new_row(sha: bytes, entry_id: str, url: str) -> Row | None:
+    """The row a post at a path without one gets, unless it was renamed (content hash
+    ``sha``, parsed with ``entry_id`` and permalink ``url``): ``None`` when it has its own
+    id. (A worker process formats its line ahead with it: see :meth:`Ledger.assign`.)"""
+    return Row(sha.hex(), url) if entry_id == url else None
 
 
 class Rows(Protocol):
@@ -112,12 +120,19 @@ class Ledger:
     :class:`Rows` source, never changed), and :attr:`changes`."""
 
     def __init__(self, rows: Mapping[str, Row] | Rows | None = None) -> None:
+        #: It started without rows (no file): a path without a row is new, and only a row
+        #: this build added can be the one a post was renamed from.
+        self._none = rows is None or (isinstance(rows, Mapping) and not rows)
         if rows is None or isinstance(rows, Mapping):
             rows = MappingRows(rows or {})
         self._base: Rows = rows
         #: What the build changed: each path's new row, or ``None`` (removed).
         self.changes: dict[str, Row | None] = {}
         self._changed_by_sha: dict[str, set[str]] = {}  # the paths of changed rows, by hash
+        self._added: dict[str, str] = {}  # (but those of the quick path's rows: one a hash)
+        #: The lines of rows in :attr:`changes` formatted ahead, by path (each the line
+        #: of the path's row there: :func:`.file.format_lines` takes them as they are).
+        self.made: dict[str, bytes] = {}
 
     @property
     def changed(self) -> bool:
@@ -150,9 +165,13 @@ class Ledger:
         return Shape(before.version, live, dead)
 
     def _set(self, path: str, row: Row | None) -> None:
+        self.made.pop(path, None)
         was = self.changes.pop(path, None)
         if was is not None:
-            self._changed_by_sha[was.sha].discard(path)
+            if self._added.get(was.sha) == path:
+                del self._added[was.sha]
+            else:
+                self._changed_by_sha[was.sha].discard(path)
         if row != self._base.ledger_row(path):  # (else back to what the file says)
             self.changes[path] = row
             if row is not None:
@@ -161,21 +180,51 @@ class Ledger:
     def renamed_from(self, path: str, sha: str, gone: Callable[[str], bool]) -> str | None:
         """The path a new post at ``path`` was renamed from: a row with its content hash
         whose post is ``gone`` (the first in path order), or ``None``."""
-        paths = {p for p in self._base.ledger_paths(sha) if p not in self.changes}
-        paths |= self._changed_by_sha.get(sha, set())
+        base = self._base.ledger_paths(sha)
+        changed = self._changed_by_sha.get(sha)
+        added = self._added.get(sha)
+        if not base and not changed and added is None:  # (no row has its content)
+            return None
+        paths = {p for p in base if p not in self.changes}
+        paths |= changed or set()
+        if added is not None:
+            paths.add(added)
         for old in sorted(paths):
             if old != path and gone(old):
                 return old
         return None
 
     def assign(
-        self, path: str, sha: bytes, entry_id: str, url: str, gone: Callable[[str], bool]
+        self,
+        path: str,
+        sha: bytes,
+        entry_id: str,
+        url: str,
+        gone: Callable[[str], bool],
+        line: bytes | None = None,
     ) -> str:
         """The entry id of the post at ``path`` (content hash ``sha``, parsed with
-        ``entry_id`` and permalink ``url``), recording what it fixes (module rules)."""
-        if entry_id != url:
+        ``entry_id`` and permalink ``url``), recording what it fixes (module rules).
+        ``line``: the line of a new row for it, ``Row(sha.hex(), url)``, formatted ahead
+        (:func:`.file.format_line`, in a worker process): the file is written with it
+        when that is the row fixed (:attr:`made`)."""
+        new = new_row(sha, entry_id, url)
+        if new is None:
             return entry_id
-        hexed = sha.hex()
+        hexed = new.sha
+        if (
+            self._none
+            and path not in self.changes
+            and hexed not in self._added
+            and hexed not in self._changed_by_sha
+        ):
+            # (what the rules below come to when no row has this path or this content:
+            # a cold build's every post, so taken in as few steps as can be)
+            self.changes[path] = new
+            self._added[hexed] = path
+            if line is not None:
+                self.made[path] = line
+            return url
         row = self.row(path)
         if row is None:
             old = self.renamed_from(path, hexed, gone)
@@ -184,8 +233,10 @@ class Ledger:
                 assert row is not None
                 self._set(old, None)
             else:
-                row = Row(hexed, url)
+                row = new
         self._set(path, Row(hexed, row.id))
+        if line is not None and row.id == url and path in self.changes:
+            self.made[path] = line
         return row.id
 
     def moved(self, path: str, entry_id: str, url: str) -> bool:
@@ -211,8 +262,10 @@ __all__ = [
     "format_changes",
     "format_ledger",
     "format_ledger_at",
+    "format_line",
     "format_lines",
     "ledger_id",
+    "new_row",
     "load_ledger",
     "parse_ledger",
     "parse_line",

@@ -349,19 +349,27 @@ def _check(fields: list[str], where: str, number: int) -> tuple[str, str, str]:
     return path, sha, entry_id
 
 
-def _line(path: str, row: Row | None) -> bytes:
+def format_line(path: str, row: Row | None) -> bytes:
+    """The line of ``path``'s row (``None``: a removal), newline included: made ahead of
+    time (in a worker process) it is what :func:`format_lines` would write."""
     sha, entry_id = (GONE, GONE) if row is None else (row.sha, _escape(row.id))
     body = f"{_escape_path(path)}\t{sha}\t{entry_id}".encode("utf-8", "surrogateescape")
     return b"%s\t%08x\n" % (body, zlib.crc32(body))
 
 
 def format_lines(
-    items: Iterable[tuple[str, Row | None]], start: int = 0
+    items: Iterable[tuple[str, Row | None]],
+    start: int = 0,
+    made: Mapping[str, bytes] | None = None,
 ) -> tuple[bytes, list[int]]:
     """One write: the lines of ``items`` (a row, or ``None``: removed), in that order,
     then ``end``; and where each of the first begins in a file in which they begin at
-    byte ``start``."""
-    lines = [_line(path, row) for path, row in items]
+    byte ``start``. ``made``: lines already formatted (:func:`format_line`) of some of
+    these rows, by path."""
+    if made:
+        lines = [made.get(path) or format_line(path, row) for path, row in items]
+    else:
+        lines = [format_line(path, row) for path, row in items]
     offsets = []
     at = start
     for line in lines:
@@ -375,12 +383,14 @@ def _head() -> bytes:
     return f"{HEADER}\n{_COMMENT}\n".encode()
 
 
-def format_ledger_at(rows: Mapping[str, Row]) -> tuple[bytes, list[tuple[str, Row, int]]]:
+def format_ledger_at(
+    rows: Mapping[str, Row], made: Mapping[str, bytes] | None = None
+) -> tuple[bytes, list[tuple[str, Row, int]]]:
     """The file for ``rows`` (sorted by path: the same rows give the same bytes), and
-    each row with where its line begins."""
+    each row with where its line begins (``made``: as :func:`format_lines`)."""
     items = sorted(rows.items())
     head = _head()
-    body, offsets = format_lines(items, len(head))
+    body, offsets = format_lines(items, len(head), made)
     return head + body, [(path, row, at) for (path, row), at in zip(items, offsets, strict=True)]
 
 
