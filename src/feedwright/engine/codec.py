@@ -6,6 +6,7 @@ import hashlib
 import json
 import zlib
 from datetime import datetime
+from sys import intern
 
 from ..group import Membership
 from ..model import Author, Post
@@ -97,8 +98,9 @@ NAME_SEPARATOR = "\x1f"
 
 
 def encode_members(members: list[Membership]) -> tuple[tuple[str, str, str], ...]:
-    """``(kind, slug, names)`` of each group, as a ``members`` row says them."""
-    return tuple((m.kind, m.slug, NAME_SEPARATOR.join(m.names)) for m in members)
+    """``(kind, slug, names)`` of each group, as a ``members`` row says them (interned: a
+    worker's batch of posts pickles each group's slug and names once)."""
+    return tuple((m.kind, intern(m.slug), intern(NAME_SEPARATOR.join(m.names))) for m in members)
 
 
 def decode_post(path: str, url: str, entry_id: str | None, record: str) -> Post:
