@@ -377,6 +377,7 @@ def test_the_quick_path_of_a_ledger_without_rows_follows_the_rules(steps):
         ]
         assert ids[0] == ids[1]
         assert quick.changes == slow.changes
+        assert quick.shape(NO_FILE) == slow.shape(NO_FILE)
     for path, made in quick.made.items():
         assert made == format_line(path, quick.changes[path])
 

@@ -158,6 +158,9 @@ class Ledger:
     def shape(self, before: Shape) -> Shape:
         """The shape of a file of shape ``before`` once :attr:`changes` are appended."""
         live, dead = before.live, before.dead
+        if self._none:  # (no row before: none to supersede)
+            added = sum(row is not None for row in self.changes.values())
+            return Shape(before.version, live + added, dead + len(self.changes) - added)
         for path, row in self.changes.items():
             had = self._base.ledger_row(path) is not None
             live += (row is not None) - had

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
 from typing import NamedTuple
 
 from ..errors import LedgerError
@@ -370,11 +371,8 @@ def format_lines(
         lines = [made.get(path) or format_line(path, row) for path, row in items]
     else:
         lines = [format_line(path, row) for path, row in items]
-    offsets = []
-    at = start
-    for line in lines:
-        offsets.append(at)
-        at += len(line)
+    offsets = list(accumulate(map(len, lines), initial=start))
+    offsets.pop()  # (where the end line begins)
     lines.append(_END_LINE)
     return b"".join(lines), offsets
 
@@ -388,10 +386,11 @@ def format_ledger_at(
 ) -> tuple[bytes, list[tuple[str, Row, int]]]:
     """The file for ``rows`` (sorted by path: the same rows give the same bytes), and
     each row with where its line begins (``made``: as :func:`format_lines`)."""
-    items = sorted(rows.items())
+    paths = sorted(rows)  # (each path once: no row is compared)
+    found = list(map(rows.__getitem__, paths))
     head = _head()
-    body, offsets = format_lines(items, len(head), made)
-    return head + body, [(path, row, at) for (path, row), at in zip(items, offsets, strict=True)]
+    body, offsets = format_lines(zip(paths, found, strict=True), len(head), made)
+    return head + body, list(zip(paths, found, offsets, strict=True))
 
 
 def format_ledger(rows: Mapping[str, Row]) -> bytes:
