@@ -8,6 +8,7 @@
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c1m --posts 1000000 --runs 1  # kept
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only floors,noop
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only cold,noop --archives monthly
+    .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --archives monthly --archive-set full
 
 For each N it generates a corpus with benchmarks/corpus.py (60 categories, ~400 tags, or
 more with --tags; 20 items a feed), or uses --corpus DIR (generating it there first, and
@@ -22,9 +23,12 @@ single process (as /usr/bin/time reports it). --only picks a subset of these ste
           <output>/.feedwright/ (SQLite cache with its -wal/-shm files, manifest) is reported
           against the corpus's post bytes. Without "cold", an untimed build sets up the rest.
   noop    a rebuild with nothing changed.
-          With --archives monthly|yearly, "cold" and "noop" are measured again on a second
-          output folder with `feeds.archives` on (RFC 5005 archives for every group): the
-          same corpus, the same run, so the two cold builds compare directly.
+          With --archives monthly|yearly, "cold" and "noop" are measured again with
+          `feeds.archives` on, for each archive set of --archive-set (default: both, each
+          on an output folder of its own): "default" is the set feedwright archives unless
+          told (Atom; the site and the categories), "full" every format of every group
+          (`archives_formats: [atom, rss, json]`, `archives_groups: [site, categories,
+          tags]`). The same corpus, the same run, so the cold builds compare directly.
   edit    a rebuild after the newest past post is edited.
   add     a rebuild after a post is added (the corpus is put back afterwards).
   durable what durable writes cost a cold full build: the same build with durable=False
@@ -39,9 +43,14 @@ single process (as /usr/bin/time reports it). --only picks a subset of these ste
 
 The floors come from the same run because timings on a shared machine are noisy: a ratio to
 a floor read minutes apart, under the same load and page cache, means more than a number of
-seconds. Nothing here holds every file name or file at once: folders are streamed with
-os.scandir, in the floors too (their work per file is unchanged), so nothing in this script
-grows with --posts 1000000 (about 3.5 GB of posts). Not a test.
+seconds. Beside each measurement that issue #16 sets a target for, the table gives the
+target and whether this run met it: the cold build ≤ 1.4 × the YAML floor (1.5 × from
+1,000,000 posts), the no-op ≤ 0.08 × (0.3 × below 100,000 posts), one post edited
+≤ 0.12 ×, and with the full archive set the cold build ≤ 2.5 × the cold build without
+archives (the "× cold" column) and the no-op ≤ 0.08 ×. Nothing here holds every file
+name or file at once: folders are streamed with os.scandir, in the floors too (their work
+per file is unchanged), so nothing in this script grows with
+--posts 1000000 (about 3.5 GB of posts). Not a test.
 """
 
 from __future__ import annotations
@@ -118,12 +127,33 @@ for path in walk(sys.argv[1]):
 )
 
 
+#: The archive sets --archive-set measures: the ``feeds`` keys each adds to ``archives``.
+ARCHIVE_SETS: dict[str, str] = {
+    "default": "",
+    "full": ", archives_formats: [atom, rss, json], archives_groups: [site, categories, tags]",
+}
+
+
 @dataclass
 class Row:
     key: str
     label: str
     wall: float
     rss: float
+
+
+def target(key: str, count: int) -> tuple[str, float] | None:
+    """Issue #16's target for a row: what it is divided by (``yaml``: the YAML floor,
+    ``cold``: the cold build without archives) and the largest ratio that meets it."""
+    if key == "cold":
+        return "yaml", 1.5 if count >= 1_000_000 else 1.4
+    if key in ("noop", "noop-archives-full"):
+        return "yaml", 0.08 if count >= 100_000 else 0.3
+    if key == "edit":
+        return "yaml", 0.12
+    if key == "cold-archives-full":
+        return "cold", 2.5
+    return None
 
 
 @dataclass
@@ -139,27 +169,30 @@ class Bench:
     post_bytes: int = 0
     cache: dict[str, int] = field(default_factory=dict)  # filled by the cold build
     notes: list[str] = field(default_factory=list)
-    #: ``feeds.archives`` for the second set of feedwright rows (``None``: none).
+    #: ``feeds.archives`` for the archive rows (``None``: none), and their sets.
     archives: str | None = None
+    archive_sets: tuple[str, ...] = ("default", "full")
 
     @property
     def posts(self) -> Path:
         return self.corpus / "_posts"
 
-    def output(self, archives: str | None = None) -> Path:
-        return self.work / (f"out-archives-{archives}" if archives else "out")
+    def output(self, archives: str | None = None, kind: str = "default") -> Path:
+        return self.work / (f"out-archives-{archives}-{kind}" if archives else "out")
 
     @property
     def out(self) -> Path:
         return self.output()
 
-    def build(self, *extra: str, archives: str | None = None) -> list[str]:
-        config = self.work / (f"config-{archives}.yaml" if archives else "config.yaml")
+    def build(self, *extra: str, archives: str | None = None, kind: str = "default") -> list[str]:
+        """The build command; with ``archives``, archives of the set ``kind``."""
+        name = f"config-{archives}-{kind}.yaml" if archives else "config.yaml"
+        config = self.work / name
         if not config.exists():
-            feeds = f"feeds: {{archives: {archives}}}\n" if archives else ""
+            feeds = f"feeds: {{archives: {archives}{ARCHIVE_SETS[kind]}}}\n" if archives else ""
             config.write_text(
                 "site: {title: bench, url: 'https://finews.example', timezone: Asia/Shanghai}\n"
-                f"source: '{self.corpus}'\noutput: '{self.output(archives)}'\n{feeds}",
+                f"source: '{self.corpus}'\noutput: '{self.output(archives, kind)}'\n{feeds}",
                 encoding="utf-8",
             )
         return [self.py, "-m", "feedwright", "build", "--config", str(config), "-q", *extra]
@@ -252,7 +285,17 @@ def cache_on_disk(out: Path) -> dict[str, int]:
 
 
 def feed_files(out: Path) -> int:
-    return sum(1 for e in walk(out) if not e.path.startswith(str(out / ".feedwright")))
+    return output_size(out)[0]
+
+
+def output_size(out: Path) -> tuple[int, int]:
+    """The files feedwright wrote in ``out`` (not its own ``.feedwright/``), and their bytes."""
+    files = size = 0
+    for e in walk(out):
+        if not e.path.startswith(str(out / ".feedwright")):
+            files += 1
+            size += e.stat(follow_symlinks=False).st_size
+    return files, size
 
 
 def feedwright(b: Bench) -> Iterator[Row]:
@@ -270,25 +313,30 @@ def feedwright(b: Bench) -> Iterator[Row]:
     if b.only & {"edit", "add"}:
         yield from edit_and_add(b)
     if b.archives:
-        yield from with_archives(b, b.archives)
+        for kind in b.archive_sets:
+            yield from with_archives(b, b.archives, kind)
 
 
-def with_archives(b: Bench, archives: str) -> Iterator[Row]:
-    """The cold build and the no-op rebuild again, with RFC 5005 archives on."""
-    out = b.output(archives)
+def with_archives(b: Bench, archives: str, kind: str) -> Iterator[Row]:
+    """The cold build and the no-op rebuild again, with RFC 5005 archives of one set on."""
+    out = b.output(archives, kind)
+    what = f"archives: {archives}, {kind} set"
     if "cold" in b.only:
         wall, rss = timed(
-            b.build("--full", archives=archives),
+            b.build("--full", archives=archives, kind=kind),
             b.runs,
             lambda _: shutil.rmtree(out, ignore_errors=True),
         )
-        label = f"feedwright: cold full build, archives: {archives} ({feed_files(out):,} files)"
-        yield Row("cold-archives", label, wall, rss)
+        files, size = output_size(out)
+        label = f"feedwright: cold full build, {what} ({files:,} files, {size / 1e9:.2f} GB)"
+        yield Row(f"cold-archives-{kind}", label, wall, rss)
     else:
-        run(b.build("--full", archives=archives))
+        run(b.build("--full", archives=archives, kind=kind))
     if "noop" in b.only:
-        label = f"feedwright: no-op rebuild, archives: {archives}"
-        yield Row("noop-archives", label, *timed(b.build(archives=archives), b.runs))
+        label = f"feedwright: no-op rebuild, {what}"
+        yield Row(
+            f"noop-archives-{kind}", label, *timed(b.build(archives=archives, kind=kind), b.runs)
+        )
     shutil.rmtree(out, ignore_errors=True)  # gigabytes of archives: not kept
 
 
@@ -465,13 +513,31 @@ def print_header(args: argparse.Namespace, only: set[str]) -> None:
         f"feedwright benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}"
         f"{peer}, median of {args.runs} run(s); measured: {steps}\n"
     )
-    print("| posts | measurement | wall s | peak RSS MiB | × YAML floor | × frontmatter floor |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print(
+        "| posts | measurement | wall s | peak RSS MiB | × YAML floor | × frontmatter floor "
+        "| × cold | target (#16) |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
 
 
-def print_row(count: int, row: Row, yaml_floor: float | None, fm_floor: float | None) -> None:
-    ratios = " | ".join(f"{row.wall / f:.2f}" if f else "–" for f in (yaml_floor, fm_floor))
-    print(f"| {count:,} | {row.label} | {row.wall:.2f} | {row.rss:.0f} | {ratios} |", flush=True)
+def print_row(count: int, row: Row, floor: dict[str, float]) -> None:
+    """One row: its ratios to the floors (and, for archive rows, to the cold build without
+    archives), and its target with whether this run met it."""
+    bases = [floor.get("yaml"), floor.get("fm")]
+    bases.append(floor.get("cold") if row.key.startswith("cold-archives") else None)
+    ratios = " | ".join(f"{row.wall / f:.2f}" if f else "–" for f in bases)
+    goal = target(row.key, count)
+    met = ""
+    if goal is not None:
+        basis, limit = goal
+        name = "YAML floor" if basis == "yaml" else "cold without archives"
+        got = row.wall / floor[basis] if floor.get(basis) else None
+        verdict = "–" if got is None else ("met" if got <= limit else f"not met: {got:.2f} ×")
+        met = f"≤ {limit:g} × {name} ({verdict})"
+    print(
+        f"| {count:,} | {row.label} | {row.wall:.2f} | {row.rss:.0f} | {ratios} | {met} |",
+        flush=True,
+    )
 
 
 def print_cache_table(results: list[Bench]) -> None:
@@ -498,7 +564,15 @@ def bench_corpus(args: argparse.Namespace, only: set[str], n: int | None) -> Ben
     """Measure one corpus, printing rows as they come."""
     with tempfile.TemporaryDirectory(prefix="feedwright-bench-") as tmp:
         work = Path(tmp)
-        b = Bench(prepare_corpus(args, n, work), work, args.runs, only, archives=args.archives)
+        sets = ("default", "full") if args.archive_set == "both" else (args.archive_set,)
+        b = Bench(
+            prepare_corpus(args, n, work),
+            work,
+            args.runs,
+            only,
+            archives=args.archives,
+            archive_sets=sets,
+        )
         b.count, b.post_bytes = corpus_stats(b.posts)
         floor: dict[str, float] = {}
         held: list[Row] = []  # floor rows wait until the floors they are divided by are known
@@ -507,7 +581,7 @@ def bench_corpus(args: argparse.Namespace, only: set[str], n: int | None) -> Ben
             held.append(row)
             if row.key not in ("read", "yaml"):
                 for r in held:
-                    print_row(b.count, r, floor.get("yaml"), floor.get("fm"))
+                    print_row(b.count, r, floor)
                 held.clear()
         return b
 
@@ -536,6 +610,13 @@ def parse_args() -> argparse.Namespace:
         "--archives",
         choices=("monthly", "yearly"),
         help="also measure cold and no-op builds with feeds.archives on",
+    )
+    ap.add_argument(
+        "--archive-set",
+        choices=("default", "full", "both"),
+        default="both",
+        help="with --archives: the default set (Atom; site, categories), every format of "
+        "every group, or both (default)",
     )
     args = ap.parse_args()
     if args.corpus and args.posts and len(args.posts) > 1:
