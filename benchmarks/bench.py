@@ -268,13 +268,14 @@ def floors(b: Bench) -> Iterator[Row]:
 
 
 def cache_on_disk(out: Path) -> dict[str, int]:
-    """Bytes in <output>/.feedwright/: the SQLite cache (+ -wal, -shm), manifest, the id
+    """Bytes in <output>/.feedwright/: the SQLite cache (+ -wal, -shm), manifest (with the
+    archives' files of it, a file per group, in archives/), the id
     ledger (not the cache: it is kept apart in the table), the rest."""
     sizes = {"sqlite": 0, "manifest": 0, "ids": 0, "other": 0}
     for entry in walk(out / ".feedwright"):
         if entry.name.startswith("cache.sqlite"):
             kind = "sqlite"
-        elif entry.name.startswith("manifest"):
+        elif entry.name.startswith("manifest") or f"{os.sep}archives{os.sep}" in entry.path:
             kind = "manifest"
         elif entry.name == "ids":
             kind = "ids"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from test_cache import POLICIES, Twin, feed_tree, op
 
 from feedwright.cli import cli
 from feedwright.engine import list_feeds
+from feedwright.model import GroupKey
+from feedwright.output import manifest
 
 FH = "{http://purl.org/syndication/history/1.0}"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -205,7 +208,9 @@ def manifests(site) -> dict:
     """Every file the manifest records (the archives' entries are kept in a file apart)."""
     files = json.loads(site.read(".feedwright/manifest"))["files"]
     assert not [p for p in files if "archive/" in p]
-    return {**files, **json.loads(site.read(".feedwright/manifest-archives"))["files"]}
+    for path in (site.out / ".feedwright" / "archives").glob("*"):
+        files |= json.loads(path.read_bytes())["files"]
+    return files
 
 
 def test_a_new_period_rewrites_only_the_archive_next_to_it(site):
@@ -418,15 +423,21 @@ def test_a_group_the_feed_policy_excludes_has_no_archives(make_site):
     assert not [p for p in manifest if p.startswith("tags/")]
 
 
+def archive_manifest(site, kind: str, slug: str) -> Path:
+    """The file of one group's archive entries."""
+    name = manifest.archive_name(GroupKey(kind, slug))
+    return site.out / ".feedwright" / "archives" / name
+
+
 def test_a_rebuild_that_decides_no_archive_leaves_the_archives_manifest_unread(site):
     """The archives' manifest entries are read only by a build that may decide an archive:
     a damaged one goes unnoticed by a no-op, and is rebuilt (from the cache) by the next
-    build that looks at a group."""
+    build that looks at its group."""
     first = site.build()
     archives = sorted(p for p in first.written if "archive/" in p)
-    state = site.out / ".feedwright" / "manifest-archives"
+    state = archive_manifest(site, "site", "")
     good = json.loads(state.read_bytes())["files"]
-    assert sorted(good) == archives
+    assert sorted(good) == [p for p in archives if p.startswith("archive/")]
     state.write_bytes(b"garbage{")
     report = site.build()
     assert (report.written, report.removed, report.warnings) == ((), (), ())
@@ -435,7 +446,7 @@ def test_a_rebuild_that_decides_no_archive_leaves_the_archives_manifest_unread(s
     assert state.read_bytes() == b"garbage{"
     write(site, "2022-03-20-h.md", "sport", [])
     report = site.build()
-    assert any("manifest-archives: unreadable manifest" in w for w in report.warnings)
+    assert any(f"{state.name}: unreadable manifest" in w for w in report.warnings)
     rebuilt = json.loads(state.read_bytes())["files"]
     assert set(good) <= set(rebuilt)
     # what the rebuilt entries lack (the posts each held) is learnt again as archives are
@@ -446,14 +457,39 @@ def test_a_rebuild_that_decides_no_archive_leaves_the_archives_manifest_unread(s
     assert not [p for p in site.out.rglob("*") if "archive" in p.parts]
 
 
+def test_a_build_reads_and_saves_only_the_archive_entries_of_the_groups_it_looks_at(site):
+    """Each group's archive entries are a file of their own: an edit in one category
+    leaves the files of the groups it does not touch unread and as they were."""
+    site.build()
+    folder = site.out / ".feedwright" / "archives"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    assert len(before) == 1 + 2 + 2  # the site, news and sport, 株洲 and 体育
+    news = archive_manifest(site, "category", "news")
+    news.write_bytes(b"garbage{")  # not read by the next build
+    write(site, "2022-03-20-h.md", "sport", [])
+    report = site.build()
+    assert report.warnings == ()
+    assert "categories/sport/archive/2022/03/atom.xml" in report.written
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    changed = {name for name in before if after[name] != before[name]}
+    site_file = archive_manifest(site, "site", "").name
+    sport = archive_manifest(site, "category", "sport").name
+    assert changed == {news.name, site_file, sport}  # news: only because it was damaged
+    assert after[news.name][0] == b"garbage{"
+    assert "categories/sport/archive/2022/03/atom.xml" in manifests_of(site, sport)
+
+
+def manifests_of(site, name: str) -> dict:
+    return json.loads((site.out / ".feedwright" / "archives" / name).read_bytes())["files"]
+
+
 def test_a_manifest_that_holds_archive_entries_is_split_when_next_saved(site):
     """A manifest from before the archives' entries were kept apart is read as it is."""
     site.build()
     state = site.out / ".feedwright"
-    files = json.loads((state / "manifest").read_bytes())["files"]
-    files |= json.loads((state / "manifest-archives").read_bytes())["files"]
+    files = manifests(site)
     (state / "manifest").write_text(json.dumps({"version": 1, "files": files}), "utf-8")
-    (state / "manifest-archives").unlink()
+    shutil.rmtree(state / "archives")
     write(site, "2022-03-20-h.md", "sport", [])
     report = site.build()
     assert report.warnings == ()
@@ -462,6 +498,31 @@ def test_a_manifest_that_holds_archive_entries_is_split_when_next_saved(site):
     report = site.build()
     assert "archive/2022/02/atom.xml" in report.removed
     assert not (site.out / "archive/2022/02").exists()
+
+
+def test_the_one_archives_manifest_of_older_builds_is_split_by_the_next_build_that_reads_it(
+    site,
+):
+    """Builds before the archives' entries were kept a file per group kept them in one
+    file: a no-op leaves it be, the next build that looks at a group splits it."""
+    site.build()
+    state = site.out / ".feedwright"
+    files = manifests(site)
+    archived = {p: v for p, v in files.items() if "archive/" in p}
+    (state / "manifest-archives").write_text(json.dumps({"version": 1, "files": archived}), "utf-8")
+    shutil.rmtree(state / "archives")
+    report = site.build()
+    assert (report.written, report.removed, report.warnings) == ((), (), ())
+    assert (state / "manifest-archives").exists() and not (state / "archives").exists()
+    write(site, "2022-03-20-h.md", "sport", [])
+    report = site.build()
+    assert report.warnings == ()
+    assert not (state / "manifest-archives").exists()
+    assert set(manifests(site)) == set(files) | set(report.written)
+    (site.src / "_posts" / "2022-02-03-c.md").unlink()  # February's archives go
+    report = site.build()
+    assert "tags/株洲/archive/2022/02/atom.xml" in report.removed
+    assert not (site.out / "tags/株洲/archive/2022/02").exists()
 
 
 def test_archives_are_checked_by_folder(site):

@@ -69,8 +69,8 @@ def run(site, *args: str):
 def owned(site) -> set[str]:
     state = site.out / ".feedwright"
     files = set(json.loads((state / "manifest").read_bytes())["files"])
-    if (state / "manifest-archives").exists():
-        files |= set(json.loads((state / "manifest-archives").read_bytes())["files"])
+    for path in (state / "archives").glob("*"):
+        files |= set(json.loads(path.read_bytes())["files"])
     return files
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from feedwright.errors import OutputError
-from feedwright.model import ManifestEntry
-from feedwright.output import Output, Stat, Writer, safe_join
+from feedwright.model import GroupKey, ManifestEntry
+from feedwright.output import ARCHIVE_MANIFEST, Output, Stat, Writer, manifest, safe_join
 
 OLD = 1_600_000_000_000_000_000  # an mtime (ns) well in the past
 
@@ -156,19 +156,88 @@ def test_manifest_round_trips(tmp_path):
     assert "株洲".encode() in (tmp_path / ".feedwright" / "manifest").read_bytes()
 
 
+def archive_entries(out: Output, groups=None) -> dict:
+    entries: dict = {}
+    for loaded in out.load_archive_manifests(groups):
+        assert not loaded.damaged
+        entries.update(loaded.entries)
+    return entries
+
+
 def test_archive_entries_are_saved_apart_and_an_old_manifest_says_it_holds_them(tmp_path):
     out = Output(tmp_path)
     feed, archive = "tags/a/atom.xml", "tags/a/archive/2022/03/atom.xml"
     out.save_manifest({feed: ManifestEntry(), archive: ManifestEntry()})
     assert out.load_manifest().entries == {feed: ManifestEntry()}
-    assert out.load_archive_manifest().entries == {archive: ManifestEntry()}
+    assert archive_entries(out) == {archive: ManifestEntry()}
     # without archives (a build that read none) only the main one is saved
-    out.save_manifest({feed: ManifestEntry(name="A")}, archives=False)
-    assert out.load_archive_manifest().entries == {archive: ManifestEntry()}
+    out.save_manifest({feed: ManifestEntry(name="A")}, archives=frozenset())
+    assert archive_entries(out) == {archive: ManifestEntry()}
     (tmp_path / ".feedwright" / "manifest").write_bytes(
         b'{"version": 1, "files": {"%s": {}}}' % archive.encode()
     )
     assert out.load_manifest().mixed
+
+
+A, B = GroupKey("tag", "a"), GroupKey("category", "株洲 b")
+A_FILE, B_FILE = "tags/a/archive/2022/03/atom.xml", "categories/株洲 b/archive/2022/atom.xml"
+SITE_FILE = "archive/2022/03/atom.xml"
+
+
+def test_each_group_has_its_archive_entries_in_a_file_of_its_own(tmp_path):
+    out = Output(tmp_path)
+    one = ManifestEntry(sources=("_posts/2022-03-01-x.md",))
+    entries = {A_FILE: one, B_FILE: one, SITE_FILE: one, "atom.xml": one}
+    out.save_manifest(entries)
+    folder = tmp_path / ".feedwright" / "archives"
+    assert len(list(folder.iterdir())) == 3
+    assert archive_entries(out, [A]) == {A_FILE: one}
+    assert archive_entries(out, [B, GroupKey("site", "")]) == {B_FILE: one, SITE_FILE: one}
+    assert archive_entries(out, [GroupKey("tag", "none")]) == {}
+    # saving one group's entries leaves the others' files alone (not even read)
+    (folder / manifest.archive_name(B)).write_bytes(b"not read")
+    two = ManifestEntry(sources=("_posts/2022-03-02-y.md",))
+    out.save_manifest({A_FILE: two, "atom.xml": one}, archives=frozenset({A}))
+    assert archive_entries(out, [A]) == {A_FILE: two}
+    assert (folder / manifest.archive_name(B)).read_bytes() == b"not read"
+    # a group left without archive entries loses its file
+    out.save_manifest({"atom.xml": one}, archives=frozenset({A}))
+    assert not (folder / manifest.archive_name(A)).exists()
+    # saving all of them removes the files of the groups that have none
+    out.save_manifest({SITE_FILE: one})
+    assert [p.name for p in folder.iterdir()] == [manifest.archive_name(GroupKey("site", ""))]
+    assert archive_entries(out) == {SITE_FILE: one}
+
+
+def test_the_one_archives_manifest_of_older_builds_is_read_then_split(tmp_path):
+    out = Output(tmp_path)
+    one = ManifestEntry(sources=("_posts/2022-03-01-x.md",))
+    state = tmp_path / ".feedwright"
+    state.mkdir()
+    (state / ARCHIVE_MANIFEST).write_bytes(manifest.encode({A_FILE: one, B_FILE: one}))
+    (first, *rest) = out.load_archive_manifests([A])
+    assert (
+        first.mixed and first.entries == {A_FILE: one, B_FILE: one} and rest == [manifest.Loaded()]
+    )
+    # a group that has a file of its own (a build killed while splitting) reads it, not
+    # the old file's entries
+    two = ManifestEntry(sources=("_posts/2022-03-02-y.md",))
+    out.save_manifest({A_FILE: two}, archives=frozenset({A}))
+    assert (state / ARCHIVE_MANIFEST).exists()
+    assert archive_entries(out, [B]) == {B_FILE: one}
+    assert archive_entries(out, [A]) == archive_entries(out) == {B_FILE: one, A_FILE: two}
+    # saved whole, the old file goes
+    out.save_manifest({A_FILE: two, B_FILE: one})
+    assert not (state / ARCHIVE_MANIFEST).exists()
+    assert archive_entries(out) == {B_FILE: one, A_FILE: two}
+
+
+def test_a_damaged_archive_manifest_says_so(tmp_path):
+    out = Output(tmp_path)
+    out.save_manifest({A_FILE: ManifestEntry()})
+    (tmp_path / ".feedwright" / "archives" / manifest.archive_name(A)).write_bytes(b"{")
+    (loaded,) = out.load_archive_manifests([A])
+    assert loaded.damaged and loaded.warning is not None
 
 
 @pytest.mark.parametrize(

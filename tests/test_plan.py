@@ -852,14 +852,32 @@ def test_a_group_whose_files_are_all_kept_reports_no_change():
 @pytest.mark.parametrize(
     ("fields", "saved"),
     [
-        ({}, False),
-        ({"cold": True}, True),
-        ({"damaged": True}, True),
-        ({"mixed": True, "archives_read": False}, True),
-        ({"cold": True, "archives_read": False}, False),
+        ({}, frozenset()),
+        ({"cold": True}, "all"),
+        ({"damaged": True}, "all"),
+        ({"mixed": True, "archives_read": False}, "all"),
+        ({"cold": True, "archives_read": False}, frozenset()),
     ],
 )
 def test_the_archives_manifest_is_saved_only_by_a_build_that_read_it_and_may_change_it(
     fields, saved
 ):
-    assert plan(snapshot(groups={}, **fields), MONTHLY).save_archives is saved
+    assert plan(snapshot(groups={}, **fields), MONTHLY).save_archives == saved
+
+
+def test_a_build_saves_the_archive_entries_of_the_groups_it_decides_archives_of_only():
+    """Per-group archive manifests: a build that changes one group's archives saves that
+    group's entries, not those of another group it looked at and left alone."""
+    old = {"2022/01": period(C), "2022/02": period(B)}
+    new = dict(old, **{"2022/02": PeriodNow((Source(B.relpath, b"edited"),))})
+    sport_key = GroupKey("category", "sport")
+    tech = {"2022/03": period(A)}
+    s = snapshot(
+        groups={NEWS: now(NEWS, B, C), sport_key: now(sport_key, A)},
+        owned={**archived_owned(NEWS, *old), **archived_owned(sport_key, *tech)},
+        archives={NEWS: new, sport_key: tech},
+        archived={NEWS: settled(NEWS, old), sport_key: settled(sport_key, tech, name="sport")},
+    )
+    p = plan(s, MONTHLY)
+    assert archive_kinds(p) == [("ArchiveRender", "2022/02")]
+    assert p.save_archives == frozenset({NEWS})

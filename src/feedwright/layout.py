@@ -179,6 +179,14 @@ def is_archive_path(relpath: str) -> bool:
     )
 
 
+def archive_group(relpath: str) -> GroupKey:
+    """The group whose archive folder holds a path (one :func:`is_archive_path` says is)."""
+    parts = relpath.split("/", 2)
+    if parts[0] == ARCHIVE_DIR:
+        return SITE
+    return GroupKey(_KIND_OF_FOLDER[parts[0]], parts[1])
+
+
 def archive_of_path(relpath: str) -> tuple[GroupKey, str] | None:
     """The group and period of an archive file (``None`` for any other path)."""
     parts = relpath.split("/")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..group import make_group
 from ..model import ArchiveLinks, Group, GroupChange, GroupKey, Listing, ManifestEntry, Post
@@ -81,10 +82,12 @@ class Snapshot:
     #: The archives the last build published for those groups, each period's signature
     #: (``None``: kept as it was, or not rendered: look again).
     archived: Mapping[GroupKey, Mapping[str, bytes | None]] = field(default_factory=dict)
-    #: Whether ``owned`` holds the archive files' entries: only a build that may decide an
-    #: archive (a cold one, or one that looks at a group) reads them.
+    #: Whether ``owned`` holds archive files' entries: only a build that may decide an
+    #: archive reads them, those of the groups in ``groups`` (every group's in a cold
+    #: build, or after a manifest file was damaged or is from before they were apart).
     archives_read: bool = True
-    #: Without them: the archive files the last builds wrote (the report's unchanged).
+    #: The archive files of the other groups, as the last builds wrote them (the report's
+    #: unchanged).
     unlooked: frozenset[str] = frozenset()
     #: A manifest file could not be read (``owned`` was rebuilt from the cache): it is
     #: saved again.
@@ -227,8 +230,9 @@ class Plan:
     claims: tuple[str, ...] = ()
     #: Groups whose feeds gain or lose posts (from the manifest's sources, before and now).
     changes: tuple[GroupChange, ...] = ()
-    #: Whether the archives' manifest is saved (read, and maybe changed, by this build).
-    save_archives: bool = False
+    #: Whose archive entries the manifest saves (read, and maybe changed, by this build):
+    #: these groups', or ``"all"`` (every group's, read by this build).
+    save_archives: frozenset[GroupKey] | Literal["all"] = frozenset()
     #: Files this build would write (feeds, pages, archives, the OPML) that are not
     #: written, because a file feedwright did not write is in their place: not published,
     #: so neither ``feedwright feeds`` nor the OPML lists them.

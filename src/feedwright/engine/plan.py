@@ -39,6 +39,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Literal
 
 from ..config import Config
 from ..group import archive_neighbours, display_name, listing, make_group
@@ -162,12 +163,24 @@ def plan(snapshot: Snapshot, config: Config, *, adopt: bool = False) -> Plan:
         archives=tuple(archives),
         claims=tuple(claimed),
         changes=tuple(changes(snapshot, config, decisions)),
-        # the archives' manifest is saved only by a build that read it and may change it
-        save_archives=snapshot.mixed
-        or (snapshot.archives_read and (snapshot.cold or bool(archives) or snapshot.damaged)),
+        save_archives=_archives_to_save(snapshot, archives),
         foreign=foreign,
         adopted=tuple(p for p in claimed if p in occupied),
     )
+
+
+def _archives_to_save(
+    snapshot: Snapshot, archives: list[ArchiveDecision]
+) -> frozenset[GroupKey] | Literal["all"]:
+    """Whose archive entries the manifest saves: only a build that read them and may
+    change them saves any; every group's in a cold build, or when a manifest file was
+    damaged or is from before the entries were kept apart; else those of the groups it
+    decides an archive of (the only ones it may change)."""
+    if snapshot.mixed or (snapshot.archives_read and (snapshot.cold or snapshot.damaged)):
+        return "all"
+    if not snapshot.archives_read:
+        return frozenset()
+    return frozenset(a.key for a in archives)
 
 
 def _to_decide(

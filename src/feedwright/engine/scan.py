@@ -18,7 +18,7 @@ about them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,12 +103,15 @@ class Manifests:
             return {path: ManifestEntry() for path in self.cache.files.written(archives=True)}
         return loaded.entries
 
-    def archives(self) -> dict[str, ManifestEntry]:
-        """The archives' manifest entries."""
-        loaded = self._loaded(self.output.load_archive_manifest())
-        if loaded.damaged:
+    def archives(self, groups: Iterable[GroupKey] | None) -> dict[str, ManifestEntry]:
+        """The manifest entries of these groups' archives (``None``: every group's); if one
+        of their files is damaged, those of every archive file the cache knows."""
+        entries: dict[str, ManifestEntry] = {}
+        for loaded in self.output.load_archive_manifests(groups):
+            entries.update(self._loaded(loaded).entries)
+        if self.damaged:
             return {path: ManifestEntry() for path in self.cache.files.archives()}
-        return loaded.entries
+        return entries
 
     def _loaded(self, loaded: Loaded) -> Loaded:
         self.damaged |= loaded.damaged
@@ -154,11 +157,12 @@ class Scanner:
         owned = self.manifests.main()
         looked = self._look(cold, files)
         now_groups, archives, gids = self._read(looked)
-        # the archives' manifest entries only when an archive may be decided
-        damaged = self.manifests.damaged
-        read = cold or bool(gids) or damaged
-        if read and not damaged:
-            owned.update(self.manifests.archives())
+        # the archives' manifest entries only when an archive may be decided, and only
+        # those of the groups looked at (all in a cold build, or to split an old manifest)
+        every = cold or self.manifests.mixed or self.manifests.damaged
+        read = every or bool(gids)
+        if read and not self.manifests.damaged:
+            owned.update(self.manifests.archives(None if every else gids))
         archived = cache.groups.archives(gids.values())
         # the archive files of the groups looked at, one by one
         folders = {
@@ -181,8 +185,8 @@ class Scanner:
             archives=archives,
             archived={key: archived[gid] for key, gid in gids.items() if gid in archived},
             archives_read=read,
-            unlooked=frozenset() if read else frozenset(cache.files.archive_paths()),
-            damaged=damaged,
+            unlooked=frozenset() if every else self._unlooked(owned),
+            damaged=self.manifests.damaged,
             mixed=self.manifests.mixed,
             occupied=frozenset(self._occupied(now_groups, archives, owned)),
         )
@@ -193,6 +197,10 @@ class Scanner:
             errors=tuple(errors),
             warnings=(*self.manifests.warnings, *cache.posts.warnings()),
         )
+
+    def _unlooked(self, owned: Mapping[str, ManifestEntry]) -> frozenset[str]:
+        """The archive files of the groups whose archive entries were not read."""
+        return frozenset(p for p in self.cache.files.archive_paths() if p not in owned)
 
     def _read(
         self, looked: _Looked

@@ -15,16 +15,16 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from ..errors import OutputError
 from ..layout import STATE_DIR
-from ..model import ManifestEntry
+from ..model import GroupKey, ManifestEntry
 from . import manifest
-from .durable import TMP_SUFFIX, atomic_write
-from .manifest import ARCHIVE_MANIFEST, MANIFEST, Loaded
+from .durable import TMP_SUFFIX, atomic_write, atomic_write_many, fsync_path
+from .manifest import ARCHIVE_MANIFEST, ARCHIVES_DIR, MANIFEST, Loaded
 from .state import StateFiles, hold_lock
 from .writer import Staged, Stat, Writer, safe_join
 
@@ -108,20 +108,91 @@ class Output:
         kept apart holds theirs too: ``mixed``)."""
         return manifest.load(self.state / MANIFEST)
 
-    def load_archive_manifest(self) -> Loaded:
-        """The manifest's entries for archive files."""
-        return manifest.load(self.state / ARCHIVE_MANIFEST)
+    def load_archive_manifests(self, groups: Iterable[GroupKey] | None = None) -> list[Loaded]:
+        """The manifest's entries for the archive files of these groups (``None``: of
+        every group), a file each. While the one file older builds kept them all in is
+        there, it comes first (``mixed``: it is split when the manifest is next saved
+        whole), without the entries of a group that has a file of its own."""
+        folder = self.state / ARCHIVES_DIR
+        if groups is None:
+            names = self._archive_names()
+        else:
+            names = sorted({manifest.archive_name(key) for key in groups})
+        loaded = [manifest.load(folder / name, archives=True) for name in names]
+        old = manifest.load(self.state / ARCHIVE_MANIFEST, archives=True)
+        if not old.entries and not old.damaged:
+            return loaded
+        apart = {name for name, got in zip(names, loaded, strict=True) if got.entries}
+        if groups is None:
+            apart |= set(names)
+        else:  # a group not asked for may have a file of its own too
+            apart |= {n for n in self._archive_names() if n not in names}
+        _main, by_group = manifest.split(old.entries)
+        entries = {
+            path: entry
+            for key, kept in by_group.items()
+            if manifest.archive_name(key) not in apart
+            for path, entry in kept.items()
+        }
+        return [Loaded(entries, old.damaged, True, old.warning), *loaded]
 
-    def save_manifest(self, entries: Mapping[str, ManifestEntry], *, archives: bool = True) -> None:
-        """Save the manifest, on the disk when this returns: archive files' entries in
-        :data:`ARCHIVE_MANIFEST`, the others in :data:`MANIFEST`; without ``archives`` (a
-        build that read or changed no archive entry) only the others."""
-        main, kept = manifest.split(entries)
+    def _archive_names(self) -> list[str]:
+        """The files of :data:`ARCHIVES_DIR` (not a killed build's temporary files)."""
+        try:
+            names = os.listdir(self.state / ARCHIVES_DIR)
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            raise OutputError.of(str(self.state / ARCHIVES_DIR), e, "read") from e
+        return sorted(n for n in names if not n.startswith("."))
+
+    def save_manifest(
+        self,
+        entries: Mapping[str, ManifestEntry],
+        *,
+        archives: Set[GroupKey] | Literal["all"] = "all",
+    ) -> None:
+        """Save the manifest, on the disk when this returns: archive files' entries a file
+        per group in :data:`ARCHIVES_DIR`, the others in :data:`MANIFEST`. ``archives``
+        says whose archive entries are saved: ``"all"`` (``entries`` holds every group's:
+        the files of other groups, and the one file of older builds, go), or these groups
+        only (``entries`` holds theirs; an empty set: a build that read or changed none)."""
+        main, by_group = manifest.split(entries)
         self.state.mkdir(parents=True, exist_ok=True)
         self.begin_writing()
-        if archives and (kept or self.files.exists(ARCHIVE_MANIFEST)):
-            self._save(ARCHIVE_MANIFEST, manifest.encode(kept))
+        every = archives == "all"
+        keys = set(by_group) if archives == "all" else set(archives)
+        if keys or every:
+            self._save_archives({key: by_group.get(key, {}) for key in keys}, every=every)
         self._save(MANIFEST, manifest.encode(main))
+        if every and self.files.exists(ARCHIVE_MANIFEST):
+            self.files.unlink(ARCHIVE_MANIFEST)  # split: the files apart are on the disk
+            if self.durable:
+                fsync_path(self.state, folder=True)
+
+    def _save_archives(
+        self, groups: Mapping[GroupKey, Mapping[str, ManifestEntry]], *, every: bool
+    ) -> None:
+        """Write the archive entries of these groups (a group without any: its file goes),
+        on the disk together; with ``every``, the files of any other group go too."""
+        folder = self.state / ARCHIVES_DIR
+        files = {manifest.archive_name(k): manifest.encode(v) for k, v in groups.items() if v}
+        gone = {manifest.archive_name(k) for k, v in groups.items() if not v}
+        if every:
+            gone |= set(self._archive_names()) - set(files)
+        try:
+            if files:
+                folder.mkdir(exist_ok=True)
+                atomic_write_many(folder, files, durable=self.durable)
+            removed = False
+            for name in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(folder / name)
+                    removed = True
+            if removed and self.durable:
+                fsync_path(folder, folder=True)
+        except OSError as e:
+            raise OutputError.of(str(folder), e) from e
 
     def _save(self, name: str, data: bytes) -> None:
         try:
@@ -198,6 +269,7 @@ class Output:
 
 
 __all__ = [
+    "ARCHIVES_DIR",
     "ARCHIVE_MANIFEST",
     "CLEAN",
     "MANIFEST",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -102,3 +102,31 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> os.stat_re
     if durable:
         fsync_path(path.parent, folder=True)
     return st
+
+
+def atomic_write_many(folder: Path, files: Mapping[str, bytes], *, durable: bool = True) -> None:
+    """:func:`atomic_write` for several files of one folder, on the disk together when
+    this returns: every temporary file written, one sync for all of them (``syncfs``, or
+    an ``fsync`` each), the renames, one ``fsync`` of the folder. Each file is replaced
+    at once (old bytes or new); on an error no temporary is left."""
+    renames: list[tuple[Path, Path]] = []
+    try:
+        for name, data in files.items():
+            tmp = temporary_name(folder / name)
+            renames.append((tmp, folder / name))
+            write_new(tmp, data)
+        if durable and renames:
+            if has_syncfs():
+                sync_filesystem(folder)
+            else:
+                for tmp, _path in renames:
+                    fsync_path(tmp)
+        for tmp, path in renames:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _path in renames:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    if durable and renames:
+        fsync_path(folder, folder=True)

@@ -1,25 +1,38 @@
 """The manifest: every file feedwright wrote in the output folder, and what is in it.
 
 Only files in the manifest are ever removed. Archive files' entries (``feeds.archives``)
-are kept in a file of their own: a site's archives are most of its files, and a build
-reads them only when it may decide an archive. Reading returns the entries and whether
-the file was damaged as a value (:class:`Loaded`); a damaged manifest is rebuilt by the
-engine from what its cache knows.
+are kept apart, one file per group in :data:`ARCHIVES_DIR` (:func:`archive_name`): a
+site's archives are most of its files, and a build reads and saves only those of the
+groups it may decide an archive of. (Builds before that kept them all in one file,
+:data:`ARCHIVE_MANIFEST`: still read, and split when next saved.) Reading returns the
+entries and whether the file was damaged as a value (:class:`Loaded`); a damaged
+manifest is rebuilt by the engine from what its cache knows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..layout import is_archive_path
-from ..model import ManifestEntry
+from ..layout import archive_group, is_archive_path
+from ..model import GroupKey, ManifestEntry
 
 MANIFEST = "manifest"
-#: The manifest's entries for archive files, kept apart.
+#: The folder (in ``.feedwright/``) of the manifest's entries for archive files: one file
+#: per group (:func:`archive_name`).
+ARCHIVES_DIR = "archives"
+#: The one file older builds kept every archive file's entries in.
 ARCHIVE_MANIFEST = "manifest-archives"
+
+
+def archive_name(key: GroupKey) -> str:
+    """The file (in :data:`ARCHIVES_DIR`) of a group's archive entries: its kind and a hash
+    of its slug (a slug may be long, or hold any character; a name stays short and safe)."""
+    digest = hashlib.blake2b(key.slug.encode("utf-8"), digest_size=12).hexdigest()
+    return f"{key.kind}-{digest}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +47,9 @@ class Loaded:
     warning: str | None = None
 
 
-def load(path: Path) -> Loaded:
-    """Read a manifest file (none: no entries)."""
+def load(path: Path, *, archives: bool = False) -> Loaded:
+    """Read a manifest file (none: no entries); ``archives``: one that holds archive
+    entries by design (never ``mixed``)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -55,7 +69,7 @@ def load(path: Path) -> Loaded:
         }
     except (ValueError, KeyError, TypeError, AttributeError):
         return Loaded(damaged=True, warning=f"{path}: unreadable manifest; it is rebuilt")
-    return Loaded(entries, mixed=any(is_archive_path(p) for p in entries))
+    return Loaded(entries, mixed=not archives and any(is_archive_path(p) for p in entries))
 
 
 def encode(entries: Mapping[str, ManifestEntry]) -> bytes:
@@ -69,10 +83,13 @@ def encode(entries: Mapping[str, ManifestEntry]) -> bytes:
 
 def split(
     entries: Mapping[str, ManifestEntry],
-) -> tuple[dict[str, ManifestEntry], dict[str, ManifestEntry]]:
-    """The entries of the main manifest, and those of archive files."""
+) -> tuple[dict[str, ManifestEntry], dict[GroupKey, dict[str, ManifestEntry]]]:
+    """The entries of the main manifest, and those of archive files by group."""
     main: dict[str, ManifestEntry] = {}
-    archives: dict[str, ManifestEntry] = {}
+    archives: dict[GroupKey, dict[str, ManifestEntry]] = {}
     for path, entry in entries.items():
-        (archives if is_archive_path(path) else main)[path] = entry
+        if is_archive_path(path):
+            archives.setdefault(archive_group(path), {})[path] = entry
+        else:
+            main[path] = entry
     return main, archives
