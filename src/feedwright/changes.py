@@ -49,6 +49,7 @@ def file_counts(report: BuildReport) -> dict[FileKind, FileCounts]:
     for column, paths in enumerate(lists):
         for path in paths:
             tally[file_kind(path)][column] += 1
+    tally["archive"][1] += report.unlisted
     return {kind: FileCounts(*numbers) for kind, numbers in tally.items()}
 
 
@@ -139,7 +140,7 @@ def change_report(config: Config, report: BuildReport) -> dict[str, Any]:
         "posts": report.posts,
         "rejected": report.rejected,
         "written": len(report.written),
-        "unchanged": len(report.unchanged),
+        "unchanged": report.unchanged_count,
         "removed": len(report.removed),
         "kept": len(report.kept),
         "by_kind": {

@@ -274,7 +274,7 @@ class BuildReport:
     warnings: tuple[str, ...]
     #: Output paths written (new or changed), relative to the output folder.
     written: tuple[str, ...]
-    #: Output paths whose bytes did not change.
+    #: Output paths whose bytes did not change (but ``unlisted``).
     unchanged: tuple[str, ...]
     #: Output paths removed because their group no longer exists.
     removed: tuple[str, ...]
@@ -297,6 +297,14 @@ class BuildReport:
     moved: tuple[str, ...] = ()
     #: With ``explain``: each entry id that more than one post claims, and the posts.
     claimed: tuple[str, ...] = ()
+    #: Archive files unchanged that ``unchanged`` does not list: those of the groups the
+    #: build did not look at (counted, not listed: a big site has a hundred thousand).
+    unlisted: int = 0
+
+    @property
+    def unchanged_count(self) -> int:
+        """Every file unchanged: those listed and those counted."""
+        return len(self.unchanged) + self.unlisted
 
     @property
     def changed(self) -> bool:

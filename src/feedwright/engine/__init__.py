@@ -290,6 +290,7 @@ def _report(run: _Run, seconds: float) -> BuildReport:
         warnings=run.warnings,
         written=tuple(applied.written),
         unchanged=tuple(applied.unchanged),
+        unlisted=applied.unlisted,
         removed=tuple(applied.removed),
         kept=tuple(sorted(applied.kept)),
         seconds=seconds,

@@ -86,9 +86,9 @@ class Snapshot:
     #: archive reads them, those of the groups in ``groups`` (every group's in a cold
     #: build, or after a manifest file was damaged or is from before they were apart).
     archives_read: bool = True
-    #: The archive files of the other groups, as the last builds wrote them (the report's
-    #: unchanged).
-    unlooked: frozenset[str] = frozenset()
+    #: How many archive files of the other groups the last builds wrote (the report's
+    #: unchanged, counted: not listed).
+    unlooked: int = 0
     #: A manifest file could not be read (``owned`` was rebuilt from the cache): it is
     #: saved again.
     damaged: bool = False

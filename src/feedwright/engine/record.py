@@ -25,6 +25,8 @@ class Applied:
     removed: list[str] = field(default_factory=list)
     kept: set[str] = field(default_factory=set)
     unchanged: list[str] = field(default_factory=list)
+    #: Archive files unchanged, of groups not looked at: counted, not listed.
+    unlisted: int = 0
     #: Posts whose body could not be read or rendered (their groups were kept).
     errors: list[PostError] = field(default_factory=list)
     #: Every group with feeds after the build, and the name they carry.
@@ -158,9 +160,8 @@ class Recorder:
         done.foreign = plan.foreign
         done.adopted = plan.adopted
         touched = set(done.written) | set(done.removed) | done.kept
-        done.unchanged = sorted(
-            [*(p for p in self.manifest if p not in touched), *snapshot.unlooked]
-        )
+        done.unchanged = sorted(p for p in self.manifest if p not in touched)
+        done.unlisted = snapshot.unlooked
         return done
 
 

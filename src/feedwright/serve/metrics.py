@@ -111,7 +111,8 @@ class Metrics:
         if report is not None:
             self.posts.set(report.posts)
             files = (*report.written, *report.unchanged, *report.kept)
-            self.feeds.set(sum(1 for path in files if is_feed_name(path.rsplit("/", 1)[-1])))
+            listed = sum(1 for path in files if is_feed_name(path.rsplit("/", 1)[-1]))
+            self.feeds.set(listed + report.unlisted)  # archive files, all of them feeds
             self.rejected.set(report.rejected)
             self.rejected_total.inc(report.rejected)
 

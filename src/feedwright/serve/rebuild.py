@@ -215,7 +215,7 @@ class Rebuilder:
                 posts=report.posts,
                 rejected=report.rejected,
                 written=len(report.written),
-                unchanged=len(report.unchanged),
+                unchanged=report.unchanged_count,
                 removed=len(report.removed),
                 kept=len(report.kept),
                 warnings=list(report.distinct_warnings[:MAX_ERRORS]),

@@ -38,12 +38,12 @@ class Files:
             out.update((r[0], (r[1], r[2])) for r in rows)
         return out
 
-    def archive_paths(self) -> list[str]:
-        """The paths of every archive file (quicker than :meth:`archives`)."""
-        rows = self.store.db.execute(
-            "SELECT path FROM files INDEXED BY files_folder WHERE folder IS NOT NULL"
-        )
-        return [r[0] for r in rows]
+    def archive_count(self) -> int:
+        """How many archive files there are (quicker than listing them)."""
+        row = self.store.db.execute(
+            "SELECT count(*) FROM files INDEXED BY files_folder WHERE folder IS NOT NULL"
+        ).fetchone()
+        return int(row[0])
 
     def put(self, path: str, stat: tuple[int, int], folder: str | None = None) -> None:
         """A file as this build left it (``folder``: the archive folder that holds it)."""
