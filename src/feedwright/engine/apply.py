@@ -20,7 +20,7 @@ from ..config import Config
 from ..group import listing
 from ..layout import OPML, PAGE, SITE, feed_url, group_order
 from ..model import EntryContent, FeedFile, Group, GroupKind, Listing, ManifestEntry
-from ..output import Output, Staged, Stat
+from ..output import Output, Staged
 from .cache import Cache
 from .decisions import (
     Abandon,
@@ -230,10 +230,7 @@ class Applier:
                 failed.append(d)
                 continue
             rec.kept(d.keep)
-            for w in result.files:
-                entry = ManifestEntry(sources=w.sources, name=d.name)
-                folder = w.relpath.rpartition("/")[0]
-                rec.wrote(w.relpath, w.url, Stat(w.size, w.mtime), w.changed, entry, folder)
+            rec.wrote_archive(d.name, result.files)
             self._remove(d.drop, rec)
             rec.folders(p.rpartition("/")[0] for p in (*d.drop, *(w.relpath for w in result.files)))
             rec.archive(d.key, d.links.period or "", d.signature)

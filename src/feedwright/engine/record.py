@@ -14,6 +14,7 @@ from ..model import GroupChange, GroupKey, Listing, ManifestEntry
 from ..output import Output, Stat
 from .cache import Cache
 from .decisions import Plan, Snapshot
+from .rows import Written
 
 
 @dataclass(slots=True)
@@ -84,17 +85,31 @@ class Recorder:
         stat: Stat | None,
         changed: bool,
         entry: ManifestEntry,
-        folder: str | None = None,
     ) -> None:
         """A file is in place (``changed``: its bytes were written; ``stat``: as the
-        writer left it, ``None`` in a dry run)."""
+        writer left it, ``None`` in a dry run); archive files: :meth:`wrote_archive`."""
         if changed:
             self.done.written.append(relpath)
             self.done.written_urls.append(url)
         if stat is not None:
-            self.cache.files.put(relpath, stat, folder)
+            self.cache.files.put(relpath, stat)
         self.manifest[relpath] = entry
         self.claimed.discard(relpath)
+
+    def wrote_archive(self, name: str, files: Iterable[Written]) -> None:
+        """An archive's files are in place (a worker wrote them, or found them holding
+        their bytes already): recorded together (one statement for the cache's rows)."""
+        done, manifest, claimed = self.done, self.manifest, self.claimed
+        rows = []
+        for w in files:
+            if w.changed:
+                done.written.append(w.relpath)
+                done.written_urls.append(w.url)
+            rows.append((w.relpath, w.size, w.mtime, w.relpath.rpartition("/")[0]))
+            manifest[w.relpath] = ManifestEntry(sources=w.sources, name=name)
+            claimed.discard(w.relpath)
+        if not self.dry_run:
+            self.cache.files.put_archives(rows)
 
     def removed(self, relpath: str, gone: bool) -> None:
         """A file feedwright owned was removed (``gone``: it was there)."""
@@ -117,11 +132,7 @@ class Recorder:
         at the files of a folder only if it moved."""
         if self.dry_run:
             return
-        for folder, mtime in self.output.folder_mtimes(set(folders)).items():
-            if mtime is None:
-                self.cache.files.drop_folder(folder)
-            else:
-                self.cache.files.put_folder(folder, mtime)
+        self.cache.files.set_folders(self.output.folder_mtimes(set(folders)))
 
     # -- groups and archives ----------------------------------------------------------------
     def group(

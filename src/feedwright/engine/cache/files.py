@@ -51,6 +51,10 @@ class Files:
             "INSERT OR REPLACE INTO files VALUES (?,?,?,?)", (path, *stat, folder)
         )
 
+    def put_archives(self, rows: Iterable[tuple[str, int, int, str]]) -> None:
+        """Archive files as this build left them: ``(path, size, mtime, folder)`` rows."""
+        self.store.db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?)", rows)
+
     def drop(self, path: str) -> None:
         self.store.db.execute("DELETE FROM files WHERE path=?", (path,))
 
@@ -60,6 +64,17 @@ class Files:
 
     def put_folder(self, folder: str, mtime: int) -> None:
         self.store.db.execute("INSERT OR REPLACE INTO folders VALUES (?,?)", (folder, mtime))
+
+    def set_folders(self, mtimes: dict[str, int | None]) -> None:
+        """Archive folders with their mtime now (``None``: gone, forgotten)."""
+        db = self.store.db
+        db.executemany(
+            "INSERT OR REPLACE INTO folders VALUES (?,?)",
+            [(f, m) for f, m in mtimes.items() if m is not None],
+        )
+        db.executemany(
+            "DELETE FROM folders WHERE folder=?", [(f,) for f, m in mtimes.items() if m is None]
+        )
 
     def drop_folder(self, folder: str) -> None:
         self.store.db.execute("DELETE FROM folders WHERE folder=?", (folder,))
