@@ -43,6 +43,10 @@ class Applied:
     adopted: tuple[str, ...] = ()
 
 
+#: The cache's rows of archive files kept waiting before one statement writes them all.
+_ROWS = 5000
+
+
 class Recorder:
     """The one owner of the manifest, the cache's rows and the report of one build. With
     ``dry_run`` nothing is saved."""
@@ -67,6 +71,24 @@ class Recorder:
         #: Files claimed before they were written: those still here at the end are not.
         self.claimed: set[str] = set()
         self.done = Applied()
+        #: The cache's rows of archive files, folders and archives not written yet, for a
+        #: statement of many (a cold build records 138,000 files and 46,000 folders; the
+        #: cache is one transaction: rows written later are the same rows).
+        self._files: list[tuple[str, int, int, str]] = []
+        self._folders: dict[str, int | None] = {}
+        self._archives: list[tuple[int, str, bytes | None]] = []
+
+    def _flush(self) -> None:
+        """Write the rows kept waiting."""
+        if self._files:
+            self.cache.files.put_archives(self._files)
+            self._files = []
+        if self._folders:
+            self.cache.files.set_folders(self._folders)
+            self._folders = {}
+        if self._archives:
+            self.cache.groups.set_archives(self._archives)
+            self._archives = []
 
     # -- files ------------------------------------------------------------------------------
     def claim(self, paths: Iterable[str]) -> None:
@@ -98,9 +120,9 @@ class Recorder:
 
     def wrote_archive(self, name: str, files: Iterable[Written]) -> None:
         """An archive's files are in place (a worker wrote them, or found them holding
-        their bytes already): recorded together (one statement for the cache's rows)."""
+        their bytes already)."""
         done, manifest, claimed = self.done, self.manifest, self.claimed
-        rows = []
+        rows = self._files
         for w in files:
             if w.changed:
                 done.written.append(w.relpath)
@@ -108,14 +130,15 @@ class Recorder:
             rows.append((w.relpath, w.size, w.mtime, w.relpath.rpartition("/")[0]))
             manifest[w.relpath] = ManifestEntry(sources=w.sources, name=name)
             claimed.discard(w.relpath)
-        if not self.dry_run:
-            self.cache.files.put_archives(rows)
+        if len(rows) >= _ROWS:
+            self._flush()
 
     def removed(self, relpath: str, gone: bool) -> None:
         """A file feedwright owned was removed (``gone``: it was there)."""
         if gone:
             self.done.removed.append(relpath)
         self.manifest.pop(relpath, None)
+        self._flush()
         self.cache.files.drop(relpath)
 
     def kept(self, paths: Iterable[str], name: str | None = None) -> None:
@@ -132,7 +155,7 @@ class Recorder:
         at the files of a folder only if it moved."""
         if self.dry_run:
             return
-        self.cache.files.set_folders(self.output.folder_mtimes(set(folders)))
+        self._folders.update(self.output.folder_mtimes(set(folders)))
 
     # -- groups and archives ----------------------------------------------------------------
     def group(
@@ -147,15 +170,17 @@ class Recorder:
         self.cache.groups.record(self.cache.groups.gid(*key), published, spellings, signature)
 
     def archive(self, key: GroupKey, period: str, signature: bytes | None) -> None:
-        self.cache.groups.set_archive(self.cache.groups.gid(*key), period, signature)
+        self._archives.append((self.cache.groups.gid(*key), period, signature))
 
     def archive_gone(self, key: GroupKey, period: str) -> None:
+        self._flush()
         self.cache.groups.drop_archive(self.cache.groups.gid(*key), period)
 
     # -- the end ----------------------------------------------------------------------------
     def finish(self, plan: Plan, errors: list[PostError]) -> Applied:
         """Save the manifest (when it changed, or could not be read) and say what was done
         (``plan``: as settled)."""
+        self._flush()
         for path in self.claimed:  # claimed, never written
             self.manifest.pop(path, None)
         snapshot = self.snapshot

@@ -170,10 +170,10 @@ class Groups:
         rows = self.store.db.execute("SELECT DISTINCT gid FROM archives WHERE signature IS NULL")
         return {r[0] for r in rows}
 
-    def set_archive(self, gid: int, period: str, signature: bytes | None) -> None:
-        self.store.db.execute(
-            "INSERT OR REPLACE INTO archives VALUES (?, ?, ?)", (gid, period, signature)
-        )
+    def set_archives(self, rows: Iterable[tuple[int, str, bytes | None]]) -> None:
+        """Archives as this build leaves them: ``(gid, period, signature)`` rows (the
+        signature ``None``: look again next build)."""
+        self.store.db.executemany("INSERT OR REPLACE INTO archives VALUES (?, ?, ?)", rows)
 
     def drop_archive(self, gid: int, period: str) -> None:
         self.store.db.execute("DELETE FROM archives WHERE gid = ? AND period = ?", (gid, period))
