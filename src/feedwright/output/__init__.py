@@ -112,21 +112,19 @@ class Output:
         """The manifest's entries for the archive files of these groups (``None``: of
         every group), a file each. While the one file older builds kept them all in is
         there, it comes first (``mixed``: it is split when the manifest is next saved
-        whole), without the entries of a group that has a file of its own."""
+        whole), without the entries of a group that has a file of its own, and every
+        group's file is read (saved whole, the files of groups not read would go)."""
         folder = self.state / ARCHIVES_DIR
-        if groups is None:
+        old = manifest.load(self.state / ARCHIVE_MANIFEST, archives=True)
+        split = bool(old.entries) or old.damaged
+        if groups is None or split:  # to split the old file, every group's are read
             names = self._archive_names()
         else:
             names = sorted({manifest.archive_name(key) for key in groups})
         loaded = [manifest.load(folder / name, archives=True) for name in names]
-        old = manifest.load(self.state / ARCHIVE_MANIFEST, archives=True)
-        if not old.entries and not old.damaged:
+        if not split:
             return loaded
         apart = {name for name, got in zip(names, loaded, strict=True) if got.entries}
-        if groups is None:
-            apart |= set(names)
-        else:  # a group not asked for may have a file of its own too
-            apart |= {n for n in self._archive_names() if n not in names}
         _main, by_group = manifest.split(old.entries)
         entries = {
             path: entry
