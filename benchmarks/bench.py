@@ -8,6 +8,7 @@
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c1m --posts 1000000 --runs 1  # kept
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only floors,noop
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --only cold,noop --archives monthly
+    .venv/bin/python benchmarks/bench.py --corpus /tmp/c20k-tags --feeds 'tags: {min_posts: 5}'
     .venv/bin/python benchmarks/bench.py --corpus /tmp/c100k --archives monthly --archive-set full
 
 For each N it generates a corpus with benchmarks/corpus.py (60 categories, ~400 tags, or
@@ -29,6 +30,8 @@ single process (as /usr/bin/time reports it). --only picks a subset of these ste
           told (Atom; the site and the categories), "full" every format of every group
           (`archives_formats: [atom, rss, json]`, `archives_groups: [site, categories,
           tags]`). The same corpus, the same run, so the cold builds compare directly.
+          --feeds adds keys to every build's `feeds` mapping (e.g. a feed policy, `--feeds
+          'tags: {min_posts: 5}'`), so a policy's cost is measured with the same table.
   edit    a rebuild after the newest past post is edited.
   add     a rebuild after a post is added (the corpus is put back afterwards).
   durable what durable writes cost a cold full build: the same build with durable=False
@@ -172,6 +175,8 @@ class Bench:
     #: ``feeds.archives`` for the archive rows (``None``: none), and their sets.
     archives: str | None = None
     archive_sets: tuple[str, ...] = ("default", "full")
+    #: More ``feeds`` keys for every build (--feeds), e.g. a feed policy.
+    feeds: str = ""
 
     @property
     def posts(self) -> Path:
@@ -189,7 +194,10 @@ class Bench:
         name = f"config-{archives}-{kind}.yaml" if archives else "config.yaml"
         config = self.work / name
         if not config.exists():
-            feeds = f"feeds: {{archives: {archives}{ARCHIVE_SETS[kind]}}}\n" if archives else ""
+            keys = [self.feeds] if self.feeds else []
+            if archives:
+                keys.append(f"archives: {archives}{ARCHIVE_SETS[kind]}")
+            feeds = f"feeds: {{{', '.join(keys)}}}\n" if keys else ""
             config.write_text(
                 "site: {title: bench, url: 'https://finews.example', timezone: Asia/Shanghai}\n"
                 f"source: '{self.corpus}'\noutput: '{self.output(archives, kind)}'\n{feeds}",
@@ -512,7 +520,8 @@ def print_header(args: argparse.Namespace, only: set[str]) -> None:
     steps = ", ".join(s for s in STEPS if s in only)
     print(
         f"feedwright benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}"
-        f"{peer}, median of {args.runs} run(s); measured: {steps}\n"
+        f"{peer}, median of {args.runs} run(s); measured: {steps}"
+        f"{f'; feeds: {{{args.feeds}}}' if args.feeds else ''}\n"
     )
     print(
         "| posts | measurement | wall s | peak RSS MiB | × YAML floor | × frontmatter floor "
@@ -573,6 +582,7 @@ def bench_corpus(args: argparse.Namespace, only: set[str], n: int | None) -> Ben
             only,
             archives=args.archives,
             archive_sets=sets,
+            feeds=args.feeds or "",
         )
         b.count, b.post_bytes = corpus_stats(b.posts)
         floor: dict[str, float] = {}
@@ -618,6 +628,12 @@ def parse_args() -> argparse.Namespace:
         default="both",
         help="with --archives: the default set (Atom; site, categories), every format of "
         "every group, or both (default)",
+    )
+    ap.add_argument(
+        "--feeds",
+        metavar="KEYS",
+        help="more keys of the builds' feeds mapping, in YAML flow style, e.g. a feed policy: "
+        "'tags: {min_posts: 5}'",
     )
     args = ap.parse_args()
     if args.corpus and args.posts and len(args.posts) > 1:
