@@ -116,3 +116,27 @@ def test_a_dry_run_changes_nothing_on_disk(site):
     after = {p: p.read_bytes() for p in site.out.rglob("*") if p.is_file() and "-" not in p.name}
     assert after == before and cache in after
     assert build(site.config, now=NOW).written  # the real build still sees the change
+
+
+def test_each_entry_is_serialized_once_a_build_however_many_feeds_hold_it(make_site, monkeypatch):
+    """A post in the site's feed, its category's and three tags' is serialized once per
+    format (in the process that rendered its entry), and every feed holds those bytes."""
+    from feedwright import render
+
+    site = make_site()
+    names = [f"2022-03-0{i}-p{i}.md" for i in range(1, 7)]
+    for i, name in enumerate(names):
+        site.post(name, {"title": f"第{i}", "categories": "news", "tags": ["a", "b", "c"]})
+    serialized: list[str] = []
+    real = render.entry_fragments
+
+    def counted(config, post, content, formats=None):  # the real serializer, counted
+        serialized.append(post.relpath)
+        return real(config, post, content, formats)
+
+    monkeypatch.setattr(render, "entry_fragments", counted)
+    site.build(full=True, jobs=1)
+    assert sorted(serialized) == sorted(f"_posts/{n}" for n in names)
+    for feed in ("atom.xml", "categories/news/atom.xml", "tags/b/atom.xml"):
+        assert len(site.feed(feed).entries) == 6
+    assert site.read("tags/a/rss.xml").count(b"<item>") == 6

@@ -199,8 +199,10 @@ def feed_head(
 ) -> FeedGenerator:
     """A document's feed in ``fmt`` without its entries (add them with ``add_entry`` and
     :func:`fill_entry` for the whole document); ``picture``: an entry has one."""
-    from feedgen.ext.dc import DcEntryExtension, DcExtension
-    from feedgen.feed import FeedGenerator
+    from feedgen.feed import FeedGenerator  # first: it imports lxml.etree, which
+
+    # isort: split
+    from feedgen.ext.dc import DcEntryExtension, DcExtension  # feedgen.util needs imported
 
     site = config.site
     fg = FeedGenerator()

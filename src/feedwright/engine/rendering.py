@@ -25,7 +25,14 @@ from .chunking import batched
 from .codec import post_of
 from .decisions import ArchiveRender, Render
 from .rows import Entry, Written
-from .workers import Inline, Pool, render_archives, render_entries, render_feeds
+from .workers import (
+    Inline,
+    Pool,
+    RenderedEntry,
+    render_archives,
+    render_entries,
+    render_feeds,
+)
 
 #: Render in worker processes when at least this many entries…
 PARALLEL_ENTRIES = 300
@@ -82,11 +89,15 @@ class Rendering:
     """
 
     def __init__(self, config: Config, executor: Executor | Inline, errors: Errors) -> None:
+        from ..render import EntryXml  # feedgen and lxml: only when rendering
+
         self.config = config
         self.executor = executor
         self.errors = errors
         self.limit = 2 * max(1, getattr(executor, "_max_workers", 2))
         self.contents: dict[str, EntryContent] = {}
+        #: The entries' fragments, serialized by the workers that rendered them.
+        self.xml = EntryXml(config)
         self.failed: set[str] = set()
         #: The site's entries (its page is rendered last: it lists every group).
         self.site_contents: dict[str, EntryContent] = {}
@@ -98,29 +109,25 @@ class Rendering:
             for e in d.entries:
                 needed.setdefault(e.post.relpath, e)
         batches = batched(list(needed.values()), _ENTRY_BATCH)
-        window: deque[tuple[Render | None, Future[Any]]] = deque()
+        window: deque[Future[list[tuple[str, RenderedEntry | PostError]]]] = deque()
         pending = deque(renders)
-        while pending or window:
-            while len(window) < self.limit:
-                if pending and self._ready(pending[0]):
-                    decision = pending.popleft()
-                    window.append((decision, self._submit(decision, uses)))
-                elif (batch := next(batches, None)) is not None:
-                    submitted = self.executor.submit(render_entries, self.config, batch)
-                    window.append((None, submitted))
-                else:
-                    break
-            owner, future = window.popleft()
-            result = future.result()
-            if owner is not None:
-                yield Failed(owner) if result is None else Rendered(owner, result)
-                continue
-            for relpath, content in result:
-                if isinstance(content, PostError):
-                    self.failed.add(relpath)
-                    self.errors.add(content)
-                else:
-                    self.contents[relpath] = content
+        while pending:
+            # the workers render entries (first needed first) while this process puts
+            # together each group whose entries are all back
+            while len(window) < self.limit and (batch := next(batches, None)) is not None:
+                window.append(self.executor.submit(render_entries, self.config, batch))
+            while pending and self._ready(pending[0]):
+                yield self._render(pending.popleft(), uses)
+            if pending:
+                self._take(window.popleft().result())
+
+    def _take(self, results: list[tuple[str, RenderedEntry | PostError]]) -> None:
+        for relpath, rendered in results:
+            if isinstance(rendered, PostError):
+                self.failed.add(relpath)
+                self.errors.add(rendered)
+            else:
+                self.contents[relpath], self.xml.done[relpath] = rendered
 
     def _ready(self, decision: Render) -> bool:
         return all(
@@ -128,20 +135,25 @@ class Rendering:
             for e in decision.entries
         )
 
-    def _submit(self, decision: Render, uses: Counter[str]) -> Future[list[FeedFile] | None]:
+    def _render(
+        self, decision: Render, uses: Counter[str]
+    ) -> Rendered[Render, FeedFile] | Failed[Render]:
         posts = [e.post for e in decision.entries]
         ok = not any(p.relpath in self.failed for p in posts)
         contents = {p.relpath: self.contents[p.relpath] for p in posts if ok}
         if decision.key == SITE:
             self.site_contents = contents
-        for post in posts:
+        result: Rendered[Render, FeedFile] | Failed[Render] = Failed(decision)
+        if ok:
+            links = ArchiveLinks(None, decision.archive) if decision.archive else None
+            files = render_feeds(self.config, decision.group, contents, links, self.xml)
+            result = Rendered(decision, files)
+        for post in posts:  # after the feeds: they take the entries' fragments
             uses[post.relpath] -= 1
             if not uses[post.relpath]:
                 self.contents.pop(post.relpath, None)
-        if not ok:
-            return Inline().submit(lambda: None)
-        links = ArchiveLinks(None, decision.archive) if decision.archive else None
-        return Inline().submit(render_feeds, self.config, decision.group, contents, links)
+                self.xml.forget(post.relpath)
+        return result
 
 
 def render_archive_tasks(

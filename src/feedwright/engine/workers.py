@@ -2,7 +2,8 @@
 
 The functions here are module-level so that they pickle, and return model types and
 typed rows: :func:`parse_batch` reads and parses post files, :func:`render_entries`
-reads bodies and renders entries, :func:`render_feeds` renders one group's feeds.
+reads bodies and renders entries (and serializes each once per format),
+:func:`render_feeds` puts one group's feeds together.
 
 Workers die with the process that started them, however it ends (even ``SIGKILL``):
 each watches its parent through a pidfd and exits the moment it is gone, and with
@@ -28,7 +29,7 @@ from ..discover import PostFolder, raw_post, read_post
 from ..errors import PostError, describe
 from ..group import archive_period, memberships, rank, visible_from
 from ..ledger import format_line, new_row
-from ..model import ArchiveLinks, EntryContent, FeedFile, Group, Post, RawPost
+from ..model import ArchiveLinks, EntryContent, FeedFile, Fragments, Group, Post, RawPost
 from ..output import Staged, Writer
 from ..posts import Skip, parse_post, with_body
 from .codec import bucket_of, content_hash, encode_members, encode_post, id_hash
@@ -36,6 +37,7 @@ from .rows import Bad, Entry, FileStat, Good, Outcome, ParsedFile, Same, Skipped
 
 if TYPE_CHECKING:
     from ..content import EntryRenderer
+    from ..render import EntryXml
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -124,10 +126,30 @@ def _entry_renderer() -> EntryRenderer:
     return renderer
 
 
+#: A post's rendered entry: its content (for its group pages) and its fragments in the
+#: feeds' formats (for every feed that holds it).
+RenderedEntry = tuple[EntryContent, Fragments]
+
+
 def render_entries(
     config: Config, batch: list[Entry]
-) -> list[tuple[str, EntryContent | PostError]]:
-    return [(e.post.relpath, render_entry(config, e.post, e.sha)) for e in batch]
+) -> list[tuple[str, RenderedEntry | PostError]]:
+    """Each post's entry, and its fragments in ``feeds.formats``: serialized here, once a
+    build, however many feeds hold the post (the main process only puts documents
+    together)."""
+    return [(e.post.relpath, _rendered(config, e.post, e.sha)) for e in batch]
+
+
+def _rendered(config: Config, post: Post, sha: bytes) -> RenderedEntry | PostError:
+    from ..render import entry_fragments
+
+    content = render_entry(config, post, sha)
+    if isinstance(content, PostError):
+        return content
+    try:
+        return content, entry_fragments(config, post, content)
+    except Exception as e:  # a bug must not cost the other posts: name the post
+        return PostError(post.relpath, 1, f"cannot be rendered: {describe(e)}")
 
 
 def render_feeds(
@@ -135,10 +157,11 @@ def render_feeds(
     group: Group,
     contents: dict[str, EntryContent],
     links: ArchiveLinks | None = None,
+    xml: EntryXml | None = None,
 ) -> list[FeedFile]:
     from ..render import render_group
 
-    return render_group(config, group, contents, links)
+    return render_group(config, group, contents, links, xml)
 
 
 def render_archives(
