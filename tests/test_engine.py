@@ -120,23 +120,34 @@ def test_a_dry_run_changes_nothing_on_disk(site):
 
 def test_each_entry_is_serialized_once_a_build_however_many_feeds_hold_it(make_site, monkeypatch):
     """A post in the site's feed, its category's and three tags' is serialized once per
-    format (in the process that rendered its entry), and every feed holds those bytes."""
-    from feedwright import render
+    format, and its item on the pages once (in the process that rendered its entry),
+    and every feed and page holds those bytes."""
+    from feedwright import pages, render
 
     site = make_site()
     names = [f"2022-03-0{i}-p{i}.md" for i in range(1, 7)]
     for i, name in enumerate(names):
         site.post(name, {"title": f"第{i}", "categories": "news", "tags": ["a", "b", "c"]})
     serialized: list[str] = []
-    real = render.entry_fragments
+    listed: list[str] = []
+    real_fragments, real_item = render.entry_fragments, pages.entry_item
 
-    def counted(config, post, content, formats=None):  # the real serializer, counted
+    def fragments(config, post, content, formats=None):  # the real serializer, counted
         serialized.append(post.relpath)
-        return real(config, post, content, formats)
+        return real_fragments(config, post, content, formats)
 
-    monkeypatch.setattr(render, "entry_fragments", counted)
+    def item(config, post, content):
+        listed.append(post.relpath)
+        return real_item(config, post, content)
+
+    monkeypatch.setattr(render, "entry_fragments", fragments)
+    monkeypatch.setattr(pages, "entry_item", item)
     site.build(full=True, jobs=1)
-    assert sorted(serialized) == sorted(f"_posts/{n}" for n in names)
+    paths = sorted(f"_posts/{n}" for n in names)
+    assert sorted(serialized) == paths
+    assert sorted(listed) == paths
     for feed in ("atom.xml", "categories/news/atom.xml", "tags/b/atom.xml"):
         assert len(site.feed(feed).entries) == 6
     assert site.read("tags/a/rss.xml").count(b"<item>") == 6
+    for page in ("index.html", "categories/news/index.html", "tags/c/index.html"):
+        assert site.read(page).count(b"<li>\n<h3>") == 6

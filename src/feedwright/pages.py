@@ -31,7 +31,7 @@ from .layout import (
     group_order,
     group_title,
 )
-from .model import EntryContent, Group, GroupKey, Listing
+from .model import EntryContent, Group, GroupKey, Listing, Post
 from .urls import escape_path, uri_to_iri
 
 #: What HTML forbids in text: controls other than whitespace, and noncharacters.
@@ -116,15 +116,24 @@ def local_time(config: Config, moment: datetime) -> datetime:
     return moment.astimezone(zone(config.site.timezone))
 
 
-def alternate_links(config: Config, key: tuple[str, str], name: str) -> list[str]:
-    """``<link rel="alternate">`` tags for a group's feeds (public URLs, titles escaped)."""
+def alternate_links(
+    config: Config, key: tuple[str, str], name: str, urls: Mapping[str, str] | None = None
+) -> list[str]:
+    """``<link rel="alternate">`` tags for a group's feeds (public URLs, titles escaped);
+    ``urls``: the feeds' URLs (:func:`feed_urls`) when known."""
     title = group_title(config, key[0], name)
+    urls = urls or feed_urls(config, key)
     return [
         f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" '
         f'title="{escape(f"{title} ({LABELS[fmt]})")}" '
-        f'href="{escape(feed_url(config, feed_relpath(key, fmt)))}">'
+        f'href="{escape(urls[fmt])}">'
         for fmt in config.feeds.formats
     ]
+
+
+def feed_urls(config: Config, key: tuple[str, str]) -> dict[str, str]:
+    """The public URLs of a group's feeds, by format."""
+    return {fmt: feed_url(config, feed_relpath(key, fmt)) for fmt in config.feeds.formats}
 
 
 def render_page(
@@ -132,9 +141,12 @@ def render_page(
     group: Group,
     contents: Mapping[str, EntryContent],
     listed: Mapping[GroupKey, Listing] | None = None,
+    items: Mapping[str, str] | None = None,
 ) -> bytes:
-    """A group's ``index.html``; the site's also lists ``listed`` (every published group)."""
+    """A group's ``index.html``; the site's also lists ``listed`` (every published group).
+    ``items``: posts' :func:`entry_item` already rendered, by source path."""
     words = labels(config)
+    urls = feed_urls(config, group.key)
     title = group_title(config, group.kind, group.name)
     up = "../../" if group.kind != "site" else ""
     out = [
@@ -144,7 +156,7 @@ def render_page(
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
-        *alternate_links(config, group.key, group.name),
+        *alternate_links(config, group.key, group.name, urls),
         f"<style>{_STYLE}</style>",
         "</head>",
         "<body>",
@@ -158,21 +170,23 @@ def render_page(
     if config.site.description:
         out.append(f"<p>{escape(config.site.description)}</p>")
     out.append("</header>")
-    out += _subscribe(config, group, words, up)
-    out += _entries(config, group, contents, words)
+    out += _subscribe(config, urls, words, up)
+    out += _entries(config, group, contents, words, items)
     if listed is not None:
         out += _directory(config, listed, words)
     out += ["</body>", "</html>", ""]
     return "\n".join(out).encode("utf-8")
 
 
-def _subscribe(config: Config, group: Group, words: Mapping[str, str], up: str) -> list[str]:
+def _subscribe(
+    config: Config, urls: Mapping[str, str], words: Mapping[str, str], up: str
+) -> list[str]:
     out = ['<section class="subscribe">', f"<h2>{escape(words['subscribe'])}</h2>"]
     if config.feeds.formats:
         out.append(f"<p>{escape(words['copy'])}</p>")
         out.append("<ul>")
         for fmt in config.feeds.formats:
-            uri = feed_url(config, feed_relpath(group.key, fmt))
+            uri = urls[fmt]
             # the href is the URI; the text is the IRI, which people can read (株洲, not
             # %E6%A0%AA%E6%B4%B2) and feed readers accept pasted
             shown = escape(uri_to_iri(uri))
@@ -185,7 +199,11 @@ def _subscribe(config: Config, group: Group, words: Mapping[str, str], up: str) 
 
 
 def _entries(
-    config: Config, group: Group, contents: Mapping[str, EntryContent], words: Mapping[str, str]
+    config: Config,
+    group: Group,
+    contents: Mapping[str, EntryContent],
+    words: Mapping[str, str],
+    items: Mapping[str, str] | None,
 ) -> list[str]:
     out = ["<section>", f"<h2>{escape(words['newest'])}</h2>"]
     if not group.posts:
@@ -195,18 +213,25 @@ def _entries(
     out.append(f'<p class="meta">{escape(count)} {escape(zone_note)}</p>')
     out.append('<ol class="entries">')
     for post in group.posts:
-        when = local_time(config, post.published)
-        out.append("<li>")
-        out.append(f'<h3><a href="{escape(post.url)}">{escape(post.title)}</a></h3>')
-        out.append(
-            f'<p class="meta"><time datetime="{when.isoformat()}">{when:%Y-%m-%d %H:%M}</time></p>'
-        )
-        content = contents.get(post.relpath)
-        if content is not None and content.summary:
-            out.append(f'<p class="summary">{escape(content.summary)}</p>')
-        out.append("</li>")
+        item = items.get(post.relpath) if items is not None else None
+        out.append(item or entry_item(config, post, contents.get(post.relpath)))
     out += ["</ol>", "</section>"]
     return out
+
+
+def entry_item(config: Config, post: Post, content: EntryContent | None) -> str:
+    """A post's item in the list of a page: the same lines on every page that shows the
+    post (its category's, each tag's, the site's), so a build renders it once."""
+    when = local_time(config, post.published)
+    out = [
+        "<li>",
+        f'<h3><a href="{escape(post.url)}">{escape(post.title)}</a></h3>',
+        f'<p class="meta"><time datetime="{when.isoformat()}">{when:%Y-%m-%d %H:%M}</time></p>',
+    ]
+    if content is not None and content.summary:
+        out.append(f'<p class="summary">{escape(content.summary)}</p>')
+    out.append("</li>")
+    return "\n".join(out)
 
 
 def _directory(
@@ -252,4 +277,4 @@ def snippet(config: Config, key: tuple[str, str], name: str) -> str:
     return "\n".join(alternate_links(config, key, name)) + "\n"
 
 
-__all__ = ["alternate_links", "labels", "local_time", "render_page", "snippet"]
+__all__ = ["alternate_links", "entry_item", "labels", "local_time", "render_page", "snippet"]

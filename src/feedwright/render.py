@@ -87,11 +87,20 @@ def render_document(
 class EntryXml:
     """The entries' fragments, each rendered once (in the formats first asked for, more
     when asked) however many documents hold it: one per task of documents (or per build,
-    forgetting each post after the last document that holds it)."""
+    forgetting each post after the last document that holds it). Also the posts' items
+    on the groups' pages, where they were rendered beforehand (:meth:`keep`)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.done: dict[str, Fragments] = {}
+        #: Posts' items on pages (:func:`feedwright.pages.entry_item`), by source path.
+        self.items: dict[str, str] = {}
+
+    def keep(self, relpath: str, fragments: Fragments, item: str | None) -> None:
+        """A post's fragments (and page item) rendered elsewhere: a worker process."""
+        self.done[relpath] = fragments
+        if item is not None:
+            self.items[relpath] = item
 
     def fragments(self, post: Post, content: EntryContent, formats: Iterable[Format]) -> Fragments:
         have = self.done.get(post.relpath)
@@ -112,6 +121,7 @@ class EntryXml:
     def forget(self, relpath: str) -> None:
         """Let a post's fragments go (the last document that holds it is rendered)."""
         self.done.pop(relpath, None)
+        self.items.pop(relpath, None)
 
 
 def _documents(
@@ -170,7 +180,7 @@ def render_group(
         return render_archive(config, group, contents, links, xml)
     files = _documents(config, group, contents, links, config.feeds.formats, xml)
     if config.feeds.pages and group.kind != "site":  # the site's lists every group: see apply
-        files.append(render_page_file(config, group, contents))
+        files.append(render_page_file(config, group, contents, items=xml.items if xml else None))
     return files
 
 
@@ -179,13 +189,15 @@ def render_page_file(
     group: Group,
     contents: Mapping[str, EntryContent],
     listed: Mapping[GroupKey, Listing] | None = None,
+    items: Mapping[str, str] | None = None,
 ) -> FeedFile:
-    """A group's page for people (:mod:`feedwright.pages`) as an output file."""
+    """A group's page for people (:mod:`feedwright.pages`) as an output file; ``items``:
+    its posts' items already rendered."""
     from .pages import render_page
 
     return FeedFile(
         relpath=page_relpath(group.key),
-        data=render_page(config, group, contents, listed),
+        data=render_page(config, group, contents, listed, items),
         url=page_url(config, group.key),
         group=group.key,
         sources=tuple(p.relpath for p in group.posts),

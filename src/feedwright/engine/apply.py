@@ -19,7 +19,7 @@ from typing import cast
 from ..config import Config
 from ..group import listing
 from ..layout import OPML, PAGE, SITE, feed_url, group_order
-from ..model import EntryContent, FeedFile, Group, GroupKind, Listing, ManifestEntry
+from ..model import FeedFile, Group, GroupKind, Listing, ManifestEntry
 from ..output import Output, Staged
 from .cache import Cache
 from .decisions import (
@@ -142,7 +142,7 @@ class Applier:
                     self._publish(batch)
             settled = settle(plan, failed)
             if site is not None and self.config.feeds.pages:
-                self._site_page(site, rendering.site_contents, settled, batch, rec)
+                self._site_page(site, rendering, settled, batch, rec)
             if settled.opml:
                 self._opml(settled, batch, rec)
             self._publish(batch)
@@ -186,7 +186,7 @@ class Applier:
     def _site_page(
         self,
         site: Render,
-        contents: dict[str, EntryContent],
+        rendering: Rendering,
         settled: Plan,
         batch: Batch,
         rec: Recorder,
@@ -198,7 +198,8 @@ class Applier:
             from ..render import render_page_file  # feedgen and lxml: only when rendering
 
             group = site.group
-            f = render_page_file(self.config, group, contents, settled.listed)
+            contents, items = rendering.site_contents, rendering.site_items
+            f = render_page_file(self.config, group, contents, settled.listed, items)
             self._put(batch, rec, f, _entry(group, f.sources))
 
     def _opml(self, settled: Plan, batch: Batch, rec: Recorder) -> None:

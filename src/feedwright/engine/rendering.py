@@ -101,6 +101,8 @@ class Rendering:
         self.failed: set[str] = set()
         #: The site's entries (its page is rendered last: it lists every group).
         self.site_contents: dict[str, EntryContent] = {}
+        #: …and their items on it.
+        self.site_items: dict[str, str] = {}
 
     def run(self, renders: list[Render]) -> Iterator[Rendered[Render, FeedFile] | Failed[Render]]:
         uses = Counter(e.post.relpath for d in renders for e in d.entries)
@@ -127,7 +129,9 @@ class Rendering:
                 self.failed.add(relpath)
                 self.errors.add(rendered)
             else:
-                self.contents[relpath], self.xml.done[relpath] = rendered
+                content, fragments, item = rendered
+                self.contents[relpath] = content
+                self.xml.keep(relpath, fragments, item)
 
     def _ready(self, decision: Render) -> bool:
         return all(
@@ -143,6 +147,7 @@ class Rendering:
         contents = {p.relpath: self.contents[p.relpath] for p in posts if ok}
         if decision.key == SITE:
             self.site_contents = contents
+            self.site_items = {p: self.xml.items[p] for p in contents if p in self.xml.items}
         result: Rendered[Render, FeedFile] | Failed[Render] = Failed(decision)
         if ok:
             links = ArchiveLinks(None, decision.archive) if decision.archive else None

@@ -126,28 +126,30 @@ def _entry_renderer() -> EntryRenderer:
     return renderer
 
 
-#: A post's rendered entry: its content (for its group pages) and its fragments in the
-#: feeds' formats (for every feed that holds it).
-RenderedEntry = tuple[EntryContent, Fragments]
+#: A post's rendered entry: its content, its fragments in the feeds' formats (for every
+#: feed that holds it) and, with ``feeds.pages``, its item on the pages that list it.
+RenderedEntry = tuple[EntryContent, Fragments, str | None]
 
 
 def render_entries(
     config: Config, batch: list[Entry]
 ) -> list[tuple[str, RenderedEntry | PostError]]:
-    """Each post's entry, and its fragments in ``feeds.formats``: serialized here, once a
-    build, however many feeds hold the post (the main process only puts documents
-    together)."""
+    """Each post's entry, its fragments in ``feeds.formats`` and its page item: rendered
+    here, once a build, however many feeds and pages hold the post (the main process
+    only puts documents together)."""
     return [(e.post.relpath, _rendered(config, e.post, e.sha)) for e in batch]
 
 
 def _rendered(config: Config, post: Post, sha: bytes) -> RenderedEntry | PostError:
+    from ..pages import entry_item
     from ..render import entry_fragments
 
     content = render_entry(config, post, sha)
     if isinstance(content, PostError):
         return content
     try:
-        return content, entry_fragments(config, post, content)
+        item = entry_item(config, post, content) if config.feeds.pages else None
+        return content, entry_fragments(config, post, content), item
     except Exception as e:  # a bug must not cost the other posts: name the post
         return PostError(post.relpath, 1, f"cannot be rendered: {describe(e)}")
 
