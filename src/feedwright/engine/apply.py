@@ -13,7 +13,10 @@ renamed half-way, and the previous feeds stay.
 
 from __future__ import annotations
 
+import contextlib
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future
 from typing import cast
 
 from ..config import Config
@@ -43,7 +46,7 @@ from .rendering import (
     executor_for,
     render_archive_tasks,
 )
-from .workers import Pool
+from .workers import Inline, Pool, stage_files
 
 #: A batch is published once it holds this many files…
 BATCH_FILES = 1000
@@ -55,42 +58,94 @@ def _nothing() -> None:
     pass
 
 
-class Batch:
-    """Files published together: each staged (written under a temporary name) as it
-    comes, then all synced at once and renamed (:meth:`~feedwright.output.Writer.publish`),
-    then recorded, with what waited for them (``after``)."""
+#: A batch in flight: its task (:func:`.workers.stage_files`), each file's path, URL and
+#: manifest entry, and what waits for the batch.
+Task = tuple[
+    Future[list[Staged]],
+    list[tuple[str, str, ManifestEntry]],
+    list[Callable[[], None]],
+]
 
-    def __init__(self, output: Output, recorder: Recorder) -> None:
-        self.writer = output.writer
+
+class Batch:
+    """Files published together: staged as one task (written under temporary names, in
+    a worker process when the build has them: :func:`.workers.stage_files`), then all
+    synced at once and renamed (:meth:`~feedwright.output.Writer.publish`, here), then
+    recorded, with what waited for them (``after``). While a worker stages a batch, this
+    process renders the next; only a few are in flight."""
+
+    def __init__(
+        self,
+        config: Config,
+        output: Output,
+        recorder: Recorder,
+        executor: Executor | Inline,
+        checkpoint: Callable[[], None],
+    ) -> None:
+        self.config = config
+        self.checkpoint = checkpoint
+        self.output = output
         self.recorder = recorder
-        self.staged: list[tuple[Staged, str, ManifestEntry]] = []
+        self.executor = executor
+        self.files: list[tuple[str, bytes, str, ManifestEntry]] = []
         self.then: list[Callable[[], None]] = []
         self.size = 0
+        self.flight: deque[Task] = deque()
+        self.limit = max(1, getattr(executor, "_max_workers", 1))
 
     def add(self, relpath: str, data: bytes, url: str, entry: ManifestEntry) -> None:
-        self.staged.append((self.writer.stage(relpath, data), url, entry))
+        self.files.append((relpath, data, url, entry))
         self.size += len(data)
 
     def after(self, done: Callable[[], None]) -> None:
-        """Call ``done`` once the files staged so far are published."""
+        """Call ``done`` once the files added so far are published."""
         self.then.append(done)
 
     @property
     def full(self) -> bool:
-        return len(self.staged) >= BATCH_FILES or self.size >= BATCH_BYTES
+        return len(self.files) >= BATCH_FILES or self.size >= BATCH_BYTES
+
+    def send(self) -> None:
+        """Have the files added so far staged (publishing the oldest batch in flight
+        first when enough are)."""
+        if not self.files and not self.then:
+            return
+        if self.files:
+            self.output.begin_writing()
+        files, then, self.files, self.then, self.size = self.files, self.then, [], [], 0
+        todo = [(relpath, data) for relpath, data, _url, _entry in files]
+        future = self.executor.submit(stage_files, self.config, todo)
+        self.flight.append((future, [(r, u, e) for r, _d, u, e in files], then))
+        while len(self.flight) > self.limit:
+            self._publish(self.flight.popleft())
 
     def publish(self) -> None:
-        self.writer.publish([s for s, _url, _entry in self.staged])
-        staged, then = self.staged, self.then
-        self.staged, self.then, self.size = [], [], 0
-        for s, url, entry in staged:
+        """Send what was added; publish and record every batch."""
+        self.send()
+        while self.flight:
+            self._publish(self.flight.popleft())
+
+    def _publish(self, task: Task) -> None:
+        future, files, then = task
+        staged = future.result()
+        try:
+            self.checkpoint()  # a stop here discards the staged batch: none is renamed
+            self.output.writer.publish(staged)
+        except BaseException:
+            self.output.writer.discard(staged)
+            raise
+        for s, (_relpath, url, entry) in zip(staged, files, strict=True):
             self.recorder.wrote(s.relpath, url, s.stat, s.changed, entry)
         for done in then:
             done()
 
     def discard(self) -> None:
-        self.writer.discard(s for s, _url, _entry in self.staged)
-        self.staged, self.then, self.size = [], [], 0
+        """Remove the temporary files of the batches not published (none is renamed)."""
+        self.files, self.then, self.size = [], [], 0
+        while self.flight:
+            future, _files, _then = self.flight.popleft()
+            with contextlib.suppress(Exception):
+                self.output.writer.discard(future.result())
 
 
 class Applier:
@@ -119,16 +174,16 @@ class Applier:
         rec = Recorder(self.config, self.cache, self.output, snapshot, plan, dry_run=self.dry_run)
         rec.claim(plan.claims)
         errors = Errors()
-        batch = Batch(self.output, rec)
+        executor = executor_for(
+            self.pool,
+            len({e.post.relpath for d in plan.render for e in d.entries}),
+            len(plan.render),
+        )
+        batch = Batch(self.config, self.output, rec, executor, self.checkpoint)
         try:
             failed: list[Render | ArchiveRender] = []
             if not self.dry_run:  # archives are not subscriptions: a dry run has no use for them
                 failed += self._archives(plan.archive_render, rec, errors)
-            executor = executor_for(
-                self.pool,
-                len({e.post.relpath for d in plan.render for e in d.entries}),
-                len(plan.render),
-            )
             rendering = Rendering(self.config, executor, errors)
             site = None
             for result in rendering.run(plan.render):
@@ -139,7 +194,7 @@ class Applier:
                 self._write_group(result.decision, result.files, batch, rec)
                 site = result.decision if result.decision.key == SITE else site
                 if batch.full:
-                    self._publish(batch)
+                    self._send(batch)
             settled = settle(plan, failed)
             if site is not None and self.config.feeds.pages:
                 self._site_page(site, rendering, settled, batch, rec)
@@ -151,6 +206,11 @@ class Applier:
             batch.discard()
             raise
         return rec.finish(settled, errors.sorted())
+
+    def _send(self, batch: Batch) -> None:
+        if not self.dry_run:
+            batch.send()
+        self.checkpoint()
 
     def _publish(self, batch: Batch) -> None:
         if not self.dry_run:

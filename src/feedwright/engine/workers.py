@@ -213,6 +213,23 @@ def render_archives(
     return out, list(failed.values())
 
 
+def stage_files(config: Config, files: list[tuple[str, bytes]]) -> list[Staged]:
+    """Stage a batch of feed and page files (:meth:`~feedwright.output.Writer.stage`:
+    each in a temporary file beside it, or found already holding its bytes). In a worker
+    process: creating thousands of files costs the kernel about as much as rendering
+    them costs Python, and the main process renders on meanwhile. The main process syncs
+    and renames them (or removes the temporaries, when the build stops)."""
+    writer = Writer(config.output)  # one per task, as for archives
+    staged: list[Staged] = []
+    try:
+        for relpath, data in files:
+            staged.append(writer.stage(relpath, data))
+    except BaseException:
+        writer.discard(staged)
+        raise
+    return staged
+
+
 # -- the pool ----------------------------------------------------------------------------------
 class Inline:
     """An executor that runs each task at once, in this process."""
