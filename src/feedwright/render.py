@@ -114,9 +114,16 @@ class EntryXml:
     def of(
         self, group: Group, contents: Mapping[str, EntryContent], formats: Iterable[Format]
     ) -> dict[str, Fragments]:
-        """The fragments of a group's posts, by source path."""
+        """The fragments of a group's posts, by source path (``contents`` is read only for
+        posts whose fragments in ``formats`` are not here yet)."""
         formats = tuple(formats)
-        return {p.relpath: self.fragments(p, contents[p.relpath], formats) for p in group.posts}
+        out = {}
+        for p in group.posts:
+            have = self.done.get(p.relpath)
+            if have is None or any(f not in have.data for f in formats):
+                have = self.fragments(p, contents[p.relpath], formats)
+            out[p.relpath] = have
+        return out
 
     def forget(self, relpath: str) -> None:
         """Let a post's fragments go (the last document that holds it is rendered)."""

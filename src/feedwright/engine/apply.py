@@ -258,8 +258,8 @@ class Applier:
             from ..render import render_page_file  # feedgen and lxml: only when rendering
 
             group = site.group
-            contents, items = rendering.site_contents, rendering.site_items
-            f = render_page_file(self.config, group, contents, settled.listed, items)
+            items = rendering.site_items  # every post's item: no content is needed
+            f = render_page_file(self.config, group, {}, settled.listed, items)
             self._put(batch, rec, f, _entry(group, f.sources))
 
     def _opml(self, settled: Plan, batch: Batch, rec: Recorder) -> None:

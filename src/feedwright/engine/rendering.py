@@ -19,7 +19,7 @@ from ..config import Config
 from ..errors import PostError
 from ..group import order_key
 from ..layout import SITE, group_order
-from ..model import ArchiveLinks, EntryContent, FeedFile, Group, GroupKind
+from ..model import ArchiveLinks, FeedFile, Group, GroupKind
 from .cache import Cache
 from .chunking import batched
 from .codec import post_of
@@ -95,13 +95,12 @@ class Rendering:
         self.executor = executor
         self.errors = errors
         self.limit = 2 * max(1, getattr(executor, "_max_workers", 2))
-        self.contents: dict[str, EntryContent] = {}
+        #: The posts whose entries are back (in ``xml``) and not yet forgotten.
+        self.ready: set[str] = set()
         #: The entries' fragments, serialized by the workers that rendered them.
         self.xml = EntryXml(config)
         self.failed: set[str] = set()
-        #: The site's entries (its page is rendered last: it lists every group).
-        self.site_contents: dict[str, EntryContent] = {}
-        #: …and their items on it.
+        #: The items of the site's posts on its page (rendered last: it lists every group).
         self.site_items: dict[str, str] = {}
 
     def run(self, renders: list[Render]) -> Iterator[Rendered[Render, FeedFile] | Failed[Render]]:
@@ -129,14 +128,12 @@ class Rendering:
                 self.failed.add(relpath)
                 self.errors.add(rendered)
             else:
-                content, fragments, item = rendered
-                self.contents[relpath] = content
-                self.xml.keep(relpath, fragments, item)
+                self.ready.add(relpath)
+                self.xml.keep(relpath, *rendered)
 
     def _ready(self, decision: Render) -> bool:
         return all(
-            e.post.relpath in self.contents or e.post.relpath in self.failed
-            for e in decision.entries
+            e.post.relpath in self.ready or e.post.relpath in self.failed for e in decision.entries
         )
 
     def _render(
@@ -144,19 +141,19 @@ class Rendering:
     ) -> Rendered[Render, FeedFile] | Failed[Render]:
         posts = [e.post for e in decision.entries]
         ok = not any(p.relpath in self.failed for p in posts)
-        contents = {p.relpath: self.contents[p.relpath] for p in posts if ok}
-        if decision.key == SITE:
-            self.site_contents = contents
-            self.site_items = {p: self.xml.items[p] for p in contents if p in self.xml.items}
         result: Rendered[Render, FeedFile] | Failed[Render] = Failed(decision)
         if ok:
+            if decision.key == SITE:
+                items = self.xml.items
+                self.site_items = {p.relpath: items[p.relpath] for p in posts if p.relpath in items}
             links = ArchiveLinks(None, decision.archive) if decision.archive else None
-            files = render_feeds(self.config, decision.group, contents, links, self.xml)
+            # every entry's fragments and page item are in xml: no content is needed
+            files = render_feeds(self.config, decision.group, {}, links, self.xml)
             result = Rendered(decision, files)
         for post in posts:  # after the feeds: they take the entries' fragments
             uses[post.relpath] -= 1
             if not uses[post.relpath]:
-                self.contents.pop(post.relpath, None)
+                self.ready.discard(post.relpath)
                 self.xml.forget(post.relpath)
         return result
 

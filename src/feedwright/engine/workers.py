@@ -126,9 +126,10 @@ def _entry_renderer() -> EntryRenderer:
     return renderer
 
 
-#: A post's rendered entry: its content, its fragments in the feeds' formats (for every
-#: feed that holds it) and, with ``feeds.pages``, its item on the pages that list it.
-RenderedEntry = tuple[EntryContent, Fragments, str | None]
+#: A post's rendered entry as the main process needs it: its fragments in the feeds'
+#: formats (for every feed that holds it) and, with ``feeds.pages``, its item on the pages
+#: that list it. Its HTML stays here: nothing else needs it.
+RenderedEntry = tuple[Fragments, str | None]
 
 
 def render_entries(
@@ -149,7 +150,7 @@ def _rendered(config: Config, post: Post, sha: bytes) -> RenderedEntry | PostErr
         return content
     try:
         item = entry_item(config, post, content) if config.feeds.pages else None
-        return content, entry_fragments(config, post, content), item
+        return entry_fragments(config, post, content), item
     except Exception as e:  # a bug must not cost the other posts: name the post
         return PostError(post.relpath, 1, f"cannot be rendered: {describe(e)}")
 
