@@ -6,7 +6,8 @@ instead. The :class:`~.record.Recorder` keeps the manifest, the cache's rows and
 report.
 
 Files are written in batches (:class:`Batch`): staged under temporary names as they are
-rendered, then synced at once and renamed, then recorded. Between batches the build
+rendered (by the worker processes, when the build has them), then synced at once and
+renamed, then recorded. Between batches the build
 may be stopped (``checkpoint`` raises): the batch being staged is discarded, nothing is
 renamed half-way, and the previous feeds stay.
 """
@@ -52,27 +53,28 @@ from .workers import Inline, Pool, stage_files
 BATCH_FILES = 1000
 #: …or this many bytes.
 BATCH_BYTES = 64 << 20
+#: Files are staged (by a worker) a few at a time: this many files…
+STAGE_FILES = 100
+#: …or this many bytes.
+STAGE_BYTES = 4 << 20
 
 
 def _nothing() -> None:
     pass
 
 
-#: A batch in flight: its task (:func:`.workers.stage_files`), each file's path, URL and
-#: manifest entry, and what waits for the batch.
-Task = tuple[
-    Future[list[Staged]],
-    list[tuple[str, str, ManifestEntry]],
-    list[Callable[[], None]],
-]
+#: A staging task in flight (:func:`.workers.stage_files`) and each of its files' URL and
+#: manifest entry.
+Task = tuple[Future[list[Staged]], list[tuple[str, ManifestEntry]]]
 
 
 class Batch:
-    """Files published together: staged as one task (written under temporary names, in
-    a worker process when the build has them: :func:`.workers.stage_files`), then all
-    synced at once and renamed (:meth:`~feedwright.output.Writer.publish`, here), then
-    recorded, with what waited for them (``after``). While a worker stages a batch, this
-    process renders the next; only a few are in flight."""
+    """Files published together: staged a few at a time (written under temporary names,
+    in a worker process when the build has them: :func:`.workers.stage_files`), then
+    all synced at once and renamed (:meth:`~feedwright.output.Writer.publish`, here), then
+    recorded, with what waited for them (``after``). While the workers stage, this
+    process renders on; only a few small tasks are in flight, so neither process holds
+    much more than a task's bytes."""
 
     def __init__(
         self,
@@ -87,15 +89,25 @@ class Batch:
         self.output = output
         self.recorder = recorder
         self.executor = executor
+        #: Added and not yet handed to a task.
         self.files: list[tuple[str, bytes, str, ManifestEntry]] = []
-        self.then: list[Callable[[], None]] = []
-        self.size = 0
+        self.pending = 0
+        #: Tasks in flight, and what finished tasks staged (not yet published).
         self.flight: deque[Task] = deque()
+        self.staged: list[tuple[Staged, str, ManifestEntry]] = []
+        self.then: list[Callable[[], None]] = []
+        #: Files and bytes added since the last publish.
+        self.count = 0
+        self.size = 0
         self.limit = max(1, getattr(executor, "_max_workers", 1))
 
     def add(self, relpath: str, data: bytes, url: str, entry: ManifestEntry) -> None:
         self.files.append((relpath, data, url, entry))
+        self.pending += len(data)
+        self.count += 1
         self.size += len(data)
+        if len(self.files) >= STAGE_FILES or self.pending >= STAGE_BYTES:
+            self._stage()
 
     def after(self, done: Callable[[], None]) -> None:
         """Call ``done`` once the files added so far are published."""
@@ -103,49 +115,53 @@ class Batch:
 
     @property
     def full(self) -> bool:
-        return len(self.files) >= BATCH_FILES or self.size >= BATCH_BYTES
+        return self.count >= BATCH_FILES or self.size >= BATCH_BYTES
 
-    def send(self) -> None:
-        """Have the files added so far staged (publishing the oldest batch in flight
-        first when enough are)."""
-        if not self.files and not self.then:
+    def _stage(self) -> None:
+        """Hand the files added so far to a task (taking in the oldest task's files when
+        enough are in flight)."""
+        if not self.files:
             return
-        if self.files:
-            self.output.begin_writing()
-        files, then, self.files, self.then, self.size = self.files, self.then, [], [], 0
+        self.output.begin_writing()
+        files, self.files, self.pending = self.files, [], 0
         todo = [(relpath, data) for relpath, data, _url, _entry in files]
         future = self.executor.submit(stage_files, self.config, todo)
-        self.flight.append((future, [(r, u, e) for r, _d, u, e in files], then))
+        self.flight.append((future, [(url, entry) for _r, _d, url, entry in files]))
         while len(self.flight) > self.limit:
-            self._publish(self.flight.popleft())
+            self._take(self.flight.popleft())
+
+    def _take(self, task: Task) -> None:
+        future, files = task
+        staged = future.result()
+        self.staged += [(s, url, entry) for s, (url, entry) in zip(staged, files, strict=True)]
 
     def publish(self) -> None:
-        """Send what was added; publish and record every batch."""
-        self.send()
+        """Stage what was added, then publish and record everything staged."""
+        self._stage()
         while self.flight:
-            self._publish(self.flight.popleft())
-
-    def _publish(self, task: Task) -> None:
-        future, files, then = task
-        staged = future.result()
+            self._take(self.flight.popleft())
+        staged, then = self.staged, self.then
+        self.staged, self.then, self.count, self.size = [], [], 0, 0
         try:
-            self.checkpoint()  # a stop here discards the staged batch: none is renamed
-            self.output.writer.publish(staged)
+            self.checkpoint()  # a stop here discards the staged files: none is renamed
+            self.output.writer.publish([s for s, _url, _entry in staged])
         except BaseException:
-            self.output.writer.discard(staged)
+            self.output.writer.discard(s for s, _url, _entry in staged)
             raise
-        for s, (_relpath, url, entry) in zip(staged, files, strict=True):
+        for s, url, entry in staged:
             self.recorder.wrote(s.relpath, url, s.stat, s.changed, entry)
         for done in then:
             done()
 
     def discard(self) -> None:
-        """Remove the temporary files of the batches not published (none is renamed)."""
-        self.files, self.then, self.size = [], [], 0
+        """Remove the temporary files of everything not published (none is renamed)."""
+        self.files, self.then, self.pending, self.count, self.size = [], [], 0, 0, 0
         while self.flight:
-            future, _files, _then = self.flight.popleft()
+            future, _files = self.flight.popleft()
             with contextlib.suppress(Exception):
                 self.output.writer.discard(future.result())
+        self.output.writer.discard(s for s, _url, _entry in self.staged)
+        self.staged = []
 
 
 class Applier:
@@ -194,7 +210,7 @@ class Applier:
                 self._write_group(result.decision, result.files, batch, rec)
                 site = result.decision if result.decision.key == SITE else site
                 if batch.full:
-                    self._send(batch)
+                    self._publish(batch)
             settled = settle(plan, failed)
             if site is not None and self.config.feeds.pages:
                 self._site_page(site, rendering, settled, batch, rec)
@@ -206,11 +222,6 @@ class Applier:
             batch.discard()
             raise
         return rec.finish(settled, errors.sorted())
-
-    def _send(self, batch: Batch) -> None:
-        if not self.dry_run:
-            batch.send()
-        self.checkpoint()
 
     def _publish(self, batch: Batch) -> None:
         if not self.dry_run:
