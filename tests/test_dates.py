@@ -537,3 +537,45 @@ def test_the_archive_period_is_the_site_zones_month(make_site):
         "https://news.example/2024/04/01/b.html",
     ]
     assert march == ["https://news.example/2024/03/31/c.html"]
+
+
+ZONES = [
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/Dublin",
+    "Australia/Lord_Howe",
+    "America/St_Johns",
+    "Pacific/Apia",
+    "Africa/Casablanca",
+    "UTC",
+    "EST",
+    "Etc/GMT-14",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    seconds=st.integers(min_value=-(2**34), max_value=2**34),
+    offset_min=st.integers(min_value=-23 * 60, max_value=23 * 60),
+    name=st.sampled_from(ZONES),
+)
+def test_in_zone_is_pytz_astimezone(seconds: int, offset_min: int, name: str) -> None:
+    """:func:`in_zone` looks the offset up itself: the same wall time and offset as the
+    pytz-zoned datetime, at any instant (transitions included)."""
+    from feedwright.dates import _fix, in_zone, zone
+
+    moment = datetime.fromtimestamp(seconds, timezone(timedelta(minutes=offset_min)))
+    got, want = in_zone(moment, name), _fix(moment.astimezone(zone(name)))
+    assert got.isoformat() == want.isoformat()
+    assert got.utcoffset() == want.utcoffset()
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_in_zone_at_every_transition(name: str) -> None:
+    from feedwright.dates import _fix, in_zone, zone
+
+    tz = zone(name)
+    for t in getattr(tz, "_utc_transition_times", [])[1:]:
+        for step in (-1, 0, 1):
+            moment = (t + timedelta(seconds=step)).replace(tzinfo=UTC)
+            assert in_zone(moment, name).isoformat() == _fix(moment.astimezone(tz)).isoformat()

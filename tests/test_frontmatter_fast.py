@@ -190,3 +190,24 @@ def test_timestamps_are_what_psych_reads_as_timestamps(value, timestamp):
         assert meta is not None
         assert isinstance(meta["date"], Timestamp) is timestamp
         assert meta["date"] == value.strip("'\"")
+
+
+def test_lines_read_before_read_the_same_and_lists_are_never_shared() -> None:
+    """Lines seen before are looked up (most posts repeat most lines): the same values,
+    and each post gets a list of its own."""
+    raw = "layout: post\ntags: [a, b]\ndate: 2024-04-05 10:00:00 +0800\n"
+    first = load_simple(raw)
+    assert first is not None
+    first["tags"].append("c")
+    again = load_simple(raw)
+    assert again == {"layout": "post", "tags": ["a", "b"], "date": "2024-04-05 10:00:00 +0800"}
+    assert again is not None and type(again["date"]) is Timestamp
+    assert again["tags"] is not first["tags"]
+
+
+def test_lines_read_before_are_bounded() -> None:
+    from feedwright import frontmatter
+
+    for i in range(frontmatter._SEEN_MAX + 10):
+        assert load_simple(f"title: post {i}\n") == {"title": f"post {i}"}
+    assert len(frontmatter._SEEN) <= frontmatter._SEEN_MAX

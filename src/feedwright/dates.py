@@ -22,6 +22,7 @@ not a date to guess.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -108,9 +109,30 @@ def _fix(aware: datetime) -> datetime:
     return aware.replace(tzinfo=_fixed(int(offset.total_seconds())))
 
 
+@lru_cache(maxsize=64)
+def _transitions(name: str) -> tuple[list[datetime], list[timedelta]] | None:
+    """A pytz zone's UTC transition instants and the offset from each on (what its
+    ``fromutc`` looks up); ``None`` for a zone without transitions."""
+    tz = zone(name)
+    times = getattr(tz, "_utc_transition_times", None)
+    info = getattr(tz, "_transition_info", None)
+    if not times or not info or len(times) != len(info):
+        return None
+    return list(times), [offset for offset, _dst, _name in info]
+
+
 def in_zone(moment: datetime, tz_name: str) -> datetime:
-    """An instant as wall time in ``tz_name`` (Ruby's ``Time#localtime``), fixed offset."""
-    return _fix(moment.astimezone(zone(tz_name)))
+    """An instant as wall time in ``tz_name`` (Ruby's ``Time#localtime``), fixed offset.
+
+    The zone's offset at that instant is looked up as pytz's ``fromutc`` looks it up
+    (one bisection), without making the pytz-zoned datetime first: run once a post."""
+    found = _transitions(tz_name)
+    if found is None:
+        return _fix(moment.astimezone(zone(tz_name)))
+    times, offsets = found
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    offset = offsets[max(0, bisect_right(times, utc) - 1)]
+    return (utc + offset).replace(tzinfo=_fixed(int(offset.total_seconds())))
 
 
 def localize(naive: datetime, tz_name: str) -> datetime:

@@ -171,6 +171,13 @@ def _value(text: str | None) -> Any:
     return _plain(text, False)
 
 
+#: Lines read before, each with its key and value (a list as a tuple): most posts of a
+#: site repeat most of their lines (``layout: post``, a category, a tag), which are then
+#: looked up, not read again. Emptied when full, so it stays small whatever the site.
+_SEEN: dict[str, tuple[str, Any, bool]] = {}
+_SEEN_MAX = 4096
+
+
 def load_simple(raw: str) -> dict[str, Any] | None:
     """The front matter when it is only ``key: value`` lines this path reads (plain,
     quoted or ``[a, b]`` values, comment and blank lines); ``None`` for anything else,
@@ -178,7 +185,13 @@ def load_simple(raw: str) -> dict[str, Any] | None:
     if _AWKWARD.search(raw):
         return None
     meta: dict[str, Any] = {}
+    seen = _SEEN
     for line in raw.split("\n"):
+        hit = seen.get(line)
+        if hit is not None:
+            key, value, is_list = hit
+            meta[key] = list(value) if is_list else value
+            continue
         if not line or line[0] == "#" or line.isspace():
             continue
         key, colon, text = line.partition(":")
@@ -188,6 +201,10 @@ def load_simple(raw: str) -> dict[str, Any] | None:
         if value is _NO or _tag(key) != _STR:
             return None
         meta[key] = value
+        if len(seen) >= _SEEN_MAX:
+            seen.clear()
+        is_list = type(value) is list
+        seen[line] = (key, tuple(value) if is_list else value, is_list)
     return meta
 
 

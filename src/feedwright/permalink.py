@@ -155,6 +155,49 @@ def expand(template: str, values: dict[str, str]) -> str:
     return _SLASHES.sub("/", path)
 
 
+#: Placeholders whose values are only ASCII letters, digits and dots: nothing to escape.
+_PLAIN_KEYS = frozenset(
+    "year short_year month i_month day i_day y_day hour minute second week w_day w_year "
+    "short_day long_day collection output_ext".split()
+)
+#: Values of the other placeholders as :func:`escape_path` leaves them, by value: most
+#: posts repeat a few categories (emptied when full, so it stays small).
+_ESCAPED: dict[str, str] = {}
+
+
+def _escaped(value: str) -> str:
+    found = _ESCAPED.get(value)
+    if found is None:
+        if len(_ESCAPED) >= 4096:
+            _ESCAPED.clear()
+        found = _ESCAPED[value] = escape_path(value)
+    return found
+
+
+def fill(
+    template: str,
+    *,
+    published: datetime,
+    categories: tuple[str, ...],
+    slug: str,
+    ext: str,
+    relpath: str = "",
+) -> str:
+    """``expand(template, placeholders(...))`` in one step (the same path), computing
+    only the placeholders ``template`` reads."""
+    drop = _Drop(published, categories, slug, ext, relpath)
+    path = "".join(
+        text
+        if key is None
+        else text + _VALUES[key](drop)
+        if key in _PLAIN_KEYS
+        else text + _escaped(_VALUES[key](drop))
+        for text, key in _parts(template)
+    )
+    path = ("/" + path).replace("..", "/").replace("./", "")
+    return _SLASHES.sub("/", path)
+
+
 def post_url(site_url: str, path: str) -> str:
     """The absolute URL of a site path, as a URI."""
     return iri_to_uri(site_url.rstrip("/") + path)

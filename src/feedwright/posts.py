@@ -15,7 +15,7 @@ from .errors import PostError
 from .frontmatter import XML_ILLEGAL, Split, decode, split
 from .language import language_tag
 from .model import COUNTED, Author, Post, RawPost
-from .permalink import expand, placeholders, post_url, template_keys, unknown_placeholders
+from .permalink import fill, post_url, unknown_placeholders
 from .urls import absolute, iri_to_uri
 
 #: Longest title kept; longer ones are cut (with a warning) so one post cannot bloat every feed.
@@ -302,15 +302,15 @@ def parse_post(
         for word in unknown_placeholders(template):
             line = doc.line_of("permalink")
             warnings.append(f"{path}:{line}: permalink: {word} is no placeholder; left as text")
-    values = placeholders(
+    site_path = fill(
+        template,
         published=in_zone(date, tz),
         categories=tuple(categories),
         slug=slug_value,
         ext=raw.ext,
         relpath=path,
-        keys=template_keys(template),
     )
-    url = post_url(config.site.url, expand(template, values))
+    url = post_url(config.site.url, site_path)
 
     own_id = _scalar(meta.get("id"))
     entry_id = (_entry_id(clean_text(own_id).strip(), config.site.url) if own_id else "") or url
