@@ -362,3 +362,34 @@ def test_multi_megabyte_body_is_published(make_site):
     assert content.startswith(paragraphs[0]) and content.endswith(paragraphs[-1])
     assert content.count("<p>") == 8000
     assert site.feed("feed.json")["items"][0]["content_html"] == content
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"---\ntitle: x\n---\n\xc3\x28",
+        b"\xef\xbb\xbf---\ntitle: x\n---\n\xc3\x28",
+        b"\xef\xbb\xbf\xff",
+        b"\xef\xbb",
+        b"\xef\xbb\xbf",
+        b"\xef\xbb\xbf\xef\xbb\xbf---\n",
+    ],
+)
+def test_decode_reads_as_the_utf_8_sig_codec_errors_included(data: bytes) -> None:
+    """Bytes are read as the ``utf-8-sig`` codec reads them (one BOM ignored), and an
+    error names the line and byte it names."""
+    from feedwright.errors import PostError
+    from feedwright.frontmatter import decode
+
+    try:
+        want: str | None = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        want = None
+        line = data.count(b"\n", 0, e.start) + 1
+        said = f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})"
+    if want is not None:
+        assert decode("p.md", data) == want
+        return
+    with pytest.raises(PostError) as raised:
+        decode("p.md", data)
+    assert str(raised.value).startswith(f"p.md:{line}: {said}")

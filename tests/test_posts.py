@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -339,3 +340,38 @@ def test_slugify_is_idempotent(text):
     assert not slug.startswith("-") and not slug.endswith("-") and "--" not in slug
     pretty = slugify_pretty(text)
     assert slugify_pretty(pretty) == pretty
+
+
+def test_names_and_memberships_looked_up_again_are_the_same_and_warn_each_time() -> None:
+    """Names and memberships a post repeats are looked up, not made again: the same
+    values, lists of each post's own, and a warning said again for every post."""
+    from datetime import UTC, datetime
+
+    from feedwright.config import parse_config
+    from feedwright.frontmatter import split
+    from feedwright.group import memberships
+    from feedwright.model import Post
+    from feedwright.posts import _names
+
+    doc = split("p.md", b"---\ncategories: a  b\ntags: x\n---\n")
+    first = _names(doc, "p.md", "category", "categories")
+    first.append("c")
+    assert _names(doc, "p.md", "category", "categories") == ["a", "b"]
+    assert _names(doc, "p.md", "tag", "tags") == ["x"]
+
+    config = parse_config({"site": {"title": "t", "url": "https://e.example"}}, base=Path("."))
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def post(relpath: str, categories: tuple[str, ...]) -> Post:
+        return Post(relpath, "t", when, when, "u", "u", categories, (), None, None, "markdown")
+
+    for relpath in ("a.md", "b.md"):
+        members, warnings = memberships(post(relpath, ("新闻", "!!")), config)
+        assert [m.slug for m in members] == ["", "新闻"]
+        assert warnings == [
+            f"{relpath}: category '!!' has an empty slug; no feed is published for it"
+        ]
+    once, _ = memberships(post("c.md", ("新闻",)), config)
+    once.clear()
+    again, _ = memberships(post("d.md", ("新闻",)), config)
+    assert [m.slug for m in again] == ["", "新闻"]

@@ -152,6 +152,8 @@ def localize(naive: datetime, tz_name: str) -> datetime:
 
 
 def _in_range(dt: datetime) -> datetime:
+    if 1 < dt.year < 9999:  # an offset under a day cannot leave the range
+        return dt
     try:
         dt.astimezone(UTC)
     except OverflowError as e:

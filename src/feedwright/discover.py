@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -252,6 +253,28 @@ def require_source(config: Config) -> None:
     raise setting_error(config, "source", message)
 
 
+_READ = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_post(source: Path, relpath: str, path: str) -> int:
+    """Open the post file at ``path`` for reading: a symlink only if it leads inside
+    ``source``. A file that is no symlink is opened at once (one system call); a symlink
+    (the open refuses it) is looked at first."""
+    if _NOFOLLOW:
+        try:
+            return os.open(path, _READ | _NOFOLLOW)
+        except OSError as e:
+            if e.errno != errno.ELOOP:
+                raise
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        real = os.path.realpath(path)
+        if os.path.commonpath([real, os.path.realpath(source)]) != os.path.realpath(source):
+            raise PostError(relpath, 1, "symlink leads outside the source folder; not read")
+    return os.open(path, _READ)
+
+
 def read_post(source: Path, relpath: str) -> bytes:
     """The bytes of the post file ``relpath``: the only way feedwright reads a post, its
     front matter and its body alike. Only regular files inside ``source`` are read, no
@@ -266,12 +289,7 @@ def read_post(source: Path, relpath: str) -> bytes:
                 f"the file name (or a folder above it) is not UTF-8 (byte 0x{byte[2:]}, shown "
                 f"as {byte}); rename it in UTF-8 to publish the post; skipped",
             )
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            real = os.path.realpath(path)
-            if os.path.commonpath([real, os.path.realpath(source)]) != os.path.realpath(source):
-                raise PostError(relpath, 1, "symlink leads outside the source folder; not read")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = _open_post(source, relpath, path)
     except PostError:
         raise
     except OSError as e:

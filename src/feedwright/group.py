@@ -128,8 +128,27 @@ def _selected(selection: bool | tuple[str, ...]) -> set[str] | None:
     return {slugify(name) for name in selection}
 
 
+#: Memberships without warnings, by the names and the selections they were made from: a
+#: site's posts repeat a few sets of categories and tags (emptied when full).
+_KNOWN: dict[tuple[object, ...], tuple[Membership, ...]] = {}
+
+
 def memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]]:
     """The groups one post belongs to (the site first), and warnings about its names."""
+    feeds = config.feeds
+    key = (post.categories, post.tags, feeds.categories, feeds.tags)
+    known = _KNOWN.get(key)
+    if known is not None:
+        return list(known), []
+    out, warnings = _memberships(post, config)
+    if not warnings:
+        if len(_KNOWN) >= 4096:
+            _KNOWN.clear()
+        _KNOWN[key] = tuple(out)
+    return out, warnings
+
+
+def _memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]]:
     out = [Membership("site", "", ())]
     warnings: list[str] = []
     for kind, names, selection in (

@@ -74,6 +74,8 @@ def _names(doc: Split, path: str, singular: str, plural: str) -> list[str]:
         key, value, splittable = plural, meta[plural], True
     else:
         return []
+    if type(value) is str:  # the common case: one line that many posts repeat
+        return list(_names_in(value, splittable))
     if isinstance(value, list):
         items = value
     elif _scalar(value) is not None:
@@ -97,6 +99,24 @@ def _names(doc: Split, path: str, singular: str, plural: str) -> list[str]:
         if name:
             names.append(name)
     return names
+
+
+#: The names a string gives (:func:`_names_in`), by the string and whether it is split:
+#: a site's posts repeat a few category and tag lines (emptied when full).
+_NAMES_IN: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def _names_in(text: str, splittable: bool) -> tuple[str, ...]:
+    """The names of a string value: split on ASCII white space (a plural key) or whole."""
+    key = (text, splittable)
+    found = _NAMES_IN.get(key)
+    if found is None:
+        items = [p for p in _RUBY_SPACE.split(text) if p] if splittable else [text]
+        found = tuple(name for item in items if (name := clean_text(item).strip()))
+        if len(_NAMES_IN) >= 4096:
+            _NAMES_IN.clear()
+        _NAMES_IN[key] = found
+    return found
 
 
 def _author(doc: Split, path: str) -> Author | None:
