@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from conftest import DATA, generate_corpus
@@ -211,3 +213,13 @@ def test_lines_read_before_are_bounded() -> None:
     for i in range(frontmatter._SEEN_MAX + 10):
         assert load_simple(f"title: post {i}\n") == {"title": f"post {i}"}
     assert len(frontmatter._SEEN) <= frontmatter._SEEN_MAX
+
+
+def test_awkward_characters_are_pyyamls_non_printable_and_the_line_breaks() -> None:
+    """The one class the fast path searches is PyYAML's non-printable characters, tabs,
+    line breaks other than ``\\n`` and the BOM, for every code point."""
+    from feedwright.frontmatter import _AWKWARD
+
+    both = re.compile("[\t\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
+    text = "".join(map(chr, range(0x110000)))
+    assert [m.start() for m in _AWKWARD.finditer(text)] == [m.start() for m in both.finditer(text)]

@@ -110,15 +110,15 @@ def _fix(aware: datetime) -> datetime:
 
 
 @lru_cache(maxsize=64)
-def _transitions(name: str) -> tuple[list[datetime], list[timedelta]] | None:
+def _transitions(name: str) -> tuple[list[datetime], list[tuple[timedelta, tzinfo]]] | None:
     """A pytz zone's UTC transition instants and the offset from each on (what its
-    ``fromutc`` looks up); ``None`` for a zone without transitions."""
+    ``fromutc`` looks up), with its fixed zone; ``None`` for a zone without transitions."""
     tz = zone(name)
     times = getattr(tz, "_utc_transition_times", None)
     info = getattr(tz, "_transition_info", None)
     if not times or not info or len(times) != len(info):
         return None
-    return list(times), [offset for offset, _dst, _name in info]
+    return list(times), [(offset, _fixed(int(offset.total_seconds()))) for offset, *_ in info]
 
 
 def in_zone(moment: datetime, tz_name: str) -> datetime:
@@ -131,8 +131,8 @@ def in_zone(moment: datetime, tz_name: str) -> datetime:
         return _fix(moment.astimezone(zone(tz_name)))
     times, offsets = found
     utc = moment.astimezone(UTC).replace(tzinfo=None)
-    offset = offsets[max(0, bisect_right(times, utc) - 1)]
-    return (utc + offset).replace(tzinfo=_fixed(int(offset.total_seconds())))
+    offset, fixed = offsets[max(0, bisect_right(times, utc) - 1)]
+    return (utc + offset).replace(tzinfo=fixed)
 
 
 def localize(naive: datetime, tz_name: str) -> datetime:
@@ -175,7 +175,7 @@ def _psych(value: Timestamp, tz_name: str) -> Reading | None:
     if m is None or m["y"].startswith("-"):
         return None
     g = m.groupdict()
-    nums = [int(g[k]) for k in ("y", "mo", "d", "h", "mi", "s")]
+    nums = [int(n) for n in m.group("y", "mo", "d", "h", "mi", "s")]
     if not (1 <= nums[1] <= 12 and 1 <= nums[2] <= 31 and nums[3] <= 24 and nums[5] <= 60):
         return None  # Ruby refuses these; Jekyll then parses the text
     naive = _real(value, *nums)
