@@ -45,9 +45,13 @@ def slugify(name: str) -> str:
     return _replace_runs(name, None).lower()
 
 
-@lru_cache(maxsize=65536)
 def slugify_pretty(name: str) -> str:
     """Jekyll's ``pretty`` mode, cased: the ``:title`` of a permalink."""
     if _PLAIN_PRETTY.fullmatch(name):
-        return name
+        return name  # most file names (each one once: not worth keeping)
+    return _pretty_runs(name)
+
+
+@lru_cache(maxsize=65536)
+def _pretty_runs(name: str) -> str:
     return _replace_runs(name, _PRETTY_EXTRA)
