@@ -444,3 +444,23 @@ def test_names_that_are_not_utf8_are_one_error_each_and_the_rest_is_published(ma
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:2] == list(expected)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "folder, name",
+    [
+        ("/site/_posts", "2024-01-01-a.md"),
+        ("/", "_posts/x.md"),
+        ("/site/", "_posts/x.md"),
+        ("", "x.md"),
+        ("/site", "/abs/x.md"),
+        ("relative/dir", "a/b.md"),
+        (".", "x.md"),
+    ],
+)
+def test_join_is_os_path_join(folder: str, name: str) -> None:
+    import os
+
+    from feedwright.discover import _join
+
+    assert _join(folder, name) == os.path.join(folder, name)

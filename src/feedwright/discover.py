@@ -157,6 +157,14 @@ def is_post_name(name: str, extensions: tuple[str, ...]) -> bool:
     )
 
 
+def _join(folder: str, name: str) -> str:
+    """``os.path.join(folder, name)`` for text paths, without its generality (run for
+    every post file)."""
+    if name.startswith("/") or not folder:
+        return name
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
+
+
 def raw_post(folder: PostFolder, name: str, size: int, mtime_ns: int) -> RawPost:
     """The post file ``name`` of ``folder`` (a name :func:`is_post_name` accepts)."""
     stem, _dot, ext = name.rpartition(".")
@@ -165,7 +173,7 @@ def raw_post(folder: PostFolder, name: str, size: int, mtime_ns: int) -> RawPost
     y, mo, d, slug = m.groups()
     return RawPost(
         relpath=f"{folder.rel}/{name}",
-        abspath=os.path.join(folder.path, name),
+        abspath=_join(folder.path, name),
         dir_categories=folder.categories,
         name_date=(int(y), int(mo), int(d)),
         slug=slug,
@@ -279,7 +287,7 @@ def read_post(source: Path, relpath: str) -> bytes:
     """The bytes of the post file ``relpath``: the only way feedwright reads a post, its
     front matter and its body alike. Only regular files inside ``source`` are read, no
     larger than :data:`MAX_POST_BYTES`; nothing blocks. Failures are :class:`PostError`."""
-    path = os.path.join(source, relpath)
+    path = _join(os.fspath(source), relpath)
     try:
         if (bad := _NOT_UTF8.search(relpath)) is not None and not os.path.lexists(path):
             byte = bad.group(0)

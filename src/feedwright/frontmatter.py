@@ -96,8 +96,9 @@ def decode(path: str, data: bytes) -> str:
     return text
 
 
-def split(path: str, data: bytes) -> Split:
-    """Decode ``data`` and split it; raise :class:`PostError` for anything wrong."""
+def split(path: str, data: bytes, *, keep_body: bool = True) -> Split:
+    """Decode ``data`` and split it; raise :class:`PostError` for anything wrong. Without
+    ``keep_body`` the body is left empty (``body_offset`` says where it starts)."""
     text = decode(path, data)
     m = _SPLIT.match(text)
     if m is None:
@@ -105,7 +106,7 @@ def split(path: str, data: bytes) -> Split:
             raise PostError(path, 1, "front matter is not closed (no '---' or '...' line)")
         raise PostError(path, 1, "no front matter (a post starts with a '---' line)")
     raw = m.group(1)
-    body = text[m.end() :]
+    body = text[m.end() :] if keep_body else ""
     body_line = text.count("\n", 0, m.end()) + 1
     return Split(
         meta=_load(path, raw), body=body, body_line=body_line, body_offset=m.end(), raw=raw

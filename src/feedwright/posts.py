@@ -266,7 +266,7 @@ def parse_post(
     (see :func:`feedwright.group.is_visible`). Without ``keep_body`` the body is dropped
     (load it later with :func:`with_body`)."""
     path = raw.relpath
-    doc = split(path, data)
+    doc = split(path, data, keep_body=keep_body)
     meta = doc.meta
     tz = config.site.timezone
 
