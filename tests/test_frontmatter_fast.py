@@ -223,3 +223,11 @@ def test_awkward_characters_are_pyyamls_non_printable_and_the_line_breaks() -> N
     both = re.compile("[\t\r\x85\u2028\u2029\ufeff]|" + yaml.reader.Reader.NON_PRINTABLE.pattern)
     text = "".join(map(chr, range(0x110000)))
     assert [m.start() for m in _AWKWARD.finditer(text)] == [m.start() for m in both.finditer(text)]
+
+
+def test_long_lines_are_read_but_not_kept() -> None:
+    from feedwright import frontmatter
+
+    line = "excerpt: " + "x" * 5000
+    assert load_simple(line + "\n") == {"excerpt": "x" * 5000}
+    assert line not in frontmatter._SEEN

@@ -375,3 +375,21 @@ def test_names_and_memberships_looked_up_again_are_the_same_and_warn_each_time()
     once.clear()
     again, _ = memberships(post("d.md", ("新闻",)), config)
     assert [m.slug for m in again] == ["", "新闻"]
+
+
+def test_memberships_looked_up_follow_the_selection_of_each_config() -> None:
+    """The same names under another ``feeds.tags`` selection give that selection's groups."""
+    from datetime import UTC, datetime
+
+    from feedwright.config import parse_config
+    from feedwright.group import memberships
+    from feedwright.model import Post
+
+    when = datetime(2024, 1, 1, tzinfo=UTC)
+    post = Post("a.md", "t", when, when, "u", "u", ("c",), ("x", "y"), None, None, "markdown")
+    site = {"title": "t", "url": "https://e.example"}
+    every = parse_config({"site": site}, base=Path("."))
+    only_y = parse_config({"site": site, "feeds": {"tags": ["y"]}}, base=Path("."))
+    for _ in range(2):
+        assert [m.slug for m in memberships(post, every)[0]] == ["", "c", "x", "y"]
+        assert [m.slug for m in memberships(post, only_y)[0]] == ["", "c", "y"]

@@ -181,9 +181,11 @@ def _value(text: str | None) -> Any:
 
 #: Lines read before, each with its key and value (a list as a tuple): most posts of a
 #: site repeat most of their lines (``layout: post``, a category, a tag), which are then
-#: looked up, not read again. Emptied when full, so it stays small whatever the site.
+#: looked up, not read again. Only short lines are kept, and it is emptied when full, so
+#: it stays small whatever the site.
 _SEEN: dict[str, tuple[str, Any, bool]] = {}
 _SEEN_MAX = 4096
+_SEEN_LONGEST = 200
 
 
 _KEYS: dict[str, bool] = {}
@@ -193,9 +195,11 @@ def _plain_key(key: str) -> bool:
     """Whether ``key`` is a name this path reads as text (kept by key: a site has few)."""
     found = _KEYS.get(key)
     if found is None:
-        if len(_KEYS) >= _SEEN_MAX:
-            _KEYS.clear()
-        found = _KEYS[key] = _KEYNAME.fullmatch(key) is not None and _tag(key) == _STR
+        found = _KEYNAME.fullmatch(key) is not None and _tag(key) == _STR
+        if len(key) <= _SEEN_LONGEST:
+            if len(_KEYS) >= _SEEN_MAX:
+                _KEYS.clear()
+            _KEYS[key] = found
     return found
 
 
@@ -222,10 +226,11 @@ def load_simple(raw: str) -> dict[str, Any] | None:
         if value is _NO:
             return None
         meta[key] = value
-        if len(seen) >= _SEEN_MAX:
-            seen.clear()
-        is_list = type(value) is list
-        seen[line] = (key, tuple(value) if is_list else value, is_list)
+        if len(line) <= _SEEN_LONGEST:
+            if len(seen) >= _SEEN_MAX:
+                seen.clear()
+            is_list = type(value) is list
+            seen[line] = (key, tuple(value) if is_list else value, is_list)
     return meta
 
 

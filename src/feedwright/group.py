@@ -128,23 +128,26 @@ def _selected(selection: bool | tuple[str, ...]) -> set[str] | None:
     return {slugify(name) for name in selection}
 
 
-#: Memberships without warnings, by the names and the selections they were made from: a
-#: site's posts repeat a few sets of categories and tags (emptied when full).
-_KNOWN: dict[tuple[object, ...], tuple[Membership, ...]] = {}
+#: Memberships without warnings, by the names they were made from, with the selections
+#: (``feeds.categories``, ``feeds.tags``) they were made with: a site's posts repeat a few
+#: sets of categories and tags (a few dozen names at most kept; emptied when full).
+_KNOWN: dict[
+    tuple[tuple[str, ...], tuple[str, ...]], tuple[object, object, tuple[Membership, ...]]
+] = {}
 
 
 def memberships(post: Post, config: Config) -> tuple[list[Membership], list[str]]:
     """The groups one post belongs to (the site first), and warnings about its names."""
     feeds = config.feeds
-    key = (post.categories, post.tags, feeds.categories, feeds.tags)
+    key = (post.categories, post.tags)
     known = _KNOWN.get(key)
-    if known is not None:
-        return list(known), []
+    if known is not None and known[0] == feeds.categories and known[1] == feeds.tags:
+        return list(known[2]), []
     out, warnings = _memberships(post, config)
-    if not warnings:
+    if not warnings and len(post.categories) + len(post.tags) <= 64:
         if len(_KNOWN) >= 4096:
             _KNOWN.clear()
-        _KNOWN[key] = tuple(out)
+        _KNOWN[key] = (feeds.categories, feeds.tags, tuple(out))
     return out, warnings
 
 

@@ -161,16 +161,18 @@ _PLAIN_KEYS = frozenset(
     "short_day long_day collection output_ext".split()
 )
 #: Values of the other placeholders as :func:`escape_path` leaves them, by value: most
-#: posts repeat a few categories (emptied when full, so it stays small).
+#: posts repeat a few categories (short ones kept; emptied when full, so it stays small).
 _ESCAPED: dict[str, str] = {}
 
 
 def _escaped(value: str) -> str:
     found = _ESCAPED.get(value)
     if found is None:
-        if len(_ESCAPED) >= 4096:
-            _ESCAPED.clear()
-        found = _ESCAPED[value] = escape_path(value)
+        found = escape_path(value)
+        if len(value) <= 200:
+            if len(_ESCAPED) >= 4096:
+                _ESCAPED.clear()
+            _ESCAPED[value] = found
     return found
 
 

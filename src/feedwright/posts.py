@@ -102,7 +102,7 @@ def _names(doc: Split, path: str, singular: str, plural: str) -> list[str]:
 
 
 #: The names a string gives (:func:`_names_in`), by the string and whether it is split:
-#: a site's posts repeat a few category and tag lines (emptied when full).
+#: a site's posts repeat a few category and tag lines (short ones kept; emptied when full).
 _NAMES_IN: dict[tuple[str, bool], tuple[str, ...]] = {}
 
 
@@ -113,9 +113,10 @@ def _names_in(text: str, splittable: bool) -> tuple[str, ...]:
     if found is None:
         items = [p for p in _RUBY_SPACE.split(text) if p] if splittable else [text]
         found = tuple(name for item in items if (name := clean_text(item).strip()))
-        if len(_NAMES_IN) >= 4096:
-            _NAMES_IN.clear()
-        _NAMES_IN[key] = found
+        if len(text) <= 500:
+            if len(_NAMES_IN) >= 4096:
+                _NAMES_IN.clear()
+            _NAMES_IN[key] = found
     return found
 
 
