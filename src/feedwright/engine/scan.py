@@ -4,9 +4,9 @@
 2. Find the groups to look at, each finder a set of its own: those changed posts were or
    are in; those with a post whose date the clock crossed since the last build; those
    whose duplicate-id contest changed; those with a file feedwright wrote that is missing
-   or was changed on disk; the site, whose page lists every group, when any of these
-   changed; those kept as they were last time (or not rendered); those the feed policy's
-   line was crossed by. A cold build looks at every group.
+   or was changed on disk; those kept as they were last time (or not rendered); those the
+   feed policy's line was crossed by; the site, whose page lists every group, whenever
+   any of these is looked at. A cold build looks at every group.
 3. Read those groups as they are now: their newest visible posts (by the rules of
    :mod:`feedwright.group`, duplicates left out in the cache's one query) and spellings.
 
@@ -246,9 +246,12 @@ class Scanner:
             groups = cache.groups.rows()
         sizes: dict[int, int] = {}  # every group's post count, when the policy needed them
         crossed, excluded = self._policy(groups, sizes, cold or bool(changed | unsettled))
-        pages = {site} if self.config.feeds.pages and changed else set()
+        looking = changed | unsettled | crossed
+        # the site's page lists every group: looked at whenever a group may change (a group
+        # kept or crossing the policy's line changes the list as much as an edited post)
+        pages = {site} if self.config.feeds.pages and looking else set()
         # every group in a cold build (the site's even without a post)
-        dirty = cache.groups.all_gids() if cold else changed | pages | unsettled | crossed
+        dirty = cache.groups.all_gids() if cold else looking | pages
         counts: dict[int, int] = {}
         if self.config.feeds.pages:
             counts = sizes or cache.groups.counts(dirty, self.now)
