@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 import pytest
 from click.testing import CliRunner
 from conftest import NOW, mtimes, parse_feed, shared_tool
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from test_cache import POLICIES, Twin, feed_tree, op
@@ -396,6 +396,8 @@ def test_cached_builds_equal_full_builds_with_archives(tmp_path_factory, ops, ev
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=st.lists(op, min_size=1, max_size=6))
+# a group's archive file that --full does not write stayed in the cached build
+@example(ops=[("tick", 0, 4), ("bad", 0, 1), ("edit", 2, 2), ("delete", 0, 1)])
 def test_cached_builds_equal_full_builds_with_archives_policies_and_pages(tmp_path_factory, ops):
     """Everything on at once (pages are on by default): archives, feed policies that
     groups cross as posts change; cached == ``--full`` == the reference."""

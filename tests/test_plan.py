@@ -12,6 +12,7 @@ from feedwright.config import parse_config
 from feedwright.engine.plan import (
     Abandon,
     ArchiveKeep,
+    ArchiveRemove,
     ArchiveRender,
     GroupBefore,
     GroupNow,
@@ -628,6 +629,26 @@ def test_a_kept_archive_whose_post_is_deleted_goes_and_its_neighbours_relink():
         ("ArchiveRemove", "2022/02"),
     ]
     assert p.archives[0].links == ArchiveLinks("2022/01", None, "2022/03")
+
+
+def test_an_excluded_group_s_kept_archive_goes_once_its_rejected_post_is_gone():
+    """A group the policy excludes lost its feeds, but an archive that held a rejected
+    post was kept; once that post is deleted the group has no feeds to decide (nothing
+    in ``before``), and its kept archive is removed all the same."""
+    excluded = {NEWS: "1 post, fewer than feeds.categories.min_posts (2)"}
+    s = snapshot(
+        groups={},
+        owned=archived_owned(NEWS, "2022/01", sources=(C,)),
+        excluded=excluded,
+        archived={NEWS: {"2022/01": None}},  # kept last build: look again
+    )
+    p = plan(s, MONTHLY)
+    assert p.decisions == ()
+    files_ = tuple(sorted(archive_files(NEWS, "2022/01")))
+    assert p.archives == (ArchiveRemove(NEWS, "2022/01", files_),)
+    # while the post is still rejected, the archive stays kept
+    p = plan(replace(s, rejected=frozenset({C.relpath})), MONTHLY)
+    assert archive_kinds(p) == [("ArchiveKeep", "2022/01")]
 
 
 def test_a_renamed_group_rewrites_its_archives():

@@ -189,9 +189,12 @@ def _to_decide(
     archives_by: Mapping[GroupKey, object],
 ) -> set[GroupKey]:
     """The groups to decide: those looked at, those the policy excludes now that had
-    feeds, and in a cold build every group the cache or the manifest knows."""
+    feeds or archives (kept ones too: an archive kept while it held a rejected post goes
+    once that post is gone, as the group's feeds went), and in a cold build every group
+    the cache or the manifest knows."""
     keys = set(snapshot.groups)
-    keys |= {k for k in snapshot.excluded if k in snapshot.before or k in owned_by}
+    had = {*snapshot.before, *owned_by, *archives_by, *snapshot.archived}
+    keys |= {k for k in snapshot.excluded if k in had}
     if snapshot.cold:
         keys |= set(snapshot.before) | set(owned_by) | set(archives_by)
     return keys
