@@ -23,8 +23,9 @@ from ...config import Config
 from ...errors import NO_SPACE, OutputError
 
 #: 8: the ledger's line offsets; 9: archive folders; 10: url and entry id as columns, the
-#: memberships only in ``members``.
-SCHEMA_VERSION = 10
+#: memberships only in ``members``; 11: ``posts_eid`` holds ``visible`` too (the duplicate-id
+#: query reads the index alone).
+SCHEMA_VERSION = 11
 CACHE_NAME = "cache.sqlite"
 
 #: Free space below which an I/O error of SQLite's is taken for a full disk (see
@@ -108,7 +109,7 @@ CREATE INDEX ledger_sha ON ledger (sha);
 INDEXES = f"""
 CREATE INDEX posts_bucket ON posts (bucket);
 CREATE INDEX posts_visible ON posts (visible) WHERE status = {GOOD};
-CREATE INDEX posts_eid ON posts (eid) WHERE status = {GOOD};
+CREATE INDEX posts_eid ON posts (eid, visible) WHERE status = {GOOD};
 CREATE INDEX posts_errors ON posts (path) WHERE status = {BAD};
 CREATE INDEX posts_warned ON posts (path) WHERE warnings IS NOT NULL;
 CREATE INDEX members_post ON members (post);
